@@ -1,0 +1,58 @@
+"""The two leaf tables attribution compares: what happened and what was expected.
+
+Both sides are averaged per period so they are on the same scale: a leaf absent
+from some periods of a window counts as 0 in those periods.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from agent.cube import slice_cube
+from agent.model import Finding, FindingKind
+
+__all__ = ["compare_cubes", "CHANGE_POINT_HISTORY", "SEASONAL_LAGS"]
+
+CHANGE_POINT_HISTORY = 28
+"""How many periods before a change point form its baseline."""
+
+SEASONAL_LAGS = 4
+"""How many earlier periods (same weekday for daily grain) form the baseline."""
+
+
+def compare_cubes(
+    cube: pd.DataFrame, finding: Finding, dimensions: list[str], *, grain: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(actual, expected) leaf tables (dimensions..., num, den) for ``finding``.
+
+    The cube is first restricted to the finding's segment. For a change point,
+    actual is the mean over ``since``..``period`` and expected the mean over up to 28
+    periods before ``since``. Otherwise actual is the finding's period and expected
+    the mean over the same weekday of the previous 4 weeks (``grain="day"``) or over
+    the previous 4 periods (any other grain). Periods are compared as given.
+    """
+    rows = slice_cube(cube, finding.segment)
+    periods = pd.Series(rows["period"].unique()).sort_values(ignore_index=True)
+    period, since = pd.Timestamp(finding.period), pd.Timestamp(finding.since)
+    if finding.kind == FindingKind.CHANGE_POINT:
+        after = periods[(periods >= since) & (periods <= period)]
+        before = periods[periods < since].tail(CHANGE_POINT_HISTORY)
+    else:
+        after = periods[periods == period]
+        before = _seasonal_history(periods, period, grain)
+    return _mean_leaves(rows, after, dimensions), _mean_leaves(rows, before, dimensions)
+
+
+def _seasonal_history(periods: pd.Series, period: pd.Timestamp, grain: str) -> pd.Series:
+    if grain == "day":
+        # DateOffset keeps the wall-clock time across daylight-saving shifts.
+        lags = [period - pd.DateOffset(weeks=k) for k in range(1, SEASONAL_LAGS + 1)]
+        return periods[periods.isin(lags)]
+    return periods[periods < period].tail(SEASONAL_LAGS)
+
+
+def _mean_leaves(rows: pd.DataFrame, periods: pd.Series, dimensions: list[str]) -> pd.DataFrame:
+    """Sum each leaf over ``periods`` and divide by their count (0 periods → no leaves)."""
+    inside = rows[rows["period"].isin(periods)]
+    sums = inside.groupby(dimensions, dropna=False, sort=True)[["num", "den"]].sum()
+    return (sums / max(len(periods), 1)).astype(float).reset_index()

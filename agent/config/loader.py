@@ -1,0 +1,203 @@
+"""Read metrics.yaml: line index, ${ENV} interpolation, validation, one message per problem."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import types
+import typing
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from agent.config.schema import (
+    ENTITY_KINDS,
+    KIND_FIELDS,
+    OPTIONAL_KIND_FIELDS,
+    Config,
+    kind_field_names,
+)
+from agent.errors import ConfigError, Problem
+
+__all__ = ["load_config"]
+
+Path_ = tuple[str | int, ...]
+_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def load_config(path: str | Path) -> Config:
+    """Load and validate ``path`` whole; raise ConfigError listing every problem."""
+    file = Path(path)
+    shown = str(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError([Problem(shown, None, None, f"cannot read: {exc.strerror}",
+                                   "pass the right file with -c PATH")]) from None
+    lines, data = _parse(text, shown)
+    problems: list[Problem] = []
+    data = _interpolate(data, (), lines, shown, problems)
+    problems += [_at(at, lines, shown, msg, hint) for at, msg, hint in _cross_checks(data)]
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        problems += [_problem(err, lines, shown) for err in exc.errors()]
+    if problems:
+        raise ConfigError(_sorted(problems))
+    return config
+
+
+def _sorted(problems: list[Problem]) -> list[Problem]:
+    return sorted(problems, key=lambda p: (p.line or 0, p.message))
+
+
+def _parse(text: str, shown: str) -> tuple[dict[Path_, int], Any]:
+    try:
+        node = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        reason = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError([Problem(shown, line, None, f"not valid YAML: {reason}",
+                                   "check indentation and quoting on that line")]) from None
+    if not isinstance(data, dict):
+        raise ConfigError([Problem(shown, 1, None, "the file must be a mapping with "
+                                   "version, warehouse, sources and metrics")])
+    return dict(_index(node, ())), data
+
+
+def _index(node: yaml.Node | None, at: Path_) -> Iterator[tuple[Path_, int]]:
+    """Every key path of the document with the 1-based line it starts on."""
+    if node is None:
+        return
+    yield at, node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            yield (*at, key.value), key.start_mark.line + 1
+            yield from ((p, ln) for p, ln in _index(value, (*at, key.value)) if p != (*at, key.value))
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            yield from _index(item, (*at, i))
+
+
+def _line(path: Path_, lines: dict[Path_, int]) -> int | None:
+    for end in range(len(path), -1, -1):
+        if path[:end] in lines:
+            return lines[path[:end]]
+    return None
+
+
+def _metric_of(path: Path_) -> str | None:
+    return str(path[1]) if len(path) > 1 and path[0] == "metrics" else None
+
+
+def _at(path: Path_, lines: dict[Path_, int], shown: str, msg: str, hint: str | None) -> Problem:
+    dotted = ".".join(str(p) for p in path)
+    return Problem(shown, _line(path, lines), _metric_of(path), f"{dotted}: {msg}", hint)
+
+
+def _interpolate(data: Any, at: Path_, lines: dict[Path_, int], shown: str,
+                 problems: list[Problem]) -> Any:
+    """Replace ${VAR} in every string value; a missing variable is a problem where it is used."""
+    if isinstance(data, dict):
+        return {k: _interpolate(v, (*at, k), lines, shown, problems) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_interpolate(v, (*at, i), lines, shown, problems) for i, v in enumerate(data)]
+    if not isinstance(data, str):
+        return data
+
+    def sub(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in os.environ:
+            problems.append(_at(at, lines, shown, f"environment variable {name} is not set",
+                                f"export {name}=... before running cx-agent"))
+            return ""
+        return os.environ[name]
+
+    return _ENV.sub(sub, data)
+
+
+def _problem(err: Any, lines: dict[Path_, int], shown: str) -> Problem:
+    path: Path_ = tuple(err["loc"])
+    if err["type"] == "extra_forbidden":
+        return _at(path, lines, shown, "unknown key", _did_you_mean(path))
+    if err["type"] == "missing":
+        return _at(path, lines, shown, "required key is missing", f"add `{path[-1]}:`")
+    if err["type"] == "literal_error":
+        expected = err.get("ctx", {}).get("expected", "")
+        return _at(path, lines, shown, f"{err['input']!r} is not allowed",
+                   f"use one of {expected}")
+    message = str(err["msg"]).removeprefix("Value error, ")
+    return _at(path, lines, shown, message, None)
+
+
+def _did_you_mean(path: Path_) -> str:
+    allowed = _fields_at(path[:-1])
+    close = difflib.get_close_matches(str(path[-1]), allowed, n=1)
+    if close:
+        return f"did you mean `{close[0]}`?"
+    return "valid keys here: " + ", ".join(sorted(allowed))
+
+
+def _fields_at(path: Path_) -> list[str]:
+    """The keys allowed at ``path``, found by walking the schema along it."""
+    model: Any = Config
+    for step in path:
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            model = _dict_value_type(model)
+            continue
+        field = model.model_fields.get(str(step))
+        model = _unwrap(field.annotation) if field else None
+    return list(model.model_fields) if isinstance(model, type) and issubclass(model, BaseModel) else []
+
+
+def _unwrap(annotation: Any) -> Any:
+    """Strip Optional[...] to the model or dict inside."""
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return _unwrap(args[0]) if args else annotation
+    return annotation
+
+
+def _dict_value_type(annotation: Any) -> Any:
+    args = typing.get_args(annotation)
+    return _unwrap(args[-1]) if typing.get_origin(annotation) is dict and args else None
+
+
+def _cross_checks(data: dict[str, Any]) -> Iterator[tuple[Path_, str, str | None]]:
+    """Rules across fields, read from the raw document so they are reported together with
+    shape errors: a kind needs its fields, names point at things that exist."""
+    sources = data.get("sources") if isinstance(data.get("sources"), dict) else {}
+    metrics = data.get("metrics") if isinstance(data.get("metrics"), dict) else {}
+    for name, metric in metrics.items():
+        if not isinstance(metric, dict) or metric.get("kind") not in KIND_FIELDS:
+            continue
+        at: Path_ = ("metrics", name)
+        yield from _kind_checks(at, metric)
+        source = metric.get("source")
+        if isinstance(source, str) and source not in sources:
+            known = ", ".join(sorted(sources)) or "none defined"
+            yield (*at, "source"), f"source {source!r} is not defined", \
+                f"define it under `sources:` (defined: {known})"
+        elif metric["kind"] in ENTITY_KINDS and isinstance(sources.get(source), dict) \
+                and not sources[source].get("entity"):
+            yield (*at, "kind"), f"kind {metric['kind']} counts customers", \
+                f"add `entity:` (the customer id column) to source {source!r}"
+
+
+def _kind_checks(at: Path_, metric: dict[str, Any]) -> Iterator[tuple[Path_, str, str | None]]:
+    kind = metric["kind"]
+    needed = KIND_FIELDS[kind]
+    for field in needed:
+        if metric.get(field) is None:
+            yield (*at, "kind"), f"kind {kind} needs `{field}`", f"add `{field}:` to the metric"
+    allowed = set(needed) | set(OPTIONAL_KIND_FIELDS.get(kind, ()))
+    for field in sorted((kind_field_names() - allowed) & set(metric)):
+        users = sorted(k for k, fields in KIND_FIELDS.items() if field in fields)
+        yield (*at, field), f"`{field}` is not used by kind {kind}", \
+            f"remove it, or use kind {' or '.join(users)}"

@@ -1,0 +1,43 @@
+"""The detect stage: threshold rules, seasonal anomalies and change points.
+
+Each detector judges only the last period of a series; callers replay history by
+calling it on ``series.upto(day)``.
+
+How to add a detector: write a class with ClassVars ``kind`` (the metrics.yaml key
+under ``detect:``) and ``spec_type`` (its pydantic options model), an
+``__init__(spec, *, good, alert_on="bad")`` and a pure ``detect(series)``; add it to
+``DETECTORS``; it then runs through ``tests/detect/test_contract.py``. Band maths
+shared by detectors belongs in :mod:`agent.detect.bands`.
+"""
+
+from __future__ import annotations
+
+from agent.cube import MetricSeries
+from agent.detect.base import Detector
+from agent.detect.changepoint import ChangePointDetector, ChangePointSpec
+from agent.detect.seasonal import AnomalySpec, SeasonalDetector
+from agent.detect.threshold import ThresholdDetector, ThresholdSpec
+from agent.model import Finding
+
+__all__ = [
+    "DETECTORS",
+    "AnomalySpec",
+    "ChangePointDetector",
+    "ChangePointSpec",
+    "Detector",
+    "SeasonalDetector",
+    "ThresholdDetector",
+    "ThresholdSpec",
+    "detect",
+]
+
+DETECTORS: dict[str, type[Detector]] = {
+    "threshold": ThresholdDetector,
+    "anomaly": SeasonalDetector,
+    "change_point": ChangePointDetector,
+}
+
+
+def detect(series: MetricSeries, detectors: list[Detector]) -> list[Finding]:
+    """Run every detector on the series' last period; findings in detector order."""
+    return [finding for detector in detectors for finding in detector.detect(series)]

@@ -1,0 +1,29 @@
+"""The Detector extension point."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal, Protocol
+
+from pydantic import BaseModel
+
+from agent.cube import MetricSeries
+from agent.model import Direction, Finding
+
+__all__ = ["AlertOn", "Detector"]
+
+AlertOn = Literal["bad", "both"]
+
+
+class Detector(Protocol):
+    """Judges the last period of a series. Pure: no SQL, no clock, no I/O.
+
+    ``good`` is the direction that is good news; with ``alert_on="bad"`` a detector
+    reports only moves in the other direction.
+    """
+
+    kind: ClassVar[str]
+    spec_type: ClassVar[type[BaseModel]]
+
+    def __init__(self, spec: BaseModel, *, good: Direction, alert_on: AlertOn = "bad") -> None: ...
+
+    def detect(self, series: MetricSeries) -> list[Finding]: ...

@@ -1,0 +1,76 @@
+"""Anomalies against a seasonal baseline with a sample-size-aware band.
+
+The baseline and band come from :func:`agent.detect.bands.seasonal_band`. Severity is
+WARNING outside the band and CRITICAL beyond twice its half-width; ``score`` is the
+distance from the baseline in half-widths (1 = on the edge of the band).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict
+
+from agent.cube import MetricSeries
+from agent.detect.bands import (
+    DetectorBase,
+    last_is_judged,
+    run_start,
+    seasonal_band,
+    severity_of,
+)
+from agent.model import Direction, Finding
+
+__all__ = ["AnomalySpec", "SeasonalDetector"]
+
+
+class AnomalySpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    sensitivity: Literal["low", "medium", "high"] = "medium"
+
+
+class SeasonalDetector(DetectorBase[AnomalySpec]):
+    kind: ClassVar[str] = "anomaly"
+    spec_type: ClassVar[type[BaseModel]] = AnomalySpec
+
+    def detect(self, series: MetricSeries) -> list[Finding]:
+        if not last_is_judged(series):
+            return []
+        band = seasonal_band(series, self.spec.sensitivity)
+        side = _side(series.value, band)
+        if side.iloc[-1] == 0:
+            return []
+        direction = Direction.UP if side.iloc[-1] > 0 else Direction.DOWN
+        if not self.reports(direction):
+            return []
+        value = float(series.value.iloc[-1])
+        expected, lower, upper = (float(x) for x in band.iloc[-1])
+        score = abs(value - expected) / ((upper - lower) / 2)
+        where = "above" if direction is Direction.UP else "below"
+        return [
+            self.finding(
+                series,
+                value=value,
+                expected=expected,
+                lower=lower,
+                upper=upper,
+                direction=direction,
+                severity=severity_of(score, 1.0, 2.0),
+                score=score,
+                since=run_start(side[series.judged] == side.iloc[-1]),
+                reason=(
+                    f"{value:.4g} is {where} the usual range {lower:.4g} to {upper:.4g} "
+                    f"(expected {expected:.4g})"
+                ),
+            )
+        ]
+
+
+def _side(values: pd.Series, band: pd.DataFrame) -> pd.Series:
+    """+1 above the band, -1 below it, 0 inside it or where there is no band."""
+    above = (values > band["upper"]).to_numpy()
+    below = (values < band["lower"]).to_numpy()
+    return pd.Series(np.where(above, 1, np.where(below, -1, 0)), index=values.index)

@@ -1,0 +1,124 @@
+"""The report chart: value against the expected band, as a 2× PNG (email shows no SVG).
+
+Uses ``matplotlib.figure.Figure`` directly (no pyplot): no global state, and the
+figure is freed with its last reference, so 400 reports in one process do not grow.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
+
+from agent.model import FindingKind, RunResult
+from agent.report.context import MESSAGES
+from agent.report.formatting import format_value
+
+if TYPE_CHECKING:
+    from agent.report import ReportInput
+
+__all__ = ["CHART_PERIODS", "chart_window", "render_chart"]
+
+CHART_PERIODS = 90
+_SIZE_INCHES = (8.0, 3.0)
+_DPI = 200
+_MARGINS = {"left": 0.1, "right": 0.98, "top": 0.94, "bottom": 0.14}
+_VALUE, _EXPECTED, _BAND, _SPAN = "#1f4e79", "#6e7781", "#d0d7de", "#ffd8b5"
+_SEVERITY_COLOURS = {"info": "#0969da", "warning": "#bf8700", "critical": "#cf222e"}
+
+
+def chart_window(history: pd.DataFrame, period: datetime) -> pd.DataFrame:
+    """The last ``CHART_PERIODS`` rows of ``history`` up to and including ``period``."""
+    return history.sort_index().loc[:period].tail(CHART_PERIODS)
+
+
+def _local(ts: datetime, tz: object) -> pd.Timestamp:
+    """Wall-clock time in the history's timezone, tz-naive: matplotlib would plot UTC."""
+    stamp = pd.Timestamp(ts)
+    if stamp.tzinfo is not None and tz is not None:
+        stamp = stamp.tz_convert(tz)
+    return stamp.tz_localize(None)
+
+
+def _column(frame: pd.DataFrame, name: str) -> np.ndarray:
+    return frame[name].to_numpy(dtype=float, na_value=np.nan)
+
+
+def _draw_series(ax: Axes, frame: pd.DataFrame, msg: dict[str, str]) -> None:
+    x = frame.index.tz_localize(None) if frame.index.tz is not None else frame.index
+    ax.fill_between(
+        x,
+        _column(frame, "lower"),
+        _column(frame, "upper"),
+        color=_BAND,
+        lw=0,
+        label=msg["chart_band"],
+    )
+    ax.plot(
+        x, _column(frame, "expected"), color=_EXPECTED, lw=1, ls="--", label=msg["chart_expected"]
+    )
+    ax.plot(x, _column(frame, "value"), color=_VALUE, lw=1.6, label=msg["chart_value"])
+
+
+def _draw_findings(ax: Axes, run: RunResult, tz: object, start: pd.Timestamp | None) -> None:
+    """Shade each finding's since..period span; a vertical line at a change point's since."""
+    period = _local(run.period, tz)
+    for e in run.explanations:
+        since = _local(e.finding.since, tz)
+        if start is not None:
+            since = max(since, start)
+        if since < period:
+            ax.axvspan(since, period, color=_SPAN, alpha=0.5, lw=0, zorder=1.5)
+        if e.finding.kind == FindingKind.CHANGE_POINT:
+            ax.axvline(since, color=_SEVERITY_COLOURS[e.finding.severity], lw=1, ls=":")
+
+
+def _draw_period(ax: Axes, run: RunResult, tz: object, msg: dict[str, str]) -> None:
+    if run.value is None:
+        return
+    colour = _SEVERITY_COLOURS[run.severity] if run.severity else _VALUE
+    ax.scatter(
+        [_local(run.period, tz)],
+        [run.value],
+        s=36,
+        color=colour,
+        zorder=5,
+        label=msg["chart_period"],
+    )
+
+
+def _style(ax: Axes, inp: ReportInput) -> None:
+    locator = AutoDateLocator()
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: format_value(v, inp.unit)))
+    ax.grid(axis="y", color="#eaeef2", lw=0.8)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    ax.tick_params(labelsize=8)
+    ax.legend(loc="upper left", fontsize=7, frameon=False, ncols=4)
+
+
+def render_chart(inp: ReportInput, *, lang: str = "en") -> bytes:
+    """PNG bytes (1600×600 px) of the last ``CHART_PERIODS`` periods of ``inp.history``."""
+    msg = MESSAGES[lang]
+    frame = chart_window(inp.history, inp.run.period)
+    tz = getattr(frame.index, "tz", None)
+    fig = Figure(figsize=_SIZE_INCHES)
+    fig.subplots_adjust(**_MARGINS)  # fixed margins: a layout engine would double the cost
+    ax = fig.add_subplot()
+    _draw_series(ax, frame, msg)
+    start = _local(frame.index[0], tz) if len(frame) else None
+    _draw_findings(ax, inp.run, tz, start)
+    _draw_period(ax, inp.run, tz, msg)
+    _style(ax, inp)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=_DPI)
+    return buffer.getvalue()

@@ -1,0 +1,178 @@
+"""jinja2 rendering (HTML autoescaped, Markdown escaped value by value), the JSON contract,
+and atomic file writes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import tempfile
+from collections.abc import Mapping
+from datetime import datetime
+from enum import Enum
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, select_autoescape
+
+from agent.errors import ReportError
+from agent.model import Explanation
+from agent.report.context import MESSAGES, build_context, run_headline
+from agent.report.formatting import md_escape
+
+if TYPE_CHECKING:
+    from agent.report import ReportInput
+
+__all__ = [
+    "SCHEMA",
+    "default_templates_dir",
+    "json_contract",
+    "render_html",
+    "render_markdown",
+    "render_template",
+    "write_atomic",
+]
+
+SCHEMA = "cx-agent/report@1"
+
+_PACKAGE_DIR = Path(__file__).resolve().parent.parent  # the ``agent`` package
+
+
+def default_templates_dir() -> Path:
+    """``agent/_templates`` in a wheel install, else the repository's ``templates/``."""
+    packaged = _PACKAGE_DIR / "_templates"
+    return packaged if packaged.is_dir() else _PACKAGE_DIR.parent / "templates"
+
+
+@lru_cache(maxsize=8)
+def _environment(templates_dir: Path, markdown: bool) -> Environment:
+    """HTML: autoescape. Markdown: no HTML escaping, but every ``{{ }}`` goes through
+    ``md_escape`` (``finalize``), so no data value can add markup or a raw tag."""
+    return Environment(
+        loader=FileSystemLoader(templates_dir),
+        autoescape=False if markdown else select_autoescape(("html", "html.j2"), default=True),
+        finalize=md_escape if markdown else None,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def render_template(
+    name: str, context: Mapping[str, Any], *, templates_dir: Path | None = None
+) -> str:
+    """Render ``name`` from ``templates_dir``; Markdown rules for ``*.md.j2`` names."""
+    folder = (templates_dir or default_templates_dir()).resolve()
+    env = _environment(folder, markdown=name.endswith(".md.j2"))
+    try:
+        return env.get_template(name).render(context)
+    except TemplateError as exc:
+        raise ReportError(str(folder / name), f"template failed: {exc}") from exc
+
+
+def render_html(
+    inp: ReportInput, *, chart_src: str, periods_shown: int, templates_dir: Path | None = None
+) -> str:
+    """The report page; ``chart_src`` is the image address (a file name, or ``cid:…``)."""
+    ctx = build_context(inp, chart_src=chart_src, periods_shown=periods_shown)
+    return render_template("report.html.j2", ctx, templates_dir=templates_dir)
+
+
+def render_markdown(
+    inp: ReportInput, *, chart_src: str, periods_shown: int, templates_dir: Path | None = None
+) -> str:
+    ctx = build_context(inp, chart_src=chart_src, periods_shown=periods_shown)
+    return render_template("report.md.j2", ctx, templates_dir=templates_dir)
+
+
+def _plain(value: Any) -> Any:
+    """Enums -> their word, datetimes -> ISO text, NaN/inf -> null, numpy -> Python."""
+    if isinstance(value, dict):
+        return {key: _plain(val) for key, val in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(val) for val in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _explanation(e: Explanation) -> dict[str, Any]:
+    causes = [dataclasses.asdict(c) | {"contribution": c.contribution} for c in e.causes]
+    return dataclasses.asdict(e.finding) | {
+        "causes": causes,
+        "explained_share": e.explained_share,
+    }
+
+
+def json_contract(inp: ReportInput) -> dict[str, Any]:
+    """The JSON report: the machine contract other tools read (``schema`` cx-agent/report@1).
+
+    Fields (JSON ``null`` wherever a number is missing, NaN or infinite):
+
+    - ``schema``: ``"cx-agent/report@1"``; changes only when a field changes meaning.
+    - ``metric``: the metric's key in ``metrics.yaml``; ``title``: its display name.
+    - ``unit``: ``percent`` (values are shares: 0.312 = 31.2%), ``number``,
+      ``currency`` or ``score``.
+    - ``period``: start of the evaluated period, ISO 8601 with its UTC offset.
+    - ``value``: the metric's value for that period (``null`` when there is no data).
+    - ``severity``: the highest finding severity, ``info`` | ``warning`` | ``critical``,
+      or ``null`` when nothing was found.
+    - ``findings``: one object per finding, in detection order:
+        - ``metric``; ``segment``: ``{dimension: value}``, ``{}`` for the whole population;
+        - ``kind``: ``threshold`` | ``anomaly`` | ``change_point``;
+        - ``period``, ``since`` (first period of the move): ISO 8601;
+        - ``value``, ``expected``, ``lower``, ``upper``: the value, its baseline and band
+          (for a change point: the level before the change);
+        - ``direction``: ``up`` | ``down``; ``severity``; ``score``: the detector's
+          strength of evidence; ``reason``: the detector's one-line why;
+        - ``causes``: ranked segments explaining the change, each with ``segment``,
+          ``share`` (fraction of the change it accounts for; may exceed 1),
+          ``value_before``/``value_after``, ``size_before``/``size_after`` (denominator),
+          ``rate_effect``, ``mix_effect`` and ``contribution`` (their sum, metric
+          units), ``confidence`` (0–1);
+        - ``explained_share``: fraction of the change all ``causes`` explain together.
+    - ``notes``: data notes in plain text (folded segments, immature periods…).
+    - ``headline``: the one-sentence summary shown at the top of the report.
+    """
+    run = inp.run
+    contract = {
+        "schema": SCHEMA,
+        "metric": run.metric,
+        "title": run.title,
+        "unit": inp.unit,
+        "period": run.period,
+        "value": run.value,
+        "severity": run.severity,
+        "findings": [_explanation(e) for e in run.explanations],
+        "notes": list(run.notes),
+        "headline": run_headline(inp, MESSAGES["en"]),
+    }
+    result: dict[str, Any] = _plain(contract)
+    return result
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a synced temp file and ``os.replace``: all or nothing."""
+    tmp: str | None = None
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; reports are meant to be served and read
+        os.replace(tmp, path)
+    except OSError as exc:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        raise ReportError(str(path), f"could not write: {exc.strerror or exc}") from exc

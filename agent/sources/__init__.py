@@ -1,0 +1,52 @@
+"""Warehouses: ``open_source(url)`` picks the Source class by the URL's scheme.
+
+To add a warehouse, write a class with ``dialect``, ``fetch_cube``, ``data_bounds``,
+``ping`` and ``close`` (see ``base.Source``) whose constructor takes
+``(url, *, base_dir)``, build its cube with ``sql.build_cube_expr`` and register its
+scheme in ``SOURCES``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+from agent.errors import ConfigError, Problem
+from agent.sources.base import CubeQuery, Source, TableRef
+from agent.sources.duckdb import DuckDBSource
+
+__all__ = ["SOURCES", "CubeQuery", "DuckDBSource", "Source", "TableRef", "open_source"]
+
+
+class _Opener(Protocol):
+    def __call__(self, url: str, /, *, base_dir: Path) -> Source: ...
+
+
+SOURCES: dict[str, _Opener] = {"duckdb": DuckDBSource}
+
+
+def open_source(url: str, *, base_dir: Path) -> Source:
+    """The Source for a ``warehouse:`` URL; relative DuckDB paths are relative to base_dir.
+
+    Accepts ``duckdb:///relative.duckdb``, ``duckdb:////absolute.duckdb`` and a bare path
+    ending in ``.duckdb``. An unknown scheme is a ConfigError listing the supported ones.
+    """
+    scheme, sep, _ = url.partition("://")
+    if not sep and url.endswith(".duckdb"):
+        scheme = "duckdb"
+    opener = SOURCES.get(scheme.lower())
+    if opener is None:
+        supported = ", ".join(f"{name}://" for name in SOURCES)
+        shown = f"scheme {scheme!r}" if sep else "a URL without scheme"
+        raise ConfigError(
+            [
+                Problem(
+                    file="metrics.yaml",
+                    line=None,
+                    metric=None,
+                    message=f"warehouse: {shown} is not supported",
+                    hint=f"use one of {supported} (or a path ending in .duckdb)",
+                )
+            ]
+        )
+    return opener(url, base_dir=base_dir)

@@ -1,0 +1,70 @@
+"""The Source extension point: a warehouse that turns a CubeQuery into a cube."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import ClassVar, Literal, Protocol
+
+import pandas as pd
+
+__all__ = ["CubeQuery", "Grain", "Kind", "Source", "TableRef"]
+
+Grain = Literal["day", "week", "month"]
+Kind = Literal["count", "sum", "ratio", "returning", "retention", "churn", "mix", "sql"]
+
+
+@dataclass(frozen=True)
+class TableRef:
+    """Where a metric's rows live: a table (or view), its time column, the customer key."""
+
+    name: str
+    table: str
+    time: str
+    entity: str | None = None
+    filter: str | None = None
+
+
+@dataclass(frozen=True)
+class CubeQuery:
+    """Everything a source needs to compute one metric's cube in the warehouse.
+
+    Periods returned run from the bucket containing ``start`` to the bucket containing
+    ``end`` (inclusive). Cohort kinds read the extra history they need (``lookback``,
+    ``window``) before ``start`` themselves.
+    """
+
+    metric: str
+    kind: Kind
+    source: TableRef
+    grain: Grain
+    dimensions: tuple[str, ...]
+    start: date
+    end: date
+    expr: str | None = None
+    numerator: str | None = None
+    denominator: str | None = None
+    lookback: timedelta | None = None
+    window: timedelta | None = None
+    category: str | None = None
+    sql: str | None = None
+    top_n: int = 20
+
+
+class Source(Protocol):
+    """A warehouse connection. Only aggregates cross it: never raw events."""
+
+    dialect: ClassVar[str]
+
+    def fetch_cube(self, query: CubeQuery) -> pd.DataFrame:
+        """``period`` (naive timestamp, start of bucket), one column per dimension
+        (strings, NULL as ``"(none)"``), ``num``, ``den`` (float)."""
+        ...
+
+    def data_bounds(self, source: TableRef) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+        """Earliest and latest value of the source's time column (after its filter)."""
+        ...
+
+    def ping(self) -> None: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,110 @@
+"""DuckDBSource as a user meets it: URLs, bounds, and the errors a broken metric gives."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from agent.errors import ConfigError, SourceError
+from agent.sources import DuckDBSource, open_source
+from agent.sources.base import CubeQuery, TableRef
+
+VISITS = TableRef(
+    name="visits", table="events", time="event_time", entity="customer_id",
+    filter="event_type = 'visit'",
+)  # fmt: skip
+
+
+def make_warehouse(path: Path) -> Path:
+    with duckdb.connect(str(path)) as con:
+        con.execute(
+            "CREATE TABLE events AS SELECT * FROM (VALUES"
+            " (1, TIMESTAMP '2024-01-02 10:00', 'visit', 'web'),"
+            " (2, TIMESTAMP '2024-01-05 23:59', 'visit', 'app'),"
+            " (3, TIMESTAMP '2024-01-09 08:00', 'purchase', 'app'))"
+            " AS t(customer_id, event_time, event_type, channel)"
+        )
+    return path
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path) -> Path:
+    return make_warehouse(tmp_path / "wh.duckdb")
+
+
+def count_query(source: TableRef = VISITS, dims: tuple[str, ...] = ("channel",)) -> CubeQuery:
+    return CubeQuery(
+        metric="daily_visits", kind="count", source=source, grain="day", dimensions=dims,
+        start=date(2024, 1, 1), end=date(2024, 1, 10),
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("url", ["duckdb:///wh.duckdb", "wh.duckdb", "duckdb:////{abs}", "{abs}"])
+def test_open_source_accepts_relative_and_absolute_urls(warehouse: Path, url: str) -> None:
+    url = url.format(abs=str(warehouse).lstrip("/") if url.startswith("duckdb") else warehouse)
+    with open_source(url, base_dir=warehouse.parent) as source:
+        assert source.dialect == "duckdb"
+        cube = source.fetch_cube(count_query())
+    assert cube.to_dict("list") == {
+        "period": [pd.Timestamp("2024-01-02"), pd.Timestamp("2024-01-05")],
+        "channel": ["web", "app"],
+        "num": [1.0, 1.0],
+        "den": [1.0, 1.0],
+    }
+
+
+def test_unknown_scheme_lists_the_supported_ones(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as err:
+        open_source("mysql://user:secret@db/cx", base_dir=tmp_path)
+    message = str(err.value)
+    assert "'mysql' is not supported" in message and "duckdb://" in message
+    assert "secret" not in message
+
+
+def test_data_bounds_respect_the_filter(warehouse: Path) -> None:
+    with DuckDBSource(warehouse) as source:
+        source.ping()
+        assert source.data_bounds(VISITS) == (
+            pd.Timestamp("2024-01-02 10:00"),
+            pd.Timestamp("2024-01-05 23:59"),
+        )
+        empty = replace(VISITS, filter="event_type = 'refund'")
+        assert source.data_bounds(empty) == (None, None)
+
+
+def test_missing_file_is_an_error_not_a_new_database(tmp_path: Path) -> None:
+    source = open_source("duckdb:///missing.duckdb", base_dir=tmp_path)
+    with pytest.raises(SourceError) as err:
+        source.fetch_cube(count_query())
+    message = str(err.value)
+    assert "daily_visits" in message and "'visits'" in message
+    assert str(tmp_path / "missing.duckdb") in message and "cx-agent demo" in message
+    assert isinstance(err.value.__cause__, FileNotFoundError)
+    assert not (tmp_path / "missing.duckdb").exists()
+
+
+@pytest.mark.parametrize(
+    ("source", "dims", "reason"),
+    [
+        (replace(VISITS, table="evnts"), ("channel",), "Table with name evnts does not exist"),
+        (replace(VISITS, filter="event_typ = 'visit'"), ("channel",), '"event_typ" not found'),
+        (replace(VISITS, filter="event_type = "), ("channel",), "syntax error"),
+        (VISITS, ("region",), "'region' is not found"),
+    ],
+    ids=["missing table", "filter names a missing column", "filter is not SQL", "missing dim"],
+)
+def test_broken_metric_names_metric_source_and_reason(
+    warehouse: Path, source: TableRef, dims: tuple[str, ...], reason: str
+) -> None:
+    with DuckDBSource(warehouse) as wh, pytest.raises(SourceError) as err:
+        wh.fetch_cube(count_query(source, dims))
+    message = str(err.value)
+    assert message.startswith("daily_visits: source 'visits' failed:")
+    assert reason in message
+    assert f"FROM {source.table} WHERE" in err.value.sql_head and "\n" not in message
+    assert err.value.__cause__ is not None

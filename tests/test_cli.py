@@ -1,0 +1,65 @@
+"""What a user sees at the shell: one-line messages and exit codes, never a traceback."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from tests.conftest import REPO, cx_agent
+
+BROKEN = """\
+version: 1
+timezone: Asia/Sel
+warehouse: duckdb:///w.duckdb
+sources:
+  visits: {table: events, time: event_time, entity: customer_id}
+metrics:
+  revisit_rate:
+    title: Revisit rate
+    source: visit
+    kind: returning
+    lookback: 30 dys
+    grain: daily
+    dimensons: [channel]
+"""
+
+
+def test_validate_prints_each_metric_with_next_runs(tmp_path: Path) -> None:
+    shutil.copy(REPO / "metrics.yaml", tmp_path / "metrics.yaml")
+    result = cx_agent("validate", cwd=tmp_path)
+    assert result.code == 0, result.err
+    assert "6 metrics OK (timezone Asia/Seoul)" in result.out
+    premium_share = next(line for line in result.out.splitlines() if "premium_share" in line)
+    assert premium_share.count("Mon ") == 3  # "0 9 * * 1" runs on Mondays
+
+
+def test_five_mistakes_five_lines_exit_3(tmp_path: Path) -> None:
+    (tmp_path / "metrics.yaml").write_text(BROKEN)
+    result = cx_agent("validate", cwd=tmp_path)
+    assert result.code == 3
+    assert "Traceback" not in result.err
+    lines = result.err.strip().splitlines()
+    assert [line.split(":")[1] for line in lines] == ["2", "9", "11", "12", "13"]
+    assert "did you mean `dimensions`?" in lines[-1]
+    assert lines[1].startswith("metrics.yaml:9: revisit_rate: metrics.revisit_rate.source")
+
+
+def test_unknown_metric_and_bad_date_are_one_line(tmp_path: Path) -> None:
+    shutil.copy(REPO / "metrics.yaml", tmp_path / "metrics.yaml")
+    result = cx_agent("run", "--once", "--metric", "nope", cwd=tmp_path)
+    assert result.code == 3
+    assert result.err.strip().splitlines() == [
+        "error: Invalid value: nope not in metrics.yaml; metrics: revisit_rate, premium_churn, conversion,"
+        " average_order_value, nps, premium_share"
+    ]
+    result = cx_agent("run", "--as-of", "yesterday", cwd=tmp_path)
+    assert result.code == 3 and "'yesterday' is not a date; write YYYY-MM-DD" in result.err
+
+
+def test_missing_warehouse_is_a_runtime_error_naming_the_fix(tmp_path: Path) -> None:
+    shutil.copy(REPO / "metrics.yaml", tmp_path / "metrics.yaml")
+    result = cx_agent("run", "--once", "--as-of", "2026-11-20", cwd=tmp_path)
+    assert result.code == 4
+    assert "Traceback" not in result.err
+    assert "cx-agent demo" in result.err
+    assert not (tmp_path / "demo" / "warehouse.duckdb").exists()
