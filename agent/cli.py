@@ -15,17 +15,21 @@ from agent.config import Config, load_config
 from agent.config.durations import cron_trigger, next_runs
 from agent.errors import AgentError, ConfigError, ExitCode, Problem
 from agent.model import RunResult
-from agent.summary import demo_summary
 from agent.run import open_warehouse, replay_metric, run_metric, write_index
 from agent.sources.demo import generate, write_ground_truth
 from agent.sources.duckdb import duckdb_path
+from agent.summary import demo_summary
 
 __all__ = ["app", "main"]
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="Watch customer-experience KPIs, find what moved and why.")
-ConfigOpt = Annotated[Path, typer.Option("--config", "-c", envvar="CX_AGENT_CONFIG",
-                                         help="The metrics.yaml to use.")]
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Watch customer-experience KPIs, find what moved and why.",
+)
+ConfigOpt = Annotated[
+    Path, typer.Option("--config", "-c", envvar="CX_AGENT_CONFIG", help="The metrics.yaml to use.")
+]
 DEFAULT_CONFIG = Path("metrics.yaml")
 
 
@@ -49,11 +53,16 @@ def validate(config: ConfigOpt = DEFAULT_CONFIG) -> None:
 def run(
     config: ConfigOpt = DEFAULT_CONFIG,
     once: Annotated[bool, typer.Option("--once", help="Run each metric once now.")] = True,
-    as_of: Annotated[str | None, typer.Option(
-        "--as-of", help="Judge the period complete on this date (YYYY-MM-DD); default yesterday.")
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Judge the period complete on this date (YYYY-MM-DD); default yesterday.",
+        ),
     ] = None,
-    metric: Annotated[list[str] | None, typer.Option("--metric", "-m",
-                                                     help="Only this metric (repeatable).")] = None,
+    metric: Annotated[
+        list[str] | None, typer.Option("--metric", "-m", help="Only this metric (repeatable).")
+    ] = None,
 ) -> None:
     """Run the loop once for every metric (or --metric NAME) and write the reports."""
     cfg = load_config(config)
@@ -73,18 +82,30 @@ def run(
 @app.command()
 def demo(
     config: ConfigOpt = DEFAULT_CONFIG,
-    end: Annotated[str | None, typer.Option(help="Last day of demo data; default yesterday.")] = None,
+    end: Annotated[
+        str | None, typer.Option(help="Last day of demo data; default yesterday.")
+    ] = None,
     days: Annotated[int, typer.Option(min=1, help="Days to replay the checks for.")] = 60,
     seed: Annotated[int, typer.Option(help="Seed of the generated data.")] = 7,
-    customers: Annotated[int, typer.Option(min=100, help="Customers in the demo warehouse.")] = 50_000,
+    customers: Annotated[
+        int, typer.Option(min=100, help="Customers in the demo warehouse.")
+    ] = 50_000,
 ) -> None:
     """Build the demo warehouse, replay the checks for the last DAYS days, write reports."""
     cfg = load_config(config)
     last = _as_of(end, cfg)
     if not cfg.warehouse.startswith("duckdb://") and not cfg.warehouse.endswith(".duckdb"):
-        raise ConfigError([Problem(str(config), None, None,
-                                   f"warehouse {cfg.warehouse!r} is not a DuckDB file",
-                                   "the demo writes a DuckDB file: use duckdb:///demo/warehouse.duckdb")])
+        raise ConfigError(
+            [
+                Problem(
+                    str(config),
+                    None,
+                    None,
+                    f"warehouse {cfg.warehouse!r} is not a DuckDB file",
+                    "the demo writes a DuckDB file: use duckdb:///demo/warehouse.duckdb",
+                )
+            ]
+        )
     warehouse = duckdb_path(cfg.warehouse, config.parent.resolve())
     _echo(f"Generating the demo warehouse {warehouse} ({customers:,} customers) ...")
     warehouse.parent.mkdir(parents=True, exist_ok=True)
@@ -118,7 +139,8 @@ def _metric_names(cfg: Config, wanted: list[str] | None, config: Path) -> list[s
     unknown = [m for m in wanted or [] if m not in cfg.metrics]
     if unknown:
         raise typer.BadParameter(
-            f"{', '.join(unknown)} not in {config}; metrics: {', '.join(cfg.metrics)}")
+            f"{', '.join(unknown)} not in {config}; metrics: {', '.join(cfg.metrics)}"
+        )
     return list(wanted or cfg.metrics)
 
 
@@ -158,8 +180,11 @@ def main() -> None:
     except typer.Abort:
         _fail(["aborted"], ExitCode.RUNTIME_ERROR, debug)
     except Exception as exc:  # last resort: one line, never a traceback
-        _fail([f"internal error: {exc!r} (run with --debug for details)"],
-              ExitCode.RUNTIME_ERROR, debug)
+        _fail(
+            [f"internal error: {exc!r} (run with --debug for details)"],
+            ExitCode.RUNTIME_ERROR,
+            debug,
+        )
     sys.exit(code if isinstance(code, int) else 0)
 
 
@@ -169,4 +194,3 @@ def _fail(lines: list[str], code: int, debug: bool) -> None:
     for line in lines:
         typer.echo(line, err=True)
     sys.exit(int(code))
-

@@ -14,7 +14,7 @@ import pandas as pd
 
 from agent.model import Segment
 
-__all__ = ["MetricSeries", "OTHER", "slice_cube", "series_of", "fold_top_n"]
+__all__ = ["OTHER", "MetricSeries", "series_of", "slice_cube"]
 
 OTHER = "(other)"
 
@@ -47,9 +47,7 @@ class MetricSeries:
 
     def upto(self, period: pd.Timestamp) -> MetricSeries:
         """The series as it was known at ``period`` (inclusive)."""
-        return MetricSeries(
-            self.frame.loc[: period], self.additive, self.metric, self.segment
-        )
+        return MetricSeries(self.frame.loc[:period], self.additive, self.metric, self.segment)
 
 
 def slice_cube(cube: pd.DataFrame, segment: Segment) -> pd.DataFrame:
@@ -76,10 +74,7 @@ def series_of(
     seg = segment or {}
     rows = slice_cube(cube, seg)
     agg = rows.groupby("period", sort=True)[["num", "den"]].sum()
-    if additive:
-        value = agg["num"]
-    else:
-        value = agg["num"] / agg["den"].where(agg["den"] != 0)
+    value = agg["num"] if additive else agg["num"] / agg["den"].where(agg["den"] != 0)
     frame = agg.assign(value=value.astype(float))
     if judged is None:
         frame["judged"] = True
@@ -87,23 +82,3 @@ def series_of(
         frame["judged"] = judged.reindex(frame.index).fillna(True).astype(bool)
     frame.loc[frame["value"].isna(), "judged"] = False
     return MetricSeries(frame, additive, metric, seg)
-
-
-def fold_top_n(cube: pd.DataFrame, dimensions: list[str], top_n: int) -> tuple[pd.DataFrame, dict[str, int]]:
-    """Keep the ``top_n`` values of each dimension by volume; fold the rest into OTHER.
-
-    Returns the re-aggregated cube and, per dimension, how many values were folded,
-    so the report can say so.
-    """
-    folded: dict[str, int] = {}
-    out = cube.copy()
-    for dim in dimensions:
-        volume = out.groupby(dim)["den"].sum().sort_values(ascending=False)
-        if len(volume) <= top_n:
-            continue
-        keep = set(volume.index[:top_n])
-        folded[dim] = len(volume) - top_n
-        out[dim] = out[dim].where(out[dim].isin(keep), OTHER)
-    if folded:
-        out = out.groupby(["period", *dimensions], as_index=False, sort=True)[["num", "den"]].sum()
-    return out, folded

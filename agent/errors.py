@@ -78,9 +78,7 @@ class SourceError(AgentError):
 
     def __init__(self, metric: str, source: str, sql_head: str, reason: str) -> None:
         self.metric, self.source, self.sql_head, self.reason = metric, source, sql_head, reason
-        super().__init__(
-            f"{metric}: source {source!r} failed: {reason} (query starts: {sql_head})"
-        )
+        super().__init__(f"{metric}: source {source!r} failed: {reason} (query starts: {sql_head})")
 
 
 class ReportError(AgentError):

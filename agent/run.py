@@ -14,9 +14,9 @@ from agent.attribute.baseline import compare_cubes
 from agent.config import Config, MetricSpec
 from agent.cube import OTHER, MetricSeries, series_of
 from agent.detect import DETECTORS, detect
-from agent.detect.base import Detector
 from agent.detect.bands import seasonal_band
-from agent.model import Explanation, Finding, RunResult
+from agent.detect.base import Detector
+from agent.model import Direction, Explanation, Finding, RunResult
 from agent.report import ReportFiles, ReportInput, write_index, write_reports
 from agent.sources import open_source
 from agent.sources.base import CubeQuery, Source, TableRef
@@ -39,8 +39,11 @@ def open_warehouse(config: Config, base_dir: Path) -> Source:
 
 
 def _step(grain: str) -> pd.DateOffset:
-    return {"day": pd.DateOffset(days=1), "week": pd.DateOffset(weeks=1),
-            "month": pd.DateOffset(months=1)}[grain]
+    return {
+        "day": pd.DateOffset(days=1),
+        "week": pd.DateOffset(weeks=1),
+        "month": pd.DateOffset(months=1),
+    }[grain]
 
 
 def evaluated_period(as_of: date, grain: str) -> date:
@@ -96,34 +99,46 @@ class MetricJob:
         explanations = [self._explain(f) for f in findings]
         value = known.value.get(period)
         run = RunResult(
-            metric=self.name, title=spec.title, period=period.to_pydatetime(),
+            metric=self.name,
+            title=spec.title,
+            period=period.to_pydatetime(),
             value=None if value is None or pd.isna(value) else float(value),
-            explanations=explanations, notes=list(self.notes) + _period_notes(known, period),
+            explanations=explanations,
+            notes=list(self.notes) + _period_notes(known, period),
         )
         history = known.frame[["value"]].join(self.band).tail(HISTORY_SHOWN)
-        return ReportInput(run=run, history=history, unit=spec.display_unit, good=spec.good,
-                           grain=spec.grain, dimensions=list(spec.dimensions))
+        return ReportInput(
+            run=run,
+            history=history,
+            unit=spec.display_unit,
+            good=spec.good,
+            grain=spec.grain,
+            dimensions=list(spec.dimensions),
+        )
 
     def _explain(self, finding: Finding) -> Explanation:
         spec = self.spec
         if not spec.dimensions:
             return Explanation(finding, [], 0.0)
         actual, expected = compare_cubes(self.cube, finding, spec.dimensions, grain=spec.grain)
-        causes, explained = attribute(finding, actual, expected, spec.dimensions,
-                                      additive=spec.additive)
+        causes, explained = attribute(
+            finding, actual, expected, spec.dimensions, additive=spec.additive
+        )
         return Explanation(finding, causes, explained)
 
 
-def run_metric(config: Config, name: str, as_of: date, source: Source,
-               reports_dir: Path) -> tuple[RunResult, ReportFiles]:
+def run_metric(
+    config: Config, name: str, as_of: date, source: Source, reports_dir: Path
+) -> tuple[RunResult, ReportFiles]:
     """Run the whole loop for one metric and one period, and write its reports."""
     job = MetricJob.fetch(config, name, source, as_of, as_of)
     report = job.judge(as_of)
     return report.run, write_reports(report, reports_dir)
 
 
-def replay_metric(config: Config, name: str, days: list[date], source: Source,
-                  reports_dir: Path) -> list[RunResult]:
+def replay_metric(
+    config: Config, name: str, days: list[date], source: Source, reports_dir: Path
+) -> list[RunResult]:
     """Judge ``name`` for each day with one warehouse query, as if run on each of them.
 
     Reports are written for the days with findings and for the last day, so the index
@@ -141,16 +156,28 @@ def replay_metric(config: Config, name: str, days: list[date], source: Source,
 
 def _table_ref(config: Config, spec: MetricSpec) -> TableRef:
     src = config.sources[spec.source]
-    return TableRef(name=spec.source, table=src.table, time=src.time, entity=src.entity,
-                    filter=src.filter)
+    return TableRef(
+        name=spec.source, table=src.table, time=src.time, entity=src.entity, filter=src.filter
+    )
 
 
 def _query(name: str, spec: MetricSpec, table: TableRef, start: date, end: date) -> CubeQuery:
     return CubeQuery(
-        metric=name, kind=spec.kind, source=table, grain=spec.grain,
-        dimensions=tuple(spec.dimensions), start=start, end=end, expr=spec.expr,
-        numerator=spec.numerator, denominator=spec.denominator, lookback=spec.lookback,
-        window=spec.window, category=spec.category, sql=spec.sql, top_n=spec.top_n,
+        metric=name,
+        kind=spec.kind,
+        source=table,
+        grain=spec.grain,
+        dimensions=tuple(spec.dimensions),
+        start=start,
+        end=end,
+        expr=spec.expr,
+        numerator=spec.numerator,
+        denominator=spec.denominator,
+        lookback=spec.lookback,
+        window=spec.window,
+        category=spec.category,
+        sql=spec.sql,
+        top_n=spec.top_n,
     )
 
 
@@ -159,24 +186,30 @@ def _detectors(spec: MetricSpec) -> list[Detector]:
     for kind, cls in DETECTORS.items():
         options = getattr(spec.detect, kind)
         if options is not None:
-            found.append(cls(options, good=spec.good, alert_on=spec.alert_on))
+            found.append(cls(options, good=Direction(spec.good), alert_on=spec.alert_on))
     return found
 
 
-def _judged(periods: object, spec: MetricSpec, country: str, data_max: pd.Timestamp | None,
-            tz: str) -> tuple[pd.Series, list[str]]:
+def _judged(
+    periods: object, spec: MetricSpec, country: str, data_max: pd.Timestamp | None, tz: str
+) -> tuple[pd.Series, list[str]]:
     """Which periods may be judged: complete, mature, and not a public holiday."""
     index = pd.DatetimeIndex(periods).sort_values()
     step = _step(spec.grain)
     last_day = pd.Timestamp(data_max).normalize().tz_localize(tz) if data_max is not None else None
-    complete = (index + step - pd.Timedelta(days=1) <= last_day) if last_day is not None else \
-        pd.Series(False, index=index).to_numpy()
+    complete = (
+        (index + step - pd.Timedelta(days=1) <= last_day)
+        if last_day is not None
+        else pd.Series(False, index=index).to_numpy()
+    )
     judged = pd.Series(complete, index=index)
     if spec.kind == "retention" and spec.window is not None and last_day is not None:
         judged &= index + step + pd.Timedelta(spec.window) - pd.Timedelta(days=1) <= last_day
     notes = []
     if spec.grain == "day" and len(index):
-        days_off = holidays.country_holidays(country, years=range(index[0].year, index[-1].year + 1))
+        days_off = holidays.country_holidays(
+            country, years=range(index[0].year, index[-1].year + 1)
+        )
         off = pd.Series([d.date() in days_off for d in index], index=index)
         judged &= ~off
         if off.any():
@@ -185,8 +218,11 @@ def _judged(periods: object, spec: MetricSpec, country: str, data_max: pd.Timest
 
 
 def _fold_notes(cube: pd.DataFrame, dimensions: list[str]) -> list[str]:
-    return [f"Rare values of {dim} are folded into {OTHER}." for dim in dimensions
-            if (cube[dim] == OTHER).any()]
+    return [
+        f"Rare values of {dim} are folded into {OTHER}."
+        for dim in dimensions
+        if (cube[dim] == OTHER).any()
+    ]
 
 
 def _period_notes(known: MetricSeries, period: pd.Timestamp) -> list[str]:
@@ -195,4 +231,3 @@ def _period_notes(known: MetricSeries, period: pd.Timestamp) -> list[str]:
     if not known.judged.get(period, True):
         return [f"{period.date()} is not judged (incomplete, immature or a holiday)."]
     return []
-

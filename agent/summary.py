@@ -34,8 +34,10 @@ def demo_summary(runs: dict[str, list[RunResult]], incidents: list[Incident]) ->
         what = "-"
         if latest:
             result, exp = latest
-            what = (f"{result.period:%Y-%m-%d} {exp.finding.kind.value} {exp.finding.direction.value}"
-                    f" since {exp.finding.since:%Y-%m-%d}: {_causes_text(exp.causes)}")
+            what = (
+                f"{result.period:%Y-%m-%d} {exp.finding.kind.value} {exp.finding.direction.value}"
+                f" since {exp.finding.since:%Y-%m-%d}: {_causes_text(exp.causes)}"
+            )
         shown = "no data" if last is None else f"{last:,.4g}"
         lines.append(f"{name:<22} {shown:>12}  {alert_days:>4}/{days:<5}  {what}")
     lines += ["", "Planted incidents:"]
@@ -43,8 +45,10 @@ def demo_summary(runs: dict[str, list[RunResult]], incidents: list[Incident]) ->
     return lines + [""]
 
 
-def first_alert_naming(incident: Incident, results: list[RunResult]) -> tuple[RunResult, Explanation] | None:
-    """The first run on or after the onset whose finding names the incident's segment in its top 3."""
+def first_alert_naming(
+    incident: Incident, results: list[RunResult]
+) -> tuple[RunResult, Explanation] | None:
+    """The first run from the onset on whose top 3 causes name the incident's segment."""
     wanted = set(incident.segment.items())
     for result in results:
         if result.period.date() < incident.onset:
@@ -62,5 +66,7 @@ def _incident_line(incident: Incident, results: list[RunResult]) -> str:
         return f"{head}: not found in the top causes of any alert"
     result, exp = hit
     lag = (result.period.date() - incident.onset).days
-    return (f"{head}: alerted {result.period:%Y-%m-%d} (+{lag}d, {exp.finding.kind.value}); "
-            f"top causes {_causes_text(exp.causes)}")
+    return (
+        f"{head}: alerted {result.period:%Y-%m-%d} (+{lag}d, {exp.finding.kind.value}); "
+        f"top causes {_causes_text(exp.causes)}"
+    )

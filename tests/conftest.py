@@ -35,7 +35,12 @@ def cx_agent(*args: str, cwd: Path) -> Result:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CX_AGENT_")}
     env["PYTHONPATH"] = str(REPO)
     done = subprocess.run(
-        [sys.executable, "-m", "agent", *args], cwd=cwd, env=env,
-        capture_output=True, text=True, timeout=900, check=False,
+        [sys.executable, "-m", "agent", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
     )
     return Result(done.returncode, done.stdout, done.stderr)

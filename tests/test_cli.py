@@ -49,8 +49,8 @@ def test_unknown_metric_and_bad_date_are_one_line(tmp_path: Path) -> None:
     result = cx_agent("run", "--once", "--metric", "nope", cwd=tmp_path)
     assert result.code == 3
     assert result.err.strip().splitlines() == [
-        "error: Invalid value: nope not in metrics.yaml; metrics: revisit_rate, premium_churn, conversion,"
-        " average_order_value, nps, premium_share"
+        "error: Invalid value: nope not in metrics.yaml; metrics: revisit_rate, premium_churn,"
+        " conversion, average_order_value, nps, premium_share"
     ]
     result = cx_agent("run", "--as-of", "yesterday", cwd=tmp_path)
     assert result.code == 3 and "'yesterday' is not a date; write YYYY-MM-DD" in result.err

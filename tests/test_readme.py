@@ -17,8 +17,8 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
     demo, tests = readme_commands()[:2]
     assert demo.endswith("cx-agent demo")
     assert tests.endswith("python -m pytest")
-    ci_lines = (REPO / ".ci" / "run").read_text().strip().splitlines()
-    assert ci_lines[-1] == tests
+    ci_lines = (REPO / ".ci" / "run").read_text().splitlines()
+    assert tests in ci_lines
 
 
 def test_public_api_is_pinned() -> None:

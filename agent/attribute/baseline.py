@@ -19,6 +19,9 @@ CHANGE_POINT_HISTORY = 28
 SEASONAL_LAGS = 4
 """How many earlier periods (same weekday for daily grain) form the baseline."""
 
+MAX_WEEKS_BACK = 26
+"""How far back the same-weekday baseline of a long-running episode may reach."""
+
 
 def compare_cubes(
     cube: pd.DataFrame, finding: Finding, dimensions: list[str], *, grain: str
@@ -28,8 +31,9 @@ def compare_cubes(
     The cube is first restricted to the finding's segment. For a change point,
     actual is the mean over ``since``..``period`` and expected the mean over up to 28
     periods before ``since``. Otherwise actual is the finding's period and expected
-    the mean over the same weekday of the previous 4 weeks (``grain="day"``) or over
-    the previous 4 periods (any other grain). Periods are compared as given.
+    the mean over the last 4 same weekdays (``grain="day"``) or the last 4 periods
+    (any other grain) before ``since``: an episode that has lasted for weeks is compared
+    with how things were before it began, not with its own first days.
     """
     rows = slice_cube(cube, finding.segment)
     periods = pd.Series(rows["period"].unique()).sort_values(ignore_index=True)
@@ -39,15 +43,16 @@ def compare_cubes(
         before = periods[periods < since].tail(CHANGE_POINT_HISTORY)
     else:
         after = periods[periods == period]
-        before = _seasonal_history(periods, period, grain)
+        before = _seasonal_history(periods[periods < since], period, grain)
     return _mean_leaves(rows, after, dimensions), _mean_leaves(rows, before, dimensions)
 
 
 def _seasonal_history(periods: pd.Series, period: pd.Timestamp, grain: str) -> pd.Series:
+    """The last SEASONAL_LAGS of ``periods`` (same weekday as ``period`` for daily grain)."""
     if grain == "day":
         # DateOffset keeps the wall-clock time across daylight-saving shifts.
-        lags = [period - pd.DateOffset(weeks=k) for k in range(1, SEASONAL_LAGS + 1)]
-        return periods[periods.isin(lags)]
+        lags = {period - pd.DateOffset(weeks=k) for k in range(1, MAX_WEEKS_BACK + 1)}
+        return periods[periods.isin(lags)].tail(SEASONAL_LAGS)
     return periods[periods < period].tail(SEASONAL_LAGS)
 
 

@@ -11,8 +11,10 @@ from apscheduler.triggers.cron import CronTrigger
 __all__ = ["cron_trigger", "is_valid_cron", "next_runs", "parse_duration"]
 
 _ISO_CALENDAR = re.compile(r"^P[^T]*[YM]", re.IGNORECASE)
-_ISO = re.compile(r"P(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
-                  r"(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+)S)?)?")
+_ISO = re.compile(
+    r"P(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
+    r"(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+)S)?)?"
+)
 _PLAIN = re.compile(r"(?P<n>\d+)\s*(?P<unit>[a-z]+)")
 _UNITS = {
     **dict.fromkeys(("w", "week", "weeks"), "weeks"),
@@ -88,7 +90,11 @@ def cron_trigger(expr: str, timezone: str) -> CronTrigger:
     if dow != "*":
         dow = ",".join(_DOW_NAMES[d] for d in _crontab_days(dow))
     return CronTrigger(
-        minute=minute, hour=hour, day=day, month=month, day_of_week=dow,
+        minute=minute,
+        hour=hour,
+        day=day,
+        month=month,
+        day_of_week=dow,
         timezone=ZoneInfo(timezone),
     )
 
@@ -114,4 +120,3 @@ def is_valid_cron(expr: str) -> str | None:
     except ValueError as exc:
         return str(exc)
     return None
-

@@ -36,8 +36,17 @@ def load_config(path: str | Path) -> Config:
     try:
         text = file.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError([Problem(shown, None, None, f"cannot read: {exc.strerror}",
-                                   "pass the right file with -c PATH")]) from None
+        raise ConfigError(
+            [
+                Problem(
+                    shown,
+                    None,
+                    None,
+                    f"cannot read: {exc.strerror}",
+                    "pass the right file with -c PATH",
+                )
+            ]
+        ) from None
     lines, data = _parse(text, shown)
     problems: list[Problem] = []
     data = _interpolate(data, (), lines, shown, problems)
@@ -63,11 +72,28 @@ def _parse(text: str, shown: str) -> tuple[dict[Path_, int], Any]:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
         reason = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError([Problem(shown, line, None, f"not valid YAML: {reason}",
-                                   "check indentation and quoting on that line")]) from None
+        raise ConfigError(
+            [
+                Problem(
+                    shown,
+                    line,
+                    None,
+                    f"not valid YAML: {reason}",
+                    "check indentation and quoting on that line",
+                )
+            ]
+        ) from None
     if not isinstance(data, dict):
-        raise ConfigError([Problem(shown, 1, None, "the file must be a mapping with "
-                                   "version, warehouse, sources and metrics")])
+        raise ConfigError(
+            [
+                Problem(
+                    shown,
+                    1,
+                    None,
+                    "the file must be a mapping with version, warehouse, sources and metrics",
+                )
+            ]
+        )
     return dict(_index(node, ())), data
 
 
@@ -79,7 +105,9 @@ def _index(node: yaml.Node | None, at: Path_) -> Iterator[tuple[Path_, int]]:
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
             yield (*at, key.value), key.start_mark.line + 1
-            yield from ((p, ln) for p, ln in _index(value, (*at, key.value)) if p != (*at, key.value))
+            yield from (
+                (p, ln) for p, ln in _index(value, (*at, key.value)) if p != (*at, key.value)
+            )
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
             yield from _index(item, (*at, i))
@@ -101,8 +129,9 @@ def _at(path: Path_, lines: dict[Path_, int], shown: str, msg: str, hint: str | 
     return Problem(shown, _line(path, lines), _metric_of(path), f"{dotted}: {msg}", hint)
 
 
-def _interpolate(data: Any, at: Path_, lines: dict[Path_, int], shown: str,
-                 problems: list[Problem]) -> Any:
+def _interpolate(
+    data: Any, at: Path_, lines: dict[Path_, int], shown: str, problems: list[Problem]
+) -> Any:
     """Replace ${VAR} in every string value; a missing variable is a problem where it is used."""
     if isinstance(data, dict):
         return {k: _interpolate(v, (*at, k), lines, shown, problems) for k, v in data.items()}
@@ -114,8 +143,15 @@ def _interpolate(data: Any, at: Path_, lines: dict[Path_, int], shown: str,
     def sub(match: re.Match[str]) -> str:
         name = match.group(1)
         if name not in os.environ:
-            problems.append(_at(at, lines, shown, f"environment variable {name} is not set",
-                                f"export {name}=... before running cx-agent"))
+            problems.append(
+                _at(
+                    at,
+                    lines,
+                    shown,
+                    f"environment variable {name} is not set",
+                    f"export {name}=... before running cx-agent",
+                )
+            )
             return ""
         return os.environ[name]
 
@@ -130,8 +166,7 @@ def _problem(err: Any, lines: dict[Path_, int], shown: str) -> Problem:
         return _at(path, lines, shown, "required key is missing", f"add `{path[-1]}:`")
     if err["type"] == "literal_error":
         expected = err.get("ctx", {}).get("expected", "")
-        return _at(path, lines, shown, f"{err['input']!r} is not allowed",
-                   f"use one of {expected}")
+        return _at(path, lines, shown, f"{err['input']!r} is not allowed", f"use one of {expected}")
     message = str(err["msg"]).removeprefix("Value error, ")
     return _at(path, lines, shown, message, None)
 
@@ -153,7 +188,9 @@ def _fields_at(path: Path_) -> list[str]:
             continue
         field = model.model_fields.get(str(step))
         model = _unwrap(field.annotation) if field else None
-    return list(model.model_fields) if isinstance(model, type) and issubclass(model, BaseModel) else []
+    return (
+        list(model.model_fields) if isinstance(model, type) and issubclass(model, BaseModel) else []
+    )
 
 
 def _unwrap(annotation: Any) -> Any:
@@ -182,12 +219,21 @@ def _cross_checks(data: dict[str, Any]) -> Iterator[tuple[Path_, str, str | None
         source = metric.get("source")
         if isinstance(source, str) and source not in sources:
             known = ", ".join(sorted(sources)) or "none defined"
-            yield (*at, "source"), f"source {source!r} is not defined", \
-                f"define it under `sources:` (defined: {known})"
-        elif metric["kind"] in ENTITY_KINDS and isinstance(sources.get(source), dict) \
-                and not sources[source].get("entity"):
-            yield (*at, "kind"), f"kind {metric['kind']} counts customers", \
-                f"add `entity:` (the customer id column) to source {source!r}"
+            yield (
+                (*at, "source"),
+                f"source {source!r} is not defined",
+                f"define it under `sources:` (defined: {known})",
+            )
+        elif (
+            metric["kind"] in ENTITY_KINDS
+            and isinstance(sources.get(source), dict)
+            and not sources[source].get("entity")
+        ):
+            yield (
+                (*at, "kind"),
+                f"kind {metric['kind']} counts customers",
+                f"add `entity:` (the customer id column) to source {source!r}",
+            )
 
 
 def _kind_checks(at: Path_, metric: dict[str, Any]) -> Iterator[tuple[Path_, str, str | None]]:
@@ -199,5 +245,8 @@ def _kind_checks(at: Path_, metric: dict[str, Any]) -> Iterator[tuple[Path_, str
     allowed = set(needed) | set(OPTIONAL_KIND_FIELDS.get(kind, ()))
     for field in sorted((kind_field_names() - allowed) & set(metric)):
         users = sorted(k for k, fields in KIND_FIELDS.items() if field in fields)
-        yield (*at, field), f"`{field}` is not used by kind {kind}", \
-            f"remove it, or use kind {' or '.join(users)}"
+        yield (
+            (*at, field),
+            f"`{field}` is not used by kind {kind}",
+            f"remove it, or use kind {' or '.join(users)}",
+        )

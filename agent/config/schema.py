@@ -125,7 +125,9 @@ class Config(BaseModel):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown timezone {value!r}; use an IANA name like Asia/Seoul") from None
+            raise ValueError(
+                f"unknown timezone {value!r}; use an IANA name like Asia/Seoul"
+            ) from None
         return value
 
 
@@ -146,4 +148,3 @@ ENTITY_KINDS = ("returning", "retention", "churn", "mix")
 
 def kind_field_names() -> set[str]:
     return {f for fields in KIND_FIELDS.values() for f in fields}
-

@@ -22,6 +22,7 @@ from typing import ClassVar, Generic, Literal, TypeVar
 
 import numpy as np
 import pandas as pd
+from numpy.lib.stride_tricks import sliding_window_view
 from pydantic import BaseModel
 
 from agent.cube import MetricSeries
@@ -77,14 +78,34 @@ class DetectorBase(Generic[S]):
         """Whether a move in ``direction`` is worth a finding (bad news, or everything)."""
         return self.alert_on == "both" or direction != self.good
 
-    def finding(self, series: MetricSeries, **fields: object) -> Finding:
-        """A finding about the last period of ``series``."""
+    def finding(
+        self,
+        series: MetricSeries,
+        *,
+        value: float,
+        expected: float,
+        band: tuple[float, float],
+        direction: Direction,
+        severity: Severity,
+        score: float,
+        since: pd.Timestamp,
+        reason: str,
+    ) -> Finding:
+        """A finding about the last period of ``series``; ``band`` is (lower, upper)."""
         return Finding(
             metric=series.metric,
             segment=dict(series.segment or {}),
             kind=FindingKind(self.kind),
             period=series.frame.index[-1],
-            **fields,  # type: ignore[arg-type]
+            value=value,
+            expected=expected,
+            lower=band[0],
+            upper=band[1],
+            direction=direction,
+            severity=severity,
+            score=score,
+            since=since,
+            reason=reason,
         )
 
 
@@ -141,12 +162,11 @@ def seasonal_band(series: MetricSeries, sensitivity: Sensitivity) -> pd.DataFram
     values = series.value.where(series.judged)
     history = series.judged.astype(int).cumsum().shift(1, fill_value=0)
     min_history = 14 if is_daily(values.index) else 8
-    expected = _baseline(values).where(history >= min_history)
-    half = Z[sensitivity] * np.sqrt(_noise_variance(series, values, expected))
+    baseline = _baseline(values)
+    half = Z[sensitivity] * np.sqrt(_noise_variance(series, values, baseline))
+    expected = baseline.where(history >= min_history)
     half = np.maximum(half, noise_floor(expected))
-    return pd.DataFrame(
-        {"expected": expected, "lower": expected - half, "upper": expected + half}
-    )
+    return pd.DataFrame({"expected": expected, "lower": expected - half, "upper": expected + half})
 
 
 def _baseline(values: pd.Series) -> pd.Series:
@@ -176,9 +196,7 @@ def _noise_variance(series: MetricSeries, values: pd.Series, expected: pd.Series
     return (resid_var - typical).clip(lower=0.0) + sampling
 
 
-def _sampling_variance(
-    series: MetricSeries, expected: pd.Series, resid: pd.Series
-) -> pd.Series:
+def _sampling_variance(series: MetricSeries, expected: pd.Series, resid: pd.Series) -> pd.Series:
     den = series.den.where(series.den > 0)
     if series.additive:
         return pd.Series(0.0, index=expected.index)
@@ -191,21 +209,25 @@ def _sampling_variance(
 def _trailing(
     values: pd.Series,
     window: int,
-    stat: Callable[[np.ndarray], float],
+    stat: Callable[[np.ndarray], np.ndarray],
     min_periods: int = MIN_RESIDUALS,
 ) -> pd.Series:
     """``stat`` over the last ``window`` non-NaN values strictly before each period."""
     compact = values.dropna()
-    rolled = compact.rolling(window, min_periods=min_periods).apply(stat, raw=True)
-    return rolled.reindex(values.index).shift(1).ffill()
+    if compact.empty:
+        return pd.Series(np.nan, index=values.index)
+    padded = np.concatenate([np.full(window - 1, np.nan), compact.to_numpy(dtype=float)])
+    windows = sliding_window_view(padded, window)  # row i: the window ending at value i
+    rolled = np.where(np.isnan(windows).sum(axis=1) <= window - min_periods, stat(windows), np.nan)
+    return pd.Series(rolled, index=compact.index).reindex(values.index).shift(1).ffill()
 
 
-def _median(x: np.ndarray) -> float:
-    return float(np.median(x))
+def _median(windows: np.ndarray) -> np.ndarray:
+    return np.asarray(np.nanmedian(windows, axis=1), dtype=float)
 
 
-def _mad(x: np.ndarray) -> float:
-    return float(np.median(np.abs(x - np.median(x))))
+def _mad(windows: np.ndarray) -> np.ndarray:
+    return _median(np.abs(windows - _median(windows)[:, None]))
 
 
 def severity_of(score: float, warning: float, critical: float) -> Severity:

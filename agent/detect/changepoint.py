@@ -1,11 +1,13 @@
 """Change points in the level of a series (ruptures PELT).
 
 The judged values (the last ``MAX_PERIODS``) lose their weekly profile when daily, then
-PELT with an L2 cost and a penalty of ``PENALTY_K * sigma^2 * log(n)`` splits them into
-levels. ``sigma`` is the robust day-to-day noise (from first differences), never below
-the binomial sampling noise of a share. Only the last change is news, and only while its
-onset is within ``recent`` periods of the end: older regime changes are history.
-``score`` is the shift in sigmas: INFO below 3, WARNING from 3, CRITICAL from 6.
+PELT (L2 cost, segments of at least ``MIN_SIZE``) with a penalty of
+``PENALTY_K * sigma^2 * log(n)`` splits them into levels. ``sigma`` is the robust
+period-to-period noise (from first differences), never below the binomial sampling
+noise of a share. Only the last change is news, and only while its onset is within
+``recent`` periods of the end: older regime changes are history. ``value`` is the mean
+after the change, ``expected`` the mean of up to ``BEFORE`` periods before it, and
+``score`` the shift in sigmas: INFO below 3, WARNING from 3, CRITICAL from 6.
 """
 
 from __future__ import annotations
@@ -31,7 +33,13 @@ from agent.detect.bands import (
 )
 from agent.model import Direction, Finding
 
-__all__ = ["ChangePointDetector", "ChangePointSpec", "deseasonalize", "noise_sigma"]
+__all__ = [
+    "ChangePointDetector",
+    "ChangePointSpec",
+    "deseasonalize",
+    "last_change",
+    "noise_sigma",
+]
 
 MAX_PERIODS = 120
 MIN_PERIODS = 14
@@ -70,29 +78,24 @@ class ChangePointDetector(DetectorBase[ChangePointSpec]):
         direction = Direction.UP if after > before else Direction.DOWN
         if abs(after - before) < self.spec.min_shift or not self.reports(direction):
             return []
-        return [self._finding(series, before, after, sigma, level.index[onset])]
-
-    def _finding(
-        self, series: MetricSeries, before: float, after: float, sigma: float, since: pd.Timestamp
-    ) -> Finding:
         score = abs(after - before) / sigma
-        direction = Direction.UP if after > before else Direction.DOWN
-        where = "up" if direction is Direction.UP else "down"
-        return self.finding(
-            series,
-            value=after,
-            expected=before,
-            lower=before - BAND * sigma,
-            upper=before + BAND * sigma,
-            direction=direction,
-            severity=severity_of(score, 3.0, 6.0),
-            score=score,
-            since=since,
-            reason=(
-                f"level moved {where} from {before:.4g} to {after:.4g} "
-                f"since {since:%Y-%m-%d} ({score:.1f} sigma)"
-            ),
-        )
+        since = level.index[onset]
+        return [
+            self.finding(
+                series,
+                value=after,
+                expected=before,
+                band=(before - BAND * sigma, before + BAND * sigma),
+                direction=direction,
+                severity=severity_of(score, 3.0, 6.0),
+                score=score,
+                since=since,
+                reason=(
+                    f"level moved {direction} from {before:.4g} to {after:.4g} "
+                    f"since {since:%Y-%m-%d} ({score:.1f} sigma)"
+                ),
+            )
+        ]
 
 
 def deseasonalize(values: pd.Series) -> pd.Series:
@@ -101,7 +104,7 @@ def deseasonalize(values: pd.Series) -> pd.Series:
     if not is_daily(values.index) or len(values) < 28:
         return values
     resid = values - values.rolling(7, center=True, min_periods=1).median()
-    weekday = pd.Series(wall_clock(values.index).dayofweek, index=values.index)
+    weekday = pd.Series(wall_clock(values.index).day_of_week, index=values.index)
     profile = resid.groupby(weekday).median()
     profile -= profile.mean()
     return values - weekday.map(profile)
@@ -121,6 +124,8 @@ def noise_sigma(level: pd.Series, den: pd.Series, share: bool) -> float:
 def last_change(signal: np.ndarray, sigma: float) -> int | None:
     """Index of the first period of the last level found by PELT, or None."""
     penalty = PENALTY_K * sigma**2 * math.log(len(signal))
-    algo = rpt.Pelt(model="l2", min_size=MIN_SIZE, jump=1).fit(signal.reshape(-1, 1))
+    # KernelCPD with a linear kernel is PELT with the L2 cost, compiled: the same
+    # breakpoints as rpt.Pelt(model="l2", jump=1) at a few hundredths of its time.
+    algo = rpt.KernelCPD(kernel="linear", min_size=MIN_SIZE).fit(signal.reshape(-1, 1))
     breaks = algo.predict(pen=penalty)
     return breaks[-2] if len(breaks) > 1 else None

@@ -56,8 +56,10 @@ class ThresholdDetector(DetectorBase[ThresholdSpec]):
                 series,
                 value=value,
                 expected=limit,
-                lower=-math.inf if self.spec.below is None else self.spec.below,
-                upper=math.inf if self.spec.above is None else self.spec.above,
+                band=(
+                    -math.inf if self.spec.below is None else self.spec.below,
+                    math.inf if self.spec.above is None else self.spec.above,
+                ),
                 direction=direction,
                 severity=severity_of(score, 0.0, CRITICAL_BREACH),
                 score=score,

@@ -159,6 +159,7 @@ def _customers(rng: np.random.Generator, n: int, w: _World) -> pd.DataFrame:
     growth = w.days * (np.sqrt(1 + 3 * rng.random(n)) - 1)  # density grows 1x -> 2x
     signup = np.where(new, growth, -rng.uniform(1, 3 * 365, n))
     tier = _pick(rng, TIER_SHARE[None, :], one)
+    spread = TIER_SPREAD[tier]  # mean-one lognormal around the tier's visit rate
     return pd.DataFrame(
         {
             "tier": tier,
@@ -167,8 +168,7 @@ def _customers(rng: np.random.Generator, n: int, w: _World) -> pd.DataFrame:
             "preferred": _pick(rng, PREFERRED, acquisition),
             "mobile": mobile,
             "web_device": np.where(rng.random(n) < 0.55, DESKTOP, mobile),
-            "visit_days": TIER_VISIT_DAYS[tier]
-            * rng.lognormal(-(TIER_SPREAD[tier] ** 2) / 2, TIER_SPREAD[tier]),
+            "visit_days": TIER_VISIT_DAYS[tier] * rng.lognormal(-(spread**2) / 2, spread),
             "signup": signup,
             "churn": np.maximum(signup, 0) + rng.exponential(700, n),
         }

@@ -25,20 +25,33 @@ def test_bad_durations_say_how_to_write_one(text: str) -> None:
 
 def test_crontab_monday_is_1_not_apscheduler_0() -> None:
     # 2026-11-23 is a Monday; at 10:00 the 09:00 run has passed.
-    runs = next_runs(cron_trigger("0 9 * * 1", "Asia/Seoul"), datetime(2026, 11, 23, 10, tzinfo=SEOUL))
+    runs = next_runs(
+        cron_trigger("0 9 * * 1", "Asia/Seoul"), datetime(2026, 11, 23, 10, tzinfo=SEOUL)
+    )
     assert [r.strftime("%a %Y-%m-%d %H:%M %Z") for r in runs] == [
-        "Mon 2026-11-30 09:00 KST", "Mon 2026-12-07 09:00 KST", "Mon 2026-12-14 09:00 KST",
+        "Mon 2026-11-30 09:00 KST",
+        "Mon 2026-12-07 09:00 KST",
+        "Mon 2026-12-14 09:00 KST",
     ]
 
 
 @pytest.mark.parametrize(
     ("dow", "weekdays"),
-    [("0", {"Sun"}), ("7", {"Sun"}), ("1-5", {"Mon", "Tue", "Wed", "Thu", "Fri"}),
-     ("0,6", {"Sat", "Sun"}), ("*/2", {"Sun", "Tue", "Thu", "Sat"}), ("sat", {"Sat"})],
+    [
+        ("0", {"Sun"}),
+        ("7", {"Sun"}),
+        ("1-5", {"Mon", "Tue", "Wed", "Thu", "Fri"}),
+        ("0,6", {"Sat", "Sun"}),
+        ("*/2", {"Sun", "Tue", "Thu", "Sat"}),
+        ("sat", {"Sat"}),
+    ],
 )
 def test_crontab_weekday_fields(dow: str, weekdays: set[str]) -> None:
-    runs = next_runs(cron_trigger(f"0 9 * * {dow}", "UTC"),
-                     datetime(2026, 11, 23, tzinfo=ZoneInfo("UTC")), count=14)
+    runs = next_runs(
+        cron_trigger(f"0 9 * * {dow}", "UTC"),
+        datetime(2026, 11, 23, tzinfo=ZoneInfo("UTC")),
+        count=14,
+    )
     assert {r.strftime("%a") for r in runs} == weekdays
 
 

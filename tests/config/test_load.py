@@ -40,7 +40,9 @@ def write(tmp_path: Path, text: str) -> Path:
 def problems(tmp_path: Path, text: str) -> list[str]:
     with pytest.raises(ConfigError) as err:
         load_config(write(tmp_path, text))
-    return [line.replace(str(tmp_path / "metrics.yaml"), "metrics.yaml") for line in err.value.lines()]
+    return [
+        line.replace(str(tmp_path / "metrics.yaml"), "metrics.yaml") for line in err.value.lines()
+    ]
 
 
 def test_repo_metrics_yaml_is_valid() -> None:
@@ -59,11 +61,13 @@ def test_good_file_loads_with_durations_and_defaults(tmp_path: Path) -> None:
 
 
 def test_five_mistakes_give_five_precise_messages(tmp_path: Path) -> None:
-    text = GOOD.replace("kind: returning", "kind: returning\n    grain: daily") \
-        .replace("lookback: 30 days", "lookback: 30 dys") \
-        .replace("dimensions: [channel]", "dimensions: [channel]\n    dimensons: [tier]") \
-        .replace("threshold: {below: 0.35}", "threshhold: {below: 0.35}") \
+    text = (
+        GOOD.replace("kind: returning", "kind: returning\n    grain: daily")
+        .replace("lookback: 30 days", "lookback: 30 dys")
+        .replace("dimensions: [channel]", "dimensions: [channel]\n    dimensons: [tier]")
+        .replace("threshold: {below: 0.35}", "threshhold: {below: 0.35}")
         .replace("timezone: Asia/Seoul", "timezone: Asia/Busan")
+    )
     assert problems(tmp_path, text) == [
         "metrics.yaml:2: timezone: unknown timezone 'Asia/Busan'; use an IANA name like Asia/Seoul",
         "metrics.yaml:11: revisit_rate: metrics.revisit_rate.grain: 'daily' is not allowed"
@@ -78,13 +82,16 @@ def test_five_mistakes_give_five_precise_messages(tmp_path: Path) -> None:
 
 
 def test_kind_fields_and_references_are_checked_together(tmp_path: Path) -> None:
-    text = GOOD.replace("lookback: 30 days", "window: 14d") + """\
+    text = (
+        GOOD.replace("lookback: 30 days", "window: 14d")
+        + """\
   aov:
     title: AOV
     source: orders
     kind: ratio
     numerator: amount
 """
+    )
     assert problems(tmp_path, text) == [
         "metrics.yaml:10: revisit_rate: metrics.revisit_rate.kind: kind returning needs `lookback`"
         " — add `lookback:` to the metric",
@@ -105,7 +112,9 @@ def test_entity_kind_needs_entity_column(tmp_path: Path) -> None:
     ]
 
 
-def test_missing_env_variable_names_its_user(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_env_variable_names_its_user(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("CX_TEST_WAREHOUSE", raising=False)
     text = GOOD.replace("duckdb:///w.duckdb", "${CX_TEST_WAREHOUSE}")
     assert problems(tmp_path, text) == [
@@ -119,8 +128,10 @@ def test_missing_env_variable_names_its_user(tmp_path: Path, monkeypatch: pytest
 def test_unknown_detector_lists_the_valid_ones(tmp_path: Path) -> None:
     text = GOOD.replace("threshold: {below: 0.35}", "zscore: {}")
     (line,) = problems(tmp_path, text)
-    assert line.startswith("metrics.yaml:14: revisit_rate: metrics.revisit_rate.detect.zscore:"
-                           " unknown key — valid keys here: anomaly, change_point, threshold")
+    assert line.startswith(
+        "metrics.yaml:14: revisit_rate: metrics.revisit_rate.detect.zscore:"
+        " unknown key — valid keys here: anomaly, change_point, threshold"
+    )
 
 
 def test_threshold_needs_a_limit(tmp_path: Path) -> None:

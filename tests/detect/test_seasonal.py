@@ -1,0 +1,113 @@
+"""Seasonal-baseline anomalies: the band, the weekday baseline and sample size."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from agent.cube import MetricSeries
+from agent.detect import AnomalySpec, SeasonalDetector
+from agent.detect.bands import seasonal_band
+from agent.model import Direction, Severity
+from tests.detect import additive, days, rate, seasonal_noise
+
+MONDAYS = 13 * 7 + 1
+"""Days from a Monday to the Monday 13 weeks later, inclusive."""
+
+
+def detector(sensitivity: str = "medium", alert_on: str = "bad") -> SeasonalDetector:
+    spec = AnomalySpec(sensitivity=sensitivity)
+    return SeasonalDetector(spec, good=Direction.UP, alert_on=alert_on)  # type: ignore[arg-type]
+
+
+def revisit_rate(den: float, last_drop: float = 0.0) -> MetricSeries:
+    """A revisit rate around 40 % with weekly seasonality and the noise of den 40 000."""
+    values = seasonal_noise(MONDAYS, level=0.40, sigma=0.0025, seed=3)
+    values[-1] -= last_drop
+    return rate(values, [den] * MONDAYS)
+
+
+@pytest.mark.parametrize(
+    ("sensitivity", "half"), [("low", 0.04), ("medium", 0.03), ("high", 0.025)]
+)
+def test_band_of_a_steady_share_is_its_binomial_noise(sensitivity: str, half: float) -> None:
+    # p(1-p)/den = 0.24 / 2400 = 0.0001: sigma 0.01, times z = 4 / 3 / 2.5
+    band = seasonal_band(rate([0.4] * 20, [2400.0] * 20), sensitivity)  # type: ignore[arg-type]
+    assert band.iloc[:14].isna().all().all()  # fewer than 14 judged days before
+    assert np.allclose(band["expected"].iloc[14:], 0.4)
+    assert np.allclose(band["upper"].iloc[14:] - band["expected"].iloc[14:], half)
+    assert np.allclose(band["expected"].iloc[14:] - band["lower"].iloc[14:], half)
+
+
+def test_normal_monday_is_not_an_anomaly() -> None:
+    assert detector(alert_on="both").detect(revisit_rate(40_000)) == []
+
+
+def test_five_point_drop_on_forty_thousand_customers_is_found() -> None:
+    series = revisit_rate(40_000, last_drop=0.05)
+    [finding] = detector().detect(series)
+    mondays = series.value.iloc[[-8, -15, -22, -29]]  # the four previous Mondays
+    assert finding.expected == pytest.approx(float(np.median(mondays)))
+    assert finding.direction == Direction.DOWN
+    assert finding.severity == Severity.CRITICAL
+    assert finding.since == finding.period == days(MONDAYS)[-1]
+    assert finding.lower < finding.expected < finding.upper
+    assert finding.score == pytest.approx(
+        (finding.expected - finding.value) / (finding.upper - finding.expected)
+    )
+
+
+def test_same_drop_on_forty_customers_is_noise() -> None:
+    assert detector().detect(revisit_rate(40, last_drop=0.05)) == []
+
+
+def test_ratio_band_scales_with_the_denominator() -> None:
+    # order value 50 with noise sd 10/sqrt(orders): 0.5 at 400 orders, 5 at 4 orders
+    noise = np.random.default_rng(5).normal(0.0, 0.5, 60)
+    values = 50.0 + noise
+    values[-1] = 47.0
+    assert detector().detect(rate(values, [400.0] * 60)) != []
+    assert detector().detect(rate(values, [400.0] * 59 + [4.0])) == []
+
+
+def test_run_of_low_days_dates_back_to_its_first_day() -> None:
+    values = seasonal_noise(MONDAYS, level=0.40, sigma=0.0025, seed=3)
+    values[-3:] -= 0.05
+    [finding] = detector().detect(rate(values, [40_000] * MONDAYS))
+    assert finding.since == days(MONDAYS)[-3]
+
+
+def test_unjudged_days_are_not_baseline() -> None:
+    values = [100.0] * 28 + [100.0]
+    values[-8] = 1000.0  # last Monday: a holiday the caller did not judge
+    judged = [True] * 29
+    judged[-8] = False
+    band = seasonal_band(additive(values, judged), "medium")
+    assert band["expected"].iloc[-1] == 100.0
+    assert detector().detect(additive(values[:-1] + [80.0], judged)) != []
+
+
+def test_too_little_history_gives_nothing() -> None:
+    assert detector().detect(rate([0.4] * 14 + [0.2], [2400.0] * 15)) != []
+    assert detector().detect(rate([0.4] * 13 + [0.2], [2400.0] * 14)) == []
+
+
+def test_weekly_grain_uses_the_median_of_the_previous_eight() -> None:
+    index = pd.date_range("2025-01-06", periods=12, freq="7D", tz="Asia/Seoul")
+    frame = pd.DataFrame(
+        {"num": np.arange(1.0, 13.0), "den": 1.0, "value": np.arange(1.0, 13.0), "judged": True},
+        index=index,
+    )
+    band = seasonal_band(MetricSeries(frame, additive=True), "medium")
+    assert band["expected"].iloc[-1] == 7.5  # median of 4..11
+    assert band["expected"].iloc[:8].isna().all()
+
+
+def test_same_weekday_survives_a_daylight_saving_change() -> None:
+    # Berlin moves its clocks on Sunday 2025-03-30; Mondays are 80, other days 100
+    index = pd.date_range("2025-02-24", "2025-04-07", freq="D", tz="Europe/Berlin")
+    values = np.where(index.day_of_week == 0, 80.0, 100.0)
+    frame = pd.DataFrame({"num": values, "den": 1.0, "value": values, "judged": True}, index=index)
+    band = seasonal_band(MetricSeries(frame, additive=True), "medium")
+    assert band["expected"].iloc[-1] == 80.0
