@@ -73,7 +73,8 @@ def localize(
         for row in tables[dim].itertuples(index=False)
         if row.share >= MIN_SHARE
     ]
-    candidates.sort(key=lambda c: (-_rounded(c[2].share), c[0], -c[2].share))
+    # Uncapped: a segment that moved more than the total (others moved back) ranks first.
+    candidates.sort(key=lambda c: (-round(c[2].share, 2), c[0]))
     chosen = candidates[:top]
     explained = sum(row.share for rank, _, row in chosen if rank == 0)
     return [_cause(dim, row) for _, dim, row in chosen], float(np.clip(explained, 0.0, 1.0))

@@ -76,7 +76,7 @@ def format_delta(x: float | None, unit: Unit, *, points: str) -> str:
 
 
 def format_change(delta: float, expected: float, unit: Unit, *, points: str) -> str | None:
-    """Size of a move, unsigned: points for percent metrics, relative % for others.
+    """Size of a move, unsigned: points for percent and score metrics, relative % for others.
 
     None when it cannot be said (no expected value, or a relative change from zero).
     """
@@ -84,6 +84,8 @@ def format_change(delta: float, expected: float, unit: Unit, *, points: str) -> 
         return None
     if unit == "percent":
         return _magnitude(delta, unit, points)
+    if unit == "score":  # NPS-like scales: a relative change of a score near 0 means nothing
+        return points.format(f"{abs(delta):.1f}")
     if expected == 0:
         return None
     return f"{abs(delta / expected) * 100:.1f}%"

@@ -15,7 +15,7 @@ from agent.errors import ReportError
 from agent.model import Direction, Explanation
 from agent.report import ReportFiles, write_reports
 from agent.report.context import MESSAGES, finding_headline
-from agent.report.formatting import format_delta, format_value, md_escape
+from agent.report.formatting import format_change, format_delta, format_value, md_escape
 from agent.report.render import default_templates_dir
 
 from . import XSS, day, report_input, revisit_finding
@@ -235,3 +235,16 @@ def test_headline_for_a_one_period_move_says_on_and_weeks_say_week() -> None:
     assert _headline(e, grain="week").startswith(
         "Revisit rate fell 4.1 pts to 31.2% since the week of Nov 11;"
     )
+
+
+@pytest.mark.parametrize(
+    ("delta", "expected", "unit", "text"),
+    [
+        (-0.041, 0.353, "percent", "4.1 pts"),
+        (-11.7, 5.0, "score", "11.7 pts"),  # NPS: points, never "233%" of a level near 0
+        (-1200.0, 12000.0, "currency", "10.0%"),
+        (5.0, 0.0, "number", None),
+    ],
+)
+def test_format_change(delta: float, expected: float, unit: str, text: str | None) -> None:
+    assert format_change(delta, expected, unit, points="{} pts") == text  # type: ignore[arg-type]
