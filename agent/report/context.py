@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from agent.model import Cause, Direction, Explanation, Segment
 from agent.report.formatting import (
     MISSING,
+    Unit,
     format_change,
     format_delta,
     format_number,
@@ -24,7 +25,14 @@ from agent.report.formatting import (
 if TYPE_CHECKING:
     from agent.report import ReportInput
 
-__all__ = ["MESSAGES", "build_context", "finding_headline", "run_headline", "segment_label"]
+__all__ = [
+    "MESSAGES",
+    "band_text",
+    "build_context",
+    "finding_headline",
+    "run_headline",
+    "segment_label",
+]
 
 MESSAGES: dict[str, dict[str, str]] = {
     "en": {
@@ -185,6 +193,16 @@ def _cause_view(c: Cause, inp: ReportInput, msg: dict[str, str]) -> dict[str, st
     }
 
 
+def band_text(lower: float, upper: float, unit: Unit) -> str:
+    """E.g. "5.0 – 9.0", or "≥ 5.0" / "≤ 9.0" when one side is open (a one-sided limit)."""
+    low, high = format_value(lower, unit), format_value(upper, unit)
+    if low == MISSING:
+        return f"≤ {high}"
+    if high == MISSING:
+        return f"≥ {low}"
+    return f"{low} – {high}"
+
+
 def _finding_view(e: Explanation, inp: ReportInput, msg: dict[str, str]) -> dict[str, Any]:
     f, unit = e.finding, inp.unit
     return {
@@ -195,7 +213,7 @@ def _finding_view(e: Explanation, inp: ReportInput, msg: dict[str, str]) -> dict
         "segment": segment_label(f.segment, msg),
         "value": format_value(f.value, unit),
         "expected": format_value(f.expected, unit),
-        "band": f"{format_value(f.lower, unit)} – {format_value(f.upper, unit)}",
+        "band": band_text(f.lower, f.upper, unit),
         "since": when(f.since, inp.grain, msg, year=True),
         "score": f"{f.score:.2f}" if is_finite(f.score) else MISSING,
         "reason": f.reason,

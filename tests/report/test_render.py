@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import re
 import shutil
 import struct
@@ -14,7 +15,7 @@ import pytest
 from agent.errors import ReportError
 from agent.model import Direction, Explanation
 from agent.report import ReportFiles, write_reports
-from agent.report.context import MESSAGES, finding_headline
+from agent.report.context import MESSAGES, band_text, finding_headline
 from agent.report.formatting import format_change, format_delta, format_value, md_escape
 from agent.report.render import default_templates_dir
 
@@ -248,3 +249,11 @@ def test_headline_for_a_one_period_move_says_on_and_weeks_say_week() -> None:
 )
 def test_format_change(delta: float, expected: float, unit: str, text: str | None) -> None:
     assert format_change(delta, expected, unit, points="{} pts") == text  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("lower", "upper", "text"),
+    [(0.3, 0.4, "30.0% – 40.0%"), (0.35, math.inf, "≥ 35.0%"), (-math.inf, 0.3, "≤ 30.0%")],
+)
+def test_band_text_for_one_sided_limits(lower: float, upper: float, text: str) -> None:
+    assert band_text(lower, upper, "percent") == text
