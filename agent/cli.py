@@ -16,6 +16,7 @@ from agent.config.durations import cron_trigger, next_runs
 from agent.errors import AgentError, ConfigError, ExitCode, Problem
 from agent.model import RunResult
 from agent.run import open_warehouse, replay_metric, run_metric, write_index
+from agent.sources import scheme_of
 from agent.sources.demo import generate, write_ground_truth
 from agent.sources.duckdb import duckdb_path
 from agent.summary import demo_summary
@@ -94,7 +95,7 @@ def demo(
     """Build the demo warehouse, replay the checks for the last DAYS days, write reports."""
     cfg = load_config(config)
     last = _as_of(end, cfg)
-    if not cfg.warehouse.startswith("duckdb://") and not cfg.warehouse.endswith(".duckdb"):
+    if scheme_of(cfg.warehouse) != "duckdb":
         raise ConfigError(
             [
                 Problem(

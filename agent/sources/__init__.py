@@ -15,7 +15,7 @@ from agent.errors import ConfigError, Problem
 from agent.sources.base import CubeQuery, Source, TableRef
 from agent.sources.duckdb import DuckDBSource
 
-__all__ = ["SOURCES", "CubeQuery", "DuckDBSource", "Source", "TableRef", "open_source"]
+__all__ = ["SOURCES", "CubeQuery", "DuckDBSource", "Source", "TableRef", "open_source", "scheme_of"]
 
 
 class _Opener(Protocol):
@@ -25,16 +25,23 @@ class _Opener(Protocol):
 SOURCES: dict[str, _Opener] = {"duckdb": DuckDBSource}
 
 
+def scheme_of(url: str) -> str:
+    """The warehouse kind of a ``warehouse:`` URL; a bare ``*.duckdb`` path is DuckDB."""
+    scheme, sep, _ = url.partition("://")
+    if not sep and url.endswith(".duckdb"):
+        return "duckdb"
+    return scheme.lower() if sep else ""
+
+
 def open_source(url: str, *, base_dir: Path) -> Source:
     """The Source for a ``warehouse:`` URL; relative DuckDB paths are relative to base_dir.
 
     Accepts ``duckdb:///relative.duckdb``, ``duckdb:////absolute.duckdb`` and a bare path
     ending in ``.duckdb``. An unknown scheme is a ConfigError listing the supported ones.
     """
-    scheme, sep, _ = url.partition("://")
-    if not sep and url.endswith(".duckdb"):
-        scheme = "duckdb"
-    opener = SOURCES.get(scheme.lower())
+    scheme = scheme_of(url)
+    sep = "://" in url
+    opener = SOURCES.get(scheme)
     if opener is None:
         supported = ", ".join(f"{name}://" for name in SOURCES)
         shown = f"scheme {scheme!r}" if sep else "a URL without scheme"
