@@ -15,11 +15,19 @@ from agent.config import Config, load_config
 from agent.config.durations import cron_trigger, next_runs
 from agent.errors import AgentError, ConfigError, ExitCode, Problem
 from agent.model import RunResult
-from agent.run import open_warehouse, replay_metric, run_metric, write_index
+from agent.run import (
+    Backfill,
+    Workspace,
+    backfill_metric,
+    open_warehouse,
+    replay_metric,
+    run_in,
+    write_index,
+)
 from agent.sources import scheme_of
 from agent.sources.demo import generate, write_ground_truth
 from agent.sources.duckdb import duckdb_path
-from agent.summary import demo_summary
+from agent.summary import backfill_lines, demo_summary
 
 __all__ = ["app", "main"]
 
@@ -72,12 +80,38 @@ def run(
     reports_dir = _reports_dir(cfg, config)
     results = []
     with open_warehouse(cfg, config.parent.resolve()) as source:
+        workspace = Workspace(cfg, source, day, day)
         for name in names:
-            result, files = run_metric(cfg, name, day, source, reports_dir)
+            result, files = run_in(workspace, name, reports_dir)
             results.append(result)
             _echo(_one_line(result) + f"  → {files.html}")
     _echo(f"Index: {write_index(reports_dir)}")
     raise typer.Exit(_exit_code(results))
+
+
+@app.command()
+def backfill(
+    start: Annotated[str, typer.Option(help="First day to replay (YYYY-MM-DD).")],
+    end: Annotated[str, typer.Option(help="Last day to replay (YYYY-MM-DD).")],
+    config: ConfigOpt = DEFAULT_CONFIG,
+    metric: Annotated[
+        list[str] | None, typer.Option("--metric", "-m", help="Only this metric (repeatable).")
+    ] = None,
+) -> None:
+    """Replay history day by day with the alert policy; print the alerts that would have fired.
+
+    Nothing is written and nothing is sent.
+    """
+    cfg = load_config(config)
+    first, last = _as_of(start, cfg), _as_of(end, cfg)
+    if first > last:
+        raise typer.BadParameter(f"--start {first} is after --end {last}")
+    names = _metric_names(cfg, metric, config)
+    results: list[Backfill] = []
+    with open_warehouse(cfg, config.parent.resolve()) as source:
+        results = [backfill_metric(cfg, name, first, last, source) for name in names]
+    for line in backfill_lines(results, first, last):
+        _echo(line)
 
 
 @app.command()
@@ -118,8 +152,9 @@ def demo(
     _echo(f"Replaying every metric for {days_list[0]} .. {last} ...")
     runs: dict[str, list[RunResult]] = {}
     with open_warehouse(cfg, config.parent.resolve()) as source:
+        workspace = Workspace(cfg, source, days_list[0], last)
         for name in cfg.metrics:
-            runs[name] = replay_metric(cfg, name, days_list, source, reports_dir)
+            runs[name] = replay_metric(workspace, name, reports_dir)
     index = write_index(reports_dir)
     for line in demo_summary(runs, incidents):
         _echo(line)

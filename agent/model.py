@@ -6,12 +6,16 @@ code live in one place.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
 __all__ = [
+    "Episode",
+    "EpisodeStatus",
     "Explanation",
+    "KnownEvent",
+    "Related",
     "RunResult",
     "Cause",
     "Direction",
@@ -44,6 +48,21 @@ class FindingKind(StrEnum):
     THRESHOLD = "threshold"
     ANOMALY = "anomaly"
     CHANGE_POINT = "change_point"
+    LATE_DATA = "late_data"
+    """The period's data is missing or incomplete: nothing about the metric is judged."""
+    RECOVERED = "recovered"
+    """An alerted episode is over: the metric is back in its usual range."""
+
+
+class EpisodeStatus(StrEnum):
+    PENDING = "pending"
+    """Findings seen, but not yet for the policy's minimum number of periods: no alert."""
+    NEW = "new"
+    """The episode alerts for the first time in this period."""
+    ONGOING = "ongoing"
+    """Already alerted; this period updates it (no new alert)."""
+    RECOVERED = "recovered"
+    """Closed in this period after enough quiet periods."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +86,24 @@ class Finding:
     score: float
     since: datetime
     reason: str = ""
+
+
+@dataclass(frozen=True)
+class Episode:
+    """One ongoing story of a metric x segment: successive findings merged into one alert.
+
+    ``since`` is the first period of the move, ``last_seen`` the latest period with a
+    finding, ``periods`` how many periods had findings, ``severity`` the worst so far.
+    """
+
+    metric: str
+    segment: Segment
+    status: EpisodeStatus
+    since: datetime
+    last_seen: datetime
+    periods: int
+    severity: Severity
+    direction: Direction
 
 
 @dataclass(frozen=True)
@@ -95,6 +132,32 @@ class Cause:
 
 
 @dataclass(frozen=True)
+class Related:
+    """Another metric of the same segment over the same windows as a finding's change."""
+
+    metric: str
+    title: str
+    segment: Segment
+    value_before: float
+    value_after: float
+    unit: str
+    """How its values read: ``percent``, ``number``, ``currency`` or ``score``."""
+
+
+@dataclass(frozen=True)
+class KnownEvent:
+    """A release, campaign or outage from metrics.yaml ``events:`` near a change's onset."""
+
+    name: str
+    kind: str
+    start: datetime
+    end: datetime
+    segment: Segment
+    effect: str | None
+    """The direction the team expected the event to move the metric, if given."""
+
+
+@dataclass(frozen=True)
 class Explanation:
     """A finding with the causes attribution found for it."""
 
@@ -102,6 +165,17 @@ class Explanation:
     causes: list[Cause]
     explained_share: float
     """Share of the finding's change that ``causes`` account for together."""
+    episode: Episode | None = None
+    """The episode this finding belongs to (new alert, ongoing, recovered)."""
+    checked: list[str] = field(default_factory=list)
+    """Dimensions searched, alone and in combinations; best single-dimension one first."""
+    ruled_out: list[Cause] = field(default_factory=list)
+    """Per checked dimension, its strongest value that is not a cause. Its ``confidence``
+    is how surprising what remains of its move is once the causes are taken out."""
+    related: list[Related] = field(default_factory=list)
+    """Other metrics in the top causes' segments, before and after (behavioural context)."""
+    events: list[KnownEvent] = field(default_factory=list)
+    """Known events (releases, campaigns, outages…) overlapping the change's onset."""
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from agent.model import Cause, Explanation, RunResult
+from datetime import date
+from typing import TYPE_CHECKING
+
+from agent.model import Cause, EpisodeStatus, Explanation, RunResult
 from agent.sources.demo import Incident
 
-__all__ = ["demo_summary", "first_alert_naming", "segment_text"]
+if TYPE_CHECKING:
+    from agent.run import Backfill
+
+__all__ = ["backfill_lines", "demo_summary", "first_alert_naming", "segment_text"]
 
 
 def segment_text(segment: dict[str, str]) -> str:
@@ -24,12 +30,11 @@ def _latest(results: list[RunResult]) -> tuple[RunResult, Explanation] | None:
 
 
 def demo_summary(runs: dict[str, list[RunResult]], incidents: list[Incident]) -> list[str]:
-    """Per metric: alert days and the latest finding; per planted incident: was it caught."""
-    days = max((len(r) for r in runs.values()), default=0)
-    lines = ["", f"{'metric':<22} {'last value':>12}  {'alert days':>10}  latest finding"]
+    """Per metric: alerts sent and the latest finding; per planted incident: was it caught."""
+    lines = ["", f"{'metric':<22} {'last value':>12}  {'alerts':>6}  latest finding"]
     for name, results in runs.items():
         last = results[-1].value if results else None
-        alert_days = sum(1 for r in results if r.explanations)
+        alerts = len({(r.period, _key(e)) for r in results for e in r.explanations if _is_new(e)})
         latest = _latest(results)
         what = "-"
         if latest:
@@ -39,7 +44,7 @@ def demo_summary(runs: dict[str, list[RunResult]], incidents: list[Incident]) ->
                 f" since {exp.finding.since:%Y-%m-%d}: {_causes_text(exp.causes)}"
             )
         shown = "no data" if last is None else f"{last:,.4g}"
-        lines.append(f"{name:<22} {shown:>12}  {alert_days:>4}/{days:<5}  {what}")
+        lines.append(f"{name:<22} {shown:>12}  {alerts:>6}  {what}")
     lines += ["", "Planted incidents:"]
     lines += [_incident_line(i, runs.get(i.metric, [])) for i in incidents]
     return lines + [""]
@@ -48,10 +53,11 @@ def demo_summary(runs: dict[str, list[RunResult]], incidents: list[Incident]) ->
 def first_alert_naming(
     incident: Incident, results: list[RunResult]
 ) -> tuple[RunResult, Explanation] | None:
-    """The first run from the onset on whose top 3 causes name the incident's segment."""
+    """The first run from the day the incident is visible on whose top 3 causes name
+    the incident's segment."""
     wanted = set(incident.segment.items())
     for result in results:
-        if result.period.date() < incident.onset:
+        if result.period.date() < incident.visible:
             continue
         for exp in result.explanations:
             if any(set(c.segment.items()) <= wanted for c in exp.causes[:3]):
@@ -60,13 +66,42 @@ def first_alert_naming(
 
 
 def _incident_line(incident: Incident, results: list[RunResult]) -> str:
-    head = f"  {incident.what} [{incident.metric}, onset {incident.onset}]"
+    visible = f", visible from {incident.visible}" if incident.visible != incident.onset else ""
+    head = f"  {incident.what} [{incident.metric}, onset {incident.onset}{visible}]"
     hit = first_alert_naming(incident, results)
     if hit is None:
         return f"{head}: not found in the top causes of any alert"
     result, exp = hit
-    lag = (result.period.date() - incident.onset).days
+    lag = (result.period.date() - incident.visible).days
     return (
         f"{head}: alerted {result.period:%Y-%m-%d} (+{lag}d, {exp.finding.kind.value}); "
         f"top causes {_causes_text(exp.causes)}"
     )
+
+
+def _is_new(e: Explanation) -> bool:
+    return e.episode is not None and e.episode.status is EpisodeStatus.NEW
+
+
+def _key(e: Explanation) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted(e.finding.segment.items()))
+
+
+def backfill_lines(results: list[Backfill], first: date, last: date) -> list[str]:
+    """The backfill table: per metric, the alerts that would have fired and when."""
+    lines = [
+        f"Backfill {first} .. {last} (replayed with each metric's alert policy; nothing sent)",
+        "",
+        f"{'metric':<22} {'periods':>7} {'with findings':>13} {'alerts':>6}  alerted on",
+    ]
+    for b in results:
+        when = ", ".join(
+            f"{a.last_seen:%Y-%m-%d} {segment_text(a.segment)} {a.direction.value} "
+            f"({a.severity.value})"
+            for a in b.alerts
+        )
+        lines.append(
+            f"{b.metric:<22} {b.periods:>7} {b.periods_with_findings:>13} {len(b.alerts):>6}  "
+            f"{when or '-'}"
+        )
+    return lines

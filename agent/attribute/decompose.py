@@ -21,7 +21,15 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-__all__ = ["LEAF_COLUMNS", "contributions", "join_leaves", "split"]
+__all__ = [
+    "LEAF_COLUMNS",
+    "contributions",
+    "join_leaves",
+    "segment_split",
+    "split",
+    "table",
+    "unit_variance",
+]
 
 LEAF_COLUMNS = ["num_before", "den_before", "num_after", "den_after"]
 _OUTPUT_COLUMNS = [
@@ -73,81 +81,105 @@ def split(leaves: pd.DataFrame, dimension: str, *, additive: bool) -> pd.DataFra
     the sum of contributions (the total change); it is 0 when nothing changed.
     """
     groups = leaves.groupby(dimension, dropna=False, sort=True)[LEAF_COLUMNS].sum()
-    out = groups.reset_index().rename(columns={dimension: "value"})
-    out["size_before"], out["size_after"] = out["den_before"], out["den_after"]
-    effects = _additive_effects(out) if additive else _ratio_effects(out, leaves)
-    out = out.assign(**effects)
-    out["contribution"] = out["rate_effect"] + out["mix_effect"]
-    total = out["contribution"].sum()
-    out["share"] = out["contribution"] / total if total != 0 else 0.0
-    return out[_OUTPUT_COLUMNS]
+    unit = None if additive else unit_variance(leaves)
+    return table(groups.index.to_numpy(), groups.to_numpy(float).T, additive=additive, unit=unit)
 
 
-def _additive_effects(g: pd.DataFrame) -> dict[str, pd.Series]:
-    n0, n1 = g["num_before"], g["num_after"]
+def segment_split(
+    leaves: pd.DataFrame, mask: np.ndarray, *, additive: bool, unit: float | None = None
+) -> pd.Series:
+    """The ``split`` row of the leaves in ``mask`` taken together, against all the others.
+
+    ``unit`` is ``unit_variance(leaves)`` for ratio metrics (pass it when calling often).
+    """
+    values = leaves[LEAF_COLUMNS].to_numpy(float)
+    inside = np.asarray(mask, dtype=float) @ values
+    sums = np.column_stack([inside, values.sum(axis=0) - inside])
+    return table(np.array([True, False]), sums, additive=additive, unit=unit).iloc[0]
+
+
+def table(
+    labels: np.ndarray, sums: np.ndarray, *, additive: bool, unit: float | None
+) -> pd.DataFrame:
+    """The split table from per-group sums (rows of ``sums``: LEAF_COLUMNS order)."""
+    n0, d0, n1, d1 = sums
+    effects = _additive_effects(n0, n1) if additive else _ratio_effects(n0, d0, n1, d1, unit)
+    contribution = effects["rate_effect"] + effects["mix_effect"]
+    total = contribution.sum()
+    share = contribution / total if total != 0 else contribution * 0.0
+    columns = dict(zip(LEAF_COLUMNS, sums, strict=True)) | {"size_before": d0, "size_after": d1}
+    columns |= effects | {"contribution": contribution, "share": share}
+    return pd.DataFrame({"value": labels} | columns)[_OUTPUT_COLUMNS]
+
+
+def _additive_effects(n0: np.ndarray, n1: np.ndarray) -> dict[str, np.ndarray]:
     return {
         "rate_before": n0,
         "rate_after": n1,
         "rate_effect": n1 - n0,
         "mix_effect": n1 * 0.0,
-        "confidence": _confidence(n0, n1, n0.abs() + n1.abs()),
+        "confidence": _confidence(n0, n1, np.abs(n0) + np.abs(n1)),
     }
 
 
-def _ratio_effects(g: pd.DataFrame, leaves: pd.DataFrame) -> dict[str, pd.Series]:
-    d0, d1 = g["den_before"], g["den_after"]
-    r0, r1 = _rates(g["num_before"], d0, g["num_after"], d1)
+def _ratio_effects(
+    n0: np.ndarray, d0: np.ndarray, n1: np.ndarray, d1: np.ndarray, unit: float | None
+) -> dict[str, np.ndarray]:
+    r0, r1 = _rates(n0, d0, n1, d1)
     w0, w1 = _weights(d0), _weights(d1)
-    big_r0, big_r1 = _overall(w0, r0), _overall(w1, r1)
+    big_r0, big_r1 = float((w0 * r0).sum()), float((w1 * r1).sum())
     if d0.sum() <= 0:
         big_r0 = big_r1
     if d1.sum() <= 0:
         big_r1 = big_r0
     rate_effect = (r1 - r0) * (w0 + w1) / 2
     mix_effect = (w1 - w0) * ((r0 + r1) / 2 - (big_r0 + big_r1) / 2)
-    conf_rate = _confidence(r0, r1, _rate_variance(g, leaves))
+    conf_rate = _confidence(r0, r1, _rate_variance(n0, d0, n1, d1, unit))
     conf_mix = _confidence(w0, w1, _share_variance(d0, d1))
-    rate_led = rate_effect.abs() >= mix_effect.abs()
     return {
         "rate_before": r0,
         "rate_after": r1,
         "rate_effect": rate_effect,
         "mix_effect": mix_effect,
-        "confidence": conf_rate.where(rate_led, conf_mix),
+        "confidence": np.where(np.abs(rate_effect) >= np.abs(mix_effect), conf_rate, conf_mix),
     }
 
 
 def _rates(
-    n0: pd.Series, d0: pd.Series, n1: pd.Series, d1: pd.Series
-) -> tuple[pd.Series, pd.Series]:
+    n0: np.ndarray, d0: np.ndarray, n1: np.ndarray, d1: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Segment rates; a side without denominator borrows the other side's rate."""
-    r0 = (n0 / d0.where(d0 > 0)).astype(float)
-    r1 = (n1 / d1.where(d1 > 0)).astype(float)
-    return r0.fillna(r1).fillna(0.0), r1.fillna(r0).fillna(0.0)
+    r0, r1 = _ratio(n0, d0), _ratio(n1, d1)
+    return _fill(_fill(r0, r1), 0.0), _fill(_fill(r1, r0), 0.0)
 
 
-def _weights(den: pd.Series) -> pd.Series:
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(den > 0, num / den, np.nan)
+
+
+def _fill(x: np.ndarray, other: np.ndarray | float) -> np.ndarray:
+    return np.where(np.isnan(x), other, x)
+
+
+def _weights(den: np.ndarray) -> np.ndarray:
     total = den.sum()
     return den / total if total > 0 else den * 0.0
 
 
-def _overall(w: pd.Series, r: pd.Series) -> float:
-    """Overall rate as sum of w * r, so the decomposition adds up exactly."""
-    return float((w * r).sum())
-
-
-def _rate_variance(g: pd.DataFrame, leaves: pd.DataFrame) -> pd.Series:
+def _rate_variance(
+    n0: np.ndarray, d0: np.ndarray, n1: np.ndarray, d1: np.ndarray, unit: float | None
+) -> np.ndarray:
     """Variance of r1 - r0 per segment: binomial for rates in [0, 1], else dispersion."""
-    d0, d1 = g["den_before"], g["den_after"]
-    inv = 1 / d0.where(d0 > 0) + 1 / d1.where(d1 > 0)
-    unit = _unit_variance(leaves)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inv = np.where(d0 > 0, 1 / d0, np.nan) + np.where(d1 > 0, 1 / d1, np.nan)
     if unit is None:
-        pooled = (g["num_before"] + g["num_after"]) / (d0 + d1).where(d0 + d1 > 0)
-        return (pooled * (1 - pooled) * inv).fillna(np.inf)
-    return (unit * inv).fillna(np.inf)
+        pooled = _ratio(n0 + n1, d0 + d1)
+        return _fill(pooled * (1 - pooled) * inv, np.inf)
+    return _fill(unit * inv, np.inf)
 
 
-def _unit_variance(leaves: pd.DataFrame) -> float | None:
+def unit_variance(leaves: pd.DataFrame) -> float | None:
     """None when every leaf rate lies in [0, 1] (binomial case), else a per-unit variance.
 
     The estimate is Pearson's between-leaf dispersion, sum d (r - R)^2 / (L - 1),
@@ -157,9 +189,9 @@ def _unit_variance(leaves: pd.DataFrame) -> float | None:
     squares, df, means = 0.0, 0, []
     in_unit_range = True
     for side in ("before", "after"):
-        den = leaves[f"den_{side}"]
+        den = leaves[f"den_{side}"].to_numpy(float)
         keep = den > 0
-        num, den = leaves[f"num_{side}"][keep], den[keep]
+        num, den = leaves[f"num_{side}"].to_numpy(float)[keep], den[keep]
         rate = num / den
         in_unit_range &= bool(((rate >= 0) & (rate <= 1)).all())
         mean = num.sum() / den.sum() if len(den) else 0.0
@@ -171,7 +203,7 @@ def _unit_variance(leaves: pd.DataFrame) -> float | None:
     return squares / df if df > 0 else max(means)
 
 
-def _share_variance(d0: pd.Series, d1: pd.Series) -> pd.Series:
+def _share_variance(d0: np.ndarray, d1: np.ndarray) -> np.ndarray:
     """Two-proportion variance of a segment's share of the population."""
     big_d0, big_d1 = d0.sum(), d1.sum()
     if big_d0 <= 0 or big_d1 <= 0:
@@ -180,11 +212,10 @@ def _share_variance(d0: pd.Series, d1: pd.Series) -> pd.Series:
     return pooled * (1 - pooled) * (1 / big_d0 + 1 / big_d1)
 
 
-def _confidence(x0: pd.Series, x1: pd.Series, variance: pd.Series) -> pd.Series:
+def _confidence(x0: np.ndarray, x1: np.ndarray, variance: np.ndarray) -> np.ndarray:
     """1 - two-sided p-value of a z-test of x1 vs x0, clamped to [0, 1]."""
-    diff = (x1 - x0).abs().to_numpy(dtype=float)
-    var = variance.to_numpy(dtype=float)
+    diff = np.abs(x1 - x0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        z = np.where(var > 0, diff / np.sqrt(var), np.where(diff > 0, np.inf, 0.0))
+        z = np.where(variance > 0, diff / np.sqrt(variance), np.where(diff > 0, np.inf, 0.0))
     conf = 1 - 2 * norm.sf(np.nan_to_num(z, nan=0.0))
-    return pd.Series(np.clip(conf, 0.0, 1.0), index=x0.index)
+    return np.clip(conf, 0.0, 1.0)

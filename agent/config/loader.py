@@ -18,6 +18,7 @@ from agent.config.schema import (
     ENTITY_KINDS,
     KIND_FIELDS,
     OPTIONAL_KIND_FIELDS,
+    UNION_TAGS,
     Config,
     kind_field_names,
 )
@@ -159,7 +160,7 @@ def _interpolate(
 
 
 def _problem(err: Any, lines: dict[Path_, int], shown: str) -> Problem:
-    path: Path_ = tuple(err["loc"])
+    path: Path_ = tuple(p for p in err["loc"] if p not in UNION_TAGS)
     if err["type"] == "extra_forbidden":
         return _at(path, lines, shown, "unknown key", _did_you_mean(path))
     if err["type"] == "missing":
@@ -234,6 +235,31 @@ def _cross_checks(data: dict[str, Any]) -> Iterator[tuple[Path_, str, str | None
                 f"kind {metric['kind']} counts customers",
                 f"add `entity:` (the customer id column) to source {source!r}",
             )
+    yield from _event_checks(data.get("events"), metrics)
+
+
+def _event_checks(events: Any, metrics: dict[str, Any]) -> Iterator[tuple[Path_, str, str | None]]:
+    """An event names metrics that exist and dimensions some metric is sliced by."""
+    if not isinstance(events, list):
+        return
+    dims = {d for m in metrics.values() if isinstance(m, dict) for d in m.get("dimensions") or []}
+    for i, event in enumerate(events):
+        if not isinstance(event, dict):
+            continue
+        for j, name in enumerate(event.get("metrics") or []):
+            if name not in metrics:
+                hint = difflib.get_close_matches(str(name), list(metrics), n=1)
+                fix = f"did you mean {hint[0]!r}?" if hint else f"metrics: {', '.join(metrics)}"
+                yield ("events", i, "metrics", j), f"metric {name!r} is not defined", fix
+        segment = event.get("segment")
+        for dim in segment if isinstance(segment, dict) else {}:
+            if dim not in dims:
+                known = ", ".join(sorted(dims)) or "none"
+                yield (
+                    ("events", i, "segment", dim),
+                    f"no metric is sliced by {dim!r}",
+                    f"use one of the metrics' dimensions: {known}",
+                )
 
 
 def _kind_checks(at: Path_, metric: dict[str, Any]) -> Iterator[tuple[Path_, str, str | None]]:

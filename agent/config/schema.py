@@ -10,10 +10,21 @@ from datetime import timedelta
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    create_model,
+    field_validator,
+)
 
+from agent.attribute.context import EventSpec, EventTable
 from agent.config.durations import is_valid_cron, parse_duration
 from agent.detect import DETECTORS
+from agent.detect.episodes import AlertPolicy
 from agent.sources.base import Grain, Kind
 
 __all__ = [
@@ -24,6 +35,7 @@ __all__ = [
     "DetectSpec",
     "MetricSpec",
     "ReportsSpec",
+    "UNION_TAGS",
     "SourceSpec",
     "Unit",
     "kind_field_names",
@@ -39,6 +51,15 @@ DetectSpec: type[BaseModel] = create_model(  # type: ignore[call-overload]
     **{kind: (cls.spec_type | None, None) for kind, cls in DETECTORS.items()},
 )
 """`detect:` of a metric: one optional block per registered detector kind."""
+
+
+UNION_TAGS = ("events-list", "events-table")
+"""Tags of the tagged unions below; the loader drops them from error paths."""
+Events = Annotated[
+    Annotated[list[EventSpec], Tag("events-list")] | Annotated[EventTable, Tag("events-table")],
+    Discriminator(lambda v: "events-table" if isinstance(v, dict | EventTable) else "events-list"),
+]
+"""`events:` is a list of events or ``{table: …}``, a warehouse table of them."""
 
 
 class SourceSpec(BaseModel):
@@ -81,6 +102,8 @@ class MetricSpec(BaseModel):
     unit: Unit | None = None
     dimensions: list[str] = Field(default_factory=list)
     detect: DetectSpec = Field(default_factory=DetectSpec)  # type: ignore[valid-type]
+    alert: AlertPolicy = Field(default_factory=AlertPolicy)
+    watch_segments: bool = False
     schedule: str = "0 9 * * *"
     history: Duration = timedelta(days=120)
     top_n: int = Field(20, ge=1, le=1000)
@@ -118,6 +141,7 @@ class Config(BaseModel):
     reports: ReportsSpec = Field(default_factory=ReportsSpec)
     sources: dict[str, SourceSpec]
     metrics: dict[str, MetricSpec]
+    events: Events = Field(default_factory=list)  # type: ignore[assignment]
 
     @field_validator("timezone")
     @classmethod

@@ -1,7 +1,10 @@
 """Shared maths and plumbing of the built-in detectors.
 
 One place decides how a seasonal baseline is built and how sample size widens a band,
-so the detectors (and the report, which draws the band) agree.
+so the detectors (and the report, which draws the band) agree. The baseline is the
+forecast of the candidate model that a rolling-origin backtest on the metric's own
+judged history prefers (:mod:`agent.detect.baselines`). Holidays are not judged by the
+caller; their neighbours are handled here (:func:`holiday_neighbours`).
 
 Noise model of a band at period t, from judged periods before t only::
 
@@ -12,27 +15,35 @@ residuals. Those residuals already contain the sampling noise of their own perio
 so its typical size is taken out before today's sampling variance (which depends on
 today's denominator) is put back: a small segment gets a wide band without counting
 sampling noise twice. Sampling variance is p(1-p)/den for shares, c/den for other
-ratios (c fitted on past residuals) and 0 for additive metrics.
+ratios (c fitted on past residuals) and 0 for additive metrics. Sub-daily bands are
+also at least as wide as the largest deviation of the past week (``_past_week_max``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import ClassVar, Generic, Literal, TypeVar
 
 import numpy as np
 import pandas as pd
-from numpy.lib.stride_tricks import sliding_window_view
 from pydantic import BaseModel
 
 from agent.cube import MetricSeries
 from agent.detect.base import AlertOn
+from agent.detect.baselines import (
+    choose_baseline,
+    nanmedian_rows,
+    season_of,
+    trailing,
+    wall_clock,
+)
 from agent.model import Direction, Finding, FindingKind, Severity
 
 __all__ = [
     "DetectorBase",
     "Sensitivity",
     "Z",
+    "band_frame",
+    "holiday_neighbours",
     "is_daily",
     "is_share",
     "last_is_judged",
@@ -53,7 +64,6 @@ CHI2_1_MEDIAN = 0.4549
 """Median of a chi-square with one degree of freedom: median(e^2) = 0.4549 var(e)."""
 WINDOW = 56
 """Past residuals used for a noise estimate (8 weeks of days)."""
-MIN_RESIDUALS = 4
 REL_FLOOR = 1e-3
 """Smallest band half-width, relative to the level: a flat series still has a band."""
 ABS_FLOOR = 1e-9
@@ -120,12 +130,6 @@ def run_start(flags: pd.Series) -> pd.Timestamp:
     return run[0]
 
 
-def wall_clock(index: pd.Index) -> pd.DatetimeIndex:
-    """Periods as naive local times, so "a week earlier" survives DST changes."""
-    stamps = pd.DatetimeIndex(index)
-    return stamps.tz_localize(None) if stamps.tz is not None else stamps
-
-
 def is_daily(index: pd.Index) -> bool:
     """True when periods are a day apart (judged by the median gap)."""
     if len(index) < 2:
@@ -157,42 +161,67 @@ def seasonal_band(series: MetricSeries, sensitivity: Sensitivity) -> pd.DataFram
     """Baseline and band for every period, each from earlier judged periods only.
 
     Columns ``expected``, ``lower``, ``upper``; NaN where there is too little history
-    (14 judged periods for daily data, 8 otherwise).
+    (14 judged periods for daily data, 8 otherwise) and on the day after a holiday.
     """
-    values = series.value.where(series.judged)
+    return band_frame(series, sensitivity)[["expected", "lower", "upper"]]
+
+
+def band_frame(series: MetricSeries, sensitivity: Sensitivity) -> pd.DataFrame:
+    """:func:`seasonal_band` plus ``model``, the candidate baseline chosen at each period."""
+    neighbours = holiday_neighbours(series.judged)
+    values = series.value.where(series.judged & ~neighbours)
     history = series.judged.astype(int).cumsum().shift(1, fill_value=0)
     min_history = 14 if is_daily(values.index) else 8
-    baseline = _baseline(values)
+    baseline, model = choose_baseline(values)
     half = Z[sensitivity] * np.sqrt(_noise_variance(series, values, baseline))
-    expected = baseline.where(history >= min_history)
+    half = np.maximum(half, _past_week_max(values - baseline))
+    expected = baseline.where((history >= min_history) & ~neighbours)
     half = np.maximum(half, noise_floor(expected))
-    return pd.DataFrame({"expected": expected, "lower": expected - half, "upper": expected + half})
-
-
-def _baseline(values: pd.Series) -> pd.Series:
-    """Same weekday of the previous 4 weeks (daily), else median of recent periods."""
-    if not is_daily(values.index):
-        return _trailing(values, 8, _median, min_periods=4)
-    recent = _trailing(values, 7, _median, min_periods=7)
-    return _same_weekday_median(values).fillna(recent)
-
-
-def _same_weekday_median(values: pd.Series) -> pd.Series:
-    """Median of the same weekday 1-4 weeks earlier, where at least two are judged."""
-    wall = wall_clock(values.index)
-    by_day = pd.Series(values.to_numpy(), index=wall)
-    lags = pd.DataFrame(
-        {k: by_day.reindex(wall - pd.Timedelta(weeks=k)).to_numpy() for k in range(1, 5)},
-        index=values.index,
+    return pd.DataFrame(
+        {"expected": expected, "lower": expected - half, "upper": expected + half, "model": model}
     )
-    return lags.median(axis=1).where(lags.count(axis=1) >= 2)
+
+
+def holiday_neighbours(judged: pd.Series) -> pd.Series:
+    """Daily periods next to a run of unjudged ones inside the series (public holidays).
+
+    The day before and the day after a holiday are neither ordinary days nor holidays
+    (bridge days, catch-up after a long weekend): they are kept out of every baseline,
+    and the day after is not judged. Unjudged periods at the end of the series (the
+    partial current period, immature ones) are no holiday and have no neighbours.
+    Other grains: none.
+    """
+    flags = judged.to_numpy(dtype=bool)
+    if not is_daily(judged.index):
+        return pd.Series(False, index=judged.index)
+    off = ~flags
+    judged_before = np.cumsum(flags) > 0
+    judged_after = np.cumsum(flags[::-1])[::-1] > 0
+    gap = off & judged_before & judged_after  # inside the series, not trailing
+    after = flags & np.concatenate([[False], gap[:-1]])
+    before = flags & np.concatenate([gap[1:], [False]])
+    return pd.Series(after | before, index=judged.index)
+
+
+def _past_week_max(resid: pd.Series) -> pd.Series:
+    """Sub-daily data: the largest |value - baseline| of the week before each period.
+
+    With hundreds of periods a day, a band that a normal period leaves with
+    probability 0.3 % is still left a few times a day. A deviation must also beat
+    every deviation of the past week: as many alerts per week as a daily metric.
+    """
+    season = season_of(resid.index)
+    if season is None or is_daily(resid.index):
+        return pd.Series(0.0, index=resid.index)
+    week = resid.abs().shift(1).rolling(7 * season, min_periods=season).max()
+    return week.fillna(0.0)
 
 
 def _noise_variance(series: MetricSeries, values: pd.Series, expected: pd.Series) -> pd.Series:
     resid = values - expected
     sampling = _sampling_variance(series, expected, resid)
-    resid_var = (MAD_TO_SIGMA * _trailing(resid, WINDOW, _mad)) ** 2
-    typical = _trailing(sampling.where(resid.notna()), WINDOW, _median)
+    resid_var = (MAD_TO_SIGMA * trailing(resid, WINDOW, _mad)) ** 2
+    typical = trailing(sampling.where(resid.notna()), WINDOW, nanmedian_rows)
     return (resid_var - typical).clip(lower=0.0) + sampling
 
 
@@ -202,32 +231,12 @@ def _sampling_variance(series: MetricSeries, expected: pd.Series, resid: pd.Seri
         return pd.Series(0.0, index=expected.index)
     if is_share(series):
         return share_variance(expected, den)
-    scale = _trailing(resid**2 * den, WINDOW, _median) / CHI2_1_MEDIAN
+    scale = trailing(resid**2 * den, WINDOW, nanmedian_rows) / CHI2_1_MEDIAN
     return scale / den
 
 
-def _trailing(
-    values: pd.Series,
-    window: int,
-    stat: Callable[[np.ndarray], np.ndarray],
-    min_periods: int = MIN_RESIDUALS,
-) -> pd.Series:
-    """``stat`` over the last ``window`` non-NaN values strictly before each period."""
-    compact = values.dropna()
-    if compact.empty:
-        return pd.Series(np.nan, index=values.index)
-    padded = np.concatenate([np.full(window - 1, np.nan), compact.to_numpy(dtype=float)])
-    windows = sliding_window_view(padded, window)  # row i: the window ending at value i
-    rolled = np.where(np.isnan(windows).sum(axis=1) <= window - min_periods, stat(windows), np.nan)
-    return pd.Series(rolled, index=compact.index).reindex(values.index).shift(1).ffill()
-
-
-def _median(windows: np.ndarray) -> np.ndarray:
-    return np.asarray(np.nanmedian(windows, axis=1), dtype=float)
-
-
 def _mad(windows: np.ndarray) -> np.ndarray:
-    return _median(np.abs(windows - _median(windows)[:, None]))
+    return nanmedian_rows(np.abs(windows - nanmedian_rows(windows)[:, None]))
 
 
 def severity_of(score: float, warning: float, critical: float) -> Severity:

@@ -1,17 +1,34 @@
-"""Change points in the level of a series (ruptures PELT).
+"""Change points in the level or trend of a series.
 
-The judged values (the last ``MAX_PERIODS``) lose their weekly profile when daily, then
-PELT (L2 cost, segments of at least ``MIN_SIZE``) with a penalty of
-``PENALTY_K * sigma^2 * log(n)`` splits them into levels. ``sigma`` is the robust
-period-to-period noise (from first differences), never below the binomial sampling
-noise of a share. Only the last change is news, and only while its onset is within
-``recent`` periods of the end: older regime changes are history. ``value`` is the mean
-after the change, ``expected`` the mean of up to ``BEFORE`` periods before it, and
-``score`` the shift in sigmas: INFO below 3, WARNING from 3, CRITICAL from 6.
+:func:`change_points` is the one default configuration, the same for every metric:
+
+1. **Spikes out.** A value further than ``SPIKE_Z`` noise sigmas from the median of the
+   ``SPIKE_WINDOW`` periods around it is replaced by that median (a Hampel filter, taken
+   around the series' straight line so that a trend keeps its ends), so a blip of up to
+   three periods never looks like a new regime while a lasting step does.
+2. **Regimes.** An exact penalised segmentation splits the values into segments of at
+   least ``MIN_SIZE`` periods, each fitted by a level or, when it pays for its extra
+   parameter, a level and a trend (:func:`segment_costs`): a steady drift is one regime,
+   not a staircase. The search is optimal partitioning, not PELT: PELT's pruning assumes
+   that a cut never raises the cost, which fails for a cost that chooses its model (a
+   trend pays its penalty once per segment), and a few hundred periods need no pruning.
+3. **Penalty scaled to the noise.** Each fitted parameter costs
+   ``PARAM_PENALTY * sigma^2 * log(n)`` (a change brings two, its place and new level; a
+   trend one), with ``sigma`` the spread of the values around one straight line, the model
+   of "no change" (never below the caller's own noise estimate). A change must stand out
+   against the whole window, which keeps wandering series quiet.
+
+:class:`ChangePointDetector` applies it to the judged values (the last ``MAX_PERIODS``,
+without their weekly profile when daily). Only the last change is news, and only while
+its onset is within ``recent`` periods of the end: older regime changes are history.
+``value`` is the mean after the change, ``expected`` the mean of the regime before it
+(its last ``BEFORE`` periods at most), and ``score`` the shift in noise sigmas, which
+says how sure we are: INFO below 3, WARNING from 3, CRITICAL from 6.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import ClassVar
 
@@ -19,6 +36,7 @@ import numpy as np
 import pandas as pd
 import ruptures as rpt
 from pydantic import BaseModel, ConfigDict, Field
+from ruptures.base import BaseCost
 
 from agent.cube import MetricSeries
 from agent.detect.bands import (
@@ -36,15 +54,27 @@ from agent.model import Direction, Finding
 __all__ = [
     "ChangePointDetector",
     "ChangePointSpec",
+    "change_points",
     "deseasonalize",
-    "last_change",
     "noise_sigma",
+    "segment_costs",
 ]
 
 MAX_PERIODS = 120
 MIN_PERIODS = 14
-MIN_SIZE = 3
-PENALTY_K = 4.0
+MIN_SIZE = 5
+"""Shortest regime: a change is judged once it has lasted this many periods."""
+PARAM_PENALTY = 1.5
+"""Cost of one fitted parameter, in sigma^2 log(n) (BIC would say 1)."""
+SPIKE_WINDOW = 7
+SPIKE_Z = 3.0
+MAX_AUTOCORRELATION = 0.99
+"""Bounds the residuals' lag-1 autocorrelation (a penalty at most 199 times wider)."""
+MIN_JUMP = 0.2
+MIN_BEND = 10.0
+"""A change moves the level by MIN_JUMP or bends the trend by MIN_BEND effective sigmas."""
+ROUNDING = 1e-6
+"""A spread below this share of the values' size is rounding, not noise."""
 BEFORE = 28
 """Periods before the change that make the 'before' level."""
 BAND = 3.0
@@ -70,10 +100,17 @@ class ChangePointDetector(DetectorBase[ChangePointSpec]):
         if len(level) < MIN_PERIODS:
             return []
         sigma = noise_sigma(level, series.den[judged].iloc[-MAX_PERIODS:], is_share(series))
-        onset = last_change(level.to_numpy(), sigma)
-        if onset is None or len(level) - onset > self.spec.recent:
+        onsets = change_points(level.to_numpy(), noise=sigma)
+        if not onsets or len(level) - onsets[-1] > self.spec.recent:
             return []
-        before = float(level.iloc[max(0, onset - BEFORE) : onset].mean())
+        return self._finding(series, level, onsets, sigma)
+
+    def _finding(
+        self, series: MetricSeries, level: pd.Series, onsets: list[int], sigma: float
+    ) -> list[Finding]:
+        onset = onsets[-1]
+        previous = onsets[-2] if len(onsets) > 1 else 0
+        before = float(level.iloc[max(previous, onset - BEFORE) : onset].mean())
         after = float(level.iloc[onset:].mean())
         direction = Direction.UP if after > before else Direction.DOWN
         if abs(after - before) < self.spec.min_shift or not self.reports(direction):
@@ -98,6 +135,164 @@ class ChangePointDetector(DetectorBase[ChangePointSpec]):
         ]
 
 
+def change_points(values: np.ndarray, noise: float = 0.0) -> list[int]:
+    """Onsets (index of each new regime's first value) of the default configuration.
+
+    ``values`` is one series without gaps; ``noise`` is a lower bound for its noise
+    sigma that the caller knows better (the sampling noise of a share, say).
+    """
+    values = np.asarray(values, dtype=float)
+    n = len(values)
+    if n < 2 * MIN_SIZE:
+        return []
+    clean = despike(values, max(diff_sigma(values), noise))
+    scale = max(null_sigma(clean), noise, ROUNDING * float(np.abs(values).max()))
+    if not scale > 0:  # all zero
+        return []
+    y = (clean - clean.mean()) / scale
+    per_param = PARAM_PENALTY * math.log(n)
+    onsets = segment(y, per_param)
+    inflation = effective_sigma(y, onsets, per_param) ** 2
+    if inflation > 1:
+        per_param *= inflation
+        onsets = segment(y, per_param)
+    return drop_small_changes(y, onsets, per_param)
+
+
+class LevelOrTrendCost(BaseCost):
+    """The ruptures cost of :func:`segment_costs`, read from its table, less the trend
+    penalty: the search adds it back to each change's penalty, so the optimum is the same
+    (a segmentation has one segment more than changes), and the lowered cost obeys
+    ``cost(a, b) + cost(b, c) <= cost(a, c)``, the condition for PELT's pruning to be exact
+    (a cut costs at most one more trend penalty)."""
+
+    model = "level_or_trend"
+    min_size = MIN_SIZE
+
+    def __init__(self, trend_penalty: float) -> None:
+        self.trend_penalty = trend_penalty
+
+    def fit(self, signal: np.ndarray) -> LevelOrTrendCost:
+        self.signal = signal
+        table = segment_costs(signal, self.trend_penalty) - self.trend_penalty
+        self._table: list[list[float]] = table.tolist()
+        return self
+
+    def error(self, start: int, end: int) -> float:
+        return self._table[start][end]
+
+
+def segment(y: np.ndarray, per_param: float) -> list[int]:
+    """Onsets minimising the total segment cost plus two ``per_param`` per change (its
+    place and new level), every segment at least ``MIN_SIZE`` long: ruptures' exact PELT
+    search on :class:`LevelOrTrendCost`."""
+    pelt = rpt.Pelt(custom_cost=LevelOrTrendCost(per_param), min_size=MIN_SIZE, jump=1)
+    return [int(b) for b in pelt.fit(y).predict(pen=3 * per_param)[:-1]]
+
+
+def segment_fits(y: np.ndarray, onsets: list[int], trend_penalty: float) -> list[np.ndarray]:
+    """Each segment's (slope, intercept) over the series' periods, slope 0 unless a
+    trend pays its ``trend_penalty``."""
+    cuts = [0, *onsets, len(y)]
+    fits = []
+    for start, stop in itertools.pairwise(cuts):
+        t = np.arange(start, stop, dtype=float)
+        part = y[start:stop]
+        line = np.polyfit(t, part, 1)
+        trend_cost = float(np.sum((part - np.polyval(line, t)) ** 2)) + trend_penalty
+        level_cost = float(np.sum((part - part.mean()) ** 2))
+        fits.append(line if trend_cost < level_cost else np.array([0.0, part.mean()]))
+    return fits
+
+
+def effective_sigma(y: np.ndarray, onsets: list[int], trend_penalty: float) -> float:
+    """Residual sigma of the segmentation, widened for the lag-1 autocorrelation ``phi``
+    of its residuals by ``sqrt((1 + phi) / (1 - phi))`` (the sigma of a mean of AR(1)
+    noise): a cycle or a smooth curve that the segments follow leaves slow residuals,
+    whose wanderings a white-noise penalty would take for changes."""
+    cuts = [0, *onsets, len(y)]
+    fits = segment_fits(y, onsets, trend_penalty)
+    parts = [
+        y[start:stop] - np.polyval(fit, np.arange(start, stop))
+        for (start, stop), fit in zip(itertools.pairwise(cuts), fits, strict=True)
+    ]
+    squares = sum(float(part @ part) for part in parts)
+    if not squares > 0:
+        return 0.0
+    lagged = sum(float(part[1:] @ part[:-1]) for part in parts)
+    phi = min(max(lagged / squares, 0.0), MAX_AUTOCORRELATION)
+    variance = squares / max(len(y) - 2 * len(parts), 1)
+    return math.sqrt(variance * (1 + phi) / (1 - phi))
+
+
+def drop_small_changes(y: np.ndarray, onsets: list[int], trend_penalty: float) -> list[int]:
+    """Onsets less those, smallest first, whose regimes meet at the onset (a jump below
+    ``MIN_JUMP`` effective sigmas) and part by less than ``MIN_BEND`` effective sigmas over
+    the shorter of the two: bends of one smooth curve, not changes."""
+    onsets = list(onsets)
+    while onsets:
+        sigma = effective_sigma(y, onsets, trend_penalty)
+        fits = segment_fits(y, onsets, trend_penalty)
+        cuts = [0, *onsets, len(y)]
+        sizes = []
+        for i, onset in enumerate(onsets):
+            jump = abs(np.polyval(fits[i + 1], onset) - np.polyval(fits[i], onset))
+            reach = min(onset - cuts[i], cuts[i + 2] - onset)
+            bend = abs(fits[i + 1][0] - fits[i][0]) * reach
+            sizes.append(max(jump / MIN_JUMP, bend / MIN_BEND) / max(sigma, 1e-12))
+        smallest = int(np.argmin(sizes))
+        if sizes[smallest] >= 1:
+            break
+        del onsets[smallest]
+    return onsets
+
+
+def segment_costs(y: np.ndarray, trend_penalty: float) -> np.ndarray:
+    """``cost[start, end]`` of the segment ``y[start:end]``: squared residuals around its
+    mean, or around its least-squares line plus ``trend_penalty`` when that is smaller.
+    All segments at once from prefix sums (entries with ``end <= start`` are meaningless).
+    """
+    n = len(y)
+    t = np.arange(n, dtype=float) - (n - 1) / 2
+    columns = np.stack([np.ones_like(y), t, t * t, y, t * y, y * y])
+    sums = np.concatenate([np.zeros((6, 1)), np.cumsum(columns, axis=1)], axis=1)
+    m, st, stt, sy, sty, syy = sums[:, None, :] - sums[:, :, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        level = syy - sy * sy / m
+        var_t = stt - st * st / m
+        explained = np.where(var_t > 0, (sty - st * sy / m) ** 2 / var_t, 0.0)
+    return np.maximum(np.minimum(level, level - explained + trend_penalty), 0.0)
+
+
+def despike(values: np.ndarray, sigma: float) -> np.ndarray:
+    """Values further than ``SPIKE_Z * sigma`` from the median of the centred window
+    around them (shortened at the ends) become that median. Medians are taken around one
+    straight line through the series, so the ends of a steady trend are left alone."""
+    line = straight_line(values)
+    residuals = values - line
+    rolling = pd.Series(residuals).rolling(SPIKE_WINDOW, center=True, min_periods=1)
+    median = rolling.median().to_numpy()
+    return np.where(np.abs(residuals - median) > SPIKE_Z * sigma, median + line, values)
+
+
+def diff_sigma(values: np.ndarray) -> float:
+    """Robust period-to-period noise: MAD of first differences / (0.6745 sqrt 2)."""
+    diff = np.diff(values)
+    return float(np.median(np.abs(diff - np.median(diff)))) / (0.6745 * math.sqrt(2))
+
+
+def null_sigma(values: np.ndarray) -> float:
+    """Residual standard deviation around one straight line (no change at all)."""
+    residuals = values - straight_line(values)
+    return float(np.sqrt(np.sum(residuals**2) / max(len(values) - 2, 1)))
+
+
+def straight_line(values: np.ndarray) -> np.ndarray:
+    """The least-squares line through ``values`` at each period."""
+    t = np.arange(len(values), dtype=float)
+    return np.polyval(np.polyfit(t, values, 1), t)
+
+
 def deseasonalize(values: pd.Series) -> pd.Series:
     """Daily values minus their weekday profile (the per-weekday median residual
     around a centred 7-day rolling median); other grains unchanged."""
@@ -111,21 +306,10 @@ def deseasonalize(values: pd.Series) -> pd.Series:
 
 
 def noise_sigma(level: pd.Series, den: pd.Series, share: bool) -> float:
-    """Robust period-to-period noise: MAD of first differences / (0.6745 sqrt 2),
-    at least the median binomial noise of a share, never zero."""
-    diff = level.diff().dropna().to_numpy()
-    sigma = float(np.median(np.abs(diff - np.median(diff)))) / (0.6745 * math.sqrt(2))
+    """Robust period-to-period noise (:func:`diff_sigma`), at least the median binomial
+    noise of a share, never zero."""
+    sigma = diff_sigma(level.to_numpy(dtype=float))
     if share:
         sampling = share_variance(level, den.set_axis(level.index)).median()
         sigma = max(sigma, math.sqrt(sampling)) if not math.isnan(sampling) else sigma
     return max(sigma, float(noise_floor(float(level.median()))))
-
-
-def last_change(signal: np.ndarray, sigma: float) -> int | None:
-    """Index of the first period of the last level found by PELT, or None."""
-    penalty = PENALTY_K * sigma**2 * math.log(len(signal))
-    # KernelCPD with a linear kernel is PELT with the L2 cost, compiled: the same
-    # breakpoints as rpt.Pelt(model="l2", jump=1) at a few hundredths of its time.
-    algo = rpt.KernelCPD(kernel="linear", min_size=MIN_SIZE).fit(signal.reshape(-1, 1))
-    breaks = algo.predict(pen=penalty)
-    return breaks[-2] if len(breaks) > 1 else None

@@ -1,6 +1,7 @@
 """Anomalies against a seasonal baseline with a sample-size-aware band.
 
-The baseline and band come from :func:`agent.detect.bands.seasonal_band`. Severity is
+The baseline and band come from :func:`agent.detect.bands.seasonal_band` (the baseline
+model is chosen per metric by a backtest, :mod:`agent.detect.baselines`). Severity is
 WARNING outside the band and CRITICAL beyond twice its half-width; ``score`` is the
 distance from the baseline in half-widths (1 = on the edge of the band).
 """
@@ -16,9 +17,9 @@ from pydantic import BaseModel, ConfigDict
 from agent.cube import MetricSeries
 from agent.detect.bands import (
     DetectorBase,
+    band_frame,
     last_is_judged,
     run_start,
-    seasonal_band,
     severity_of,
 )
 from agent.model import Direction, Finding
@@ -39,7 +40,8 @@ class SeasonalDetector(DetectorBase[AnomalySpec]):
     def detect(self, series: MetricSeries) -> list[Finding]:
         if not last_is_judged(series):
             return []
-        band = seasonal_band(series, self.spec.sensitivity)
+        frame = band_frame(series, self.spec.sensitivity)
+        band = frame[["expected", "lower", "upper"]]
         side = _side(series.value, band)
         if side.iloc[-1] == 0:
             return []
@@ -62,7 +64,7 @@ class SeasonalDetector(DetectorBase[AnomalySpec]):
                 since=run_start(side[series.judged] == side.iloc[-1]),
                 reason=(
                     f"{value:.4g} is {where} the usual range {lower:.4g} to {upper:.4g} "
-                    f"(expected {expected:.4g})"
+                    f"(expected {expected:.4g}, baseline: {frame['model'].iloc[-1]})"
                 ),
             )
         ]

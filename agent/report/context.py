@@ -10,7 +10,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from agent.model import Cause, Direction, Explanation, Segment
+from agent.model import (
+    Cause,
+    Direction,
+    Episode,
+    Explanation,
+    FindingKind,
+    KnownEvent,
+    Related,
+    Segment,
+)
 from agent.report.formatting import (
     MISSING,
     Unit,
@@ -29,6 +38,7 @@ __all__ = [
     "MESSAGES",
     "band_text",
     "build_context",
+    "episode_text",
     "finding_headline",
     "run_headline",
     "segment_label",
@@ -56,6 +66,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "kind_threshold": "Threshold breach",
         "kind_anomaly": "Anomaly",
         "kind_change_point": "Change point",
+        "kind_late_data": "Late or missing data",
+        "kind_recovered": "Recovered",
+        "headline_recovered": "{subject} is back to normal at {value} {when}, "
+        "after an episode that began {since}",
+        "headline_late": "{subject} is not judged {when}: {reason}",
+        "episode": "Alert",
+        "episode_new": "new alert",
+        "episode_ongoing": "ongoing since {since}, {periods} periods with findings",
+        "episode_recovered": "closed: back to normal",
+        "episode_pending": "not alerted yet",
         "severity_info": "info",
         "severity_warning": "warning",
         "severity_critical": "critical",
@@ -79,6 +99,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "confidence": "Confidence",
         "explained": "Explained by these segments",
         "others": "Other segments",
+        "checked": "Checked: {dims}, alone and in combinations",
+        "ruled_out": "Ruled out",
+        "ruled_out_row": "{segment}: {before} → {after} (confidence {confidence})",
+        "related": "Same segments, other metrics",
+        "related_row": "{title} for {segment}: {before} → {after}",
+        "events": "Known events near the onset",
+        "event_row": "{name} ({kind}, {dates}){segment}{effect}",
+        "event_effect": "; expected to move it {effect}",
         "notes": "Data notes",
         "dimensions": "Segments searched",
         "chart_alt": "{title}: value against the expected range over the last {n} periods",
@@ -131,6 +159,8 @@ def _subject(title: str, segment: Segment, msg: dict[str, str]) -> str:
 def finding_headline(e: Explanation, inp: ReportInput, msg: dict[str, str]) -> str:
     """E.g. "Revisit rate fell 4.1 pts to 31.2% since Nov 18; 78% of the change is …"."""
     f = e.finding
+    if f.kind in _SPECIAL_HEADLINES:
+        return _SPECIAL_HEADLINES[f.kind](e, inp, msg)
     change = format_change(f.value - f.expected, f.expected, inp.unit, points=msg["points"])
     moved = f.since < f.period
     text = msg["headline" if change else "headline_no_size"].format(
@@ -148,6 +178,46 @@ def finding_headline(e: Explanation, inp: ReportInput, msg: dict[str, str]) -> s
             share=format_share(top.share), segment=segment_label(top.segment, msg)
         )
     return text + "."
+
+
+def _recovered_headline(e: Explanation, inp: ReportInput, msg: dict[str, str]) -> str:
+    f = e.finding
+    return (
+        msg["headline_recovered"].format(
+            subject=_subject(inp.run.title, f.segment, msg),
+            value=format_value(f.value, inp.unit),
+            when=_on(f.period, inp.grain, msg),
+            since=_on(f.since, inp.grain, msg),
+        )
+        + "."
+    )
+
+
+def _late_headline(e: Explanation, inp: ReportInput, msg: dict[str, str]) -> str:
+    f = e.finding
+    return (
+        msg["headline_late"].format(
+            subject=_subject(inp.run.title, f.segment, msg),
+            when=_on(f.period, inp.grain, msg),
+            reason=f.reason,
+        )
+        + "."
+    )
+
+
+_SPECIAL_HEADLINES = {
+    FindingKind.RECOVERED: _recovered_headline,
+    FindingKind.LATE_DATA: _late_headline,
+}
+
+
+def episode_text(episode: Episode | None, grain: str, msg: dict[str, str]) -> str:
+    """E.g. "new alert", "ongoing since Nov 12, 2026, 5 periods with findings"."""
+    if episode is None:
+        return ""
+    return msg[f"episode_{episode.status}"].format(
+        since=when(episode.since, grain, msg, year=True), periods=episode.periods
+    )
 
 
 def _most_severe(inp: ReportInput) -> Explanation | None:
@@ -210,6 +280,7 @@ def _finding_view(e: Explanation, inp: ReportInput, msg: dict[str, str]) -> dict
         "severity": str(f.severity),
         "severity_label": msg[f"severity_{f.severity}"],
         "kind": msg[f"kind_{f.kind}"],
+        "episode": episode_text(e.episode, inp.grain, msg),
         "segment": segment_label(f.segment, msg),
         "value": format_value(f.value, unit),
         "expected": format_value(f.expected, unit),
@@ -220,7 +291,43 @@ def _finding_view(e: Explanation, inp: ReportInput, msg: dict[str, str]) -> dict
         "causes": [_cause_view(c, inp, msg) for c in e.causes],
         "explained": format_share(e.explained_share),
         "others": format_share(1 - e.explained_share),
+        "checked": msg["checked"].format(dims=", ".join(e.checked)) if e.checked else "",
+        "ruled_out": [_ruled_out_text(c, inp.unit, msg) for c in e.ruled_out],
+        "related": [_related_text(r, msg) for r in e.related],
+        "events": [_event_text(ev, inp.grain, msg) for ev in e.events],
     }
+
+
+def _ruled_out_text(c: Cause, unit: Unit, msg: dict[str, str]) -> str:
+    return msg["ruled_out_row"].format(
+        segment=segment_label(c.segment, msg),
+        before=format_value(c.value_before, unit),
+        after=format_value(c.value_after, unit),
+        confidence=format_share(c.confidence),
+    )
+
+
+def _related_text(r: Related, msg: dict[str, str]) -> str:
+    unit: Unit = r.unit  # type: ignore[assignment]
+    return msg["related_row"].format(
+        title=r.title,
+        segment=segment_label(r.segment, msg),
+        before=format_value(r.value_before, unit),
+        after=format_value(r.value_after, unit),
+    )
+
+
+def _event_text(ev: KnownEvent, grain: str, msg: dict[str, str]) -> str:
+    dates = when(ev.start, "day", msg)
+    if ev.end != ev.start:
+        dates += " – " + when(ev.end, "day", msg)
+    return msg["event_row"].format(
+        name=ev.name,
+        kind=ev.kind,
+        dates=dates,
+        segment=f"; {segment_label(ev.segment, msg)}" if ev.segment else "",
+        effect=msg["event_effect"].format(effect=ev.effect) if ev.effect else "",
+    )
 
 
 def build_context(

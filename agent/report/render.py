@@ -19,7 +19,7 @@ import numpy as np
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, select_autoescape
 
 from agent.errors import ReportError
-from agent.model import Explanation
+from agent.model import Cause, Explanation
 from agent.report.context import MESSAGES, build_context, run_headline
 from agent.report.formatting import md_escape
 
@@ -106,11 +106,20 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _cause(c: Cause) -> dict[str, Any]:
+    return dataclasses.asdict(c) | {"contribution": c.contribution}
+
+
 def _explanation(e: Explanation) -> dict[str, Any]:
-    causes = [dataclasses.asdict(c) | {"contribution": c.contribution} for c in e.causes]
+    causes = [_cause(c) for c in e.causes]
     return dataclasses.asdict(e.finding) | {
         "causes": causes,
         "explained_share": e.explained_share,
+        "episode": dataclasses.asdict(e.episode) if e.episode else None,
+        "checked": list(e.checked),
+        "ruled_out": [_cause(c) for c in e.ruled_out],
+        "related": [dataclasses.asdict(r) for r in e.related],
+        "events": [dataclasses.asdict(ev) for ev in e.events],
     }
 
 
@@ -129,7 +138,9 @@ def json_contract(inp: ReportInput) -> dict[str, Any]:
       or ``null`` when nothing was found.
     - ``findings``: one object per finding, in detection order:
         - ``metric``; ``segment``: ``{dimension: value}``, ``{}`` for the whole population;
-        - ``kind``: ``threshold`` | ``anomaly`` | ``change_point``;
+        - ``kind``: ``threshold`` | ``anomaly`` | ``change_point`` | ``late_data`` (the
+          period's data is missing or incomplete; ``value`` is its volume, ``expected``
+          the usual volume) | ``recovered`` (an alerted episode is over);
         - ``period``, ``since`` (first period of the move): ISO 8601;
         - ``value``, ``expected``, ``lower``, ``upper``: the value, its baseline and band
           (for a change point: the level before the change);
@@ -140,7 +151,17 @@ def json_contract(inp: ReportInput) -> dict[str, Any]:
           ``value_before``/``value_after``, ``size_before``/``size_after`` (denominator),
           ``rate_effect``, ``mix_effect`` and ``contribution`` (their sum, metric
           units), ``confidence`` (0–1);
-        - ``explained_share``: fraction of the change all ``causes`` explain together.
+        - ``explained_share``: fraction of the change all ``causes`` explain together;
+        - ``episode``: the alert this finding belongs to: ``status`` (``new`` — alert
+          now, ``ongoing`` — an update, ``recovered``), ``since``, ``last_seen``,
+          ``periods`` (with findings so far), worst ``severity``, ``direction``.
+        - ``checked``: the dimensions searched (alone and in combinations);
+          ``ruled_out``: per dimension its strongest value that is not a cause (same
+          fields as a cause);
+        - ``related``: other metrics in the top causes' segments over the same windows
+          (``metric``, ``title``, ``segment``, ``value_before``, ``value_after``, ``unit``);
+        - ``events``: known events overlapping the onset (``name``, ``kind``, ``start``,
+          ``end``, ``segment``, ``effect``).
     - ``notes``: data notes in plain text (folded segments, immature periods…).
     - ``headline``: the one-sentence summary shown at the top of the report.
     """

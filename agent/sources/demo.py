@@ -76,27 +76,33 @@ HOURS = np.array([
 
 APP_RELEASE_KEEP = 0.2  # share of Android-app customers' visits left after the release
 WEB_CHECKOUT_KEEP = 0.5  # share of desktop-web purchases left after the checkout bug
-CLOSURE_LAPSE_DAYS = 35  # Busan premium store customers lapse spread over this many days
+CLOSURE_LAPSE_DAYS = 7  # Busan premium store customers lapse spread over this many days
 
 
 @dataclass(frozen=True)
 class Incident:
-    """A planted change: from ``onset`` on, ``metric`` moves in ``segment``."""
+    """A planted change: from ``onset`` on, ``metric`` moves in ``segment``.
+
+    ``visible`` is the first day the metric can show it: churn counts a customer only
+    after a whole window without a visit, so a closure shows in churn a window later.
+    """
 
     what: str
     metric: str
     onset: date
     segment: dict[str, str]
+    visible: date
 
 
 def _incidents(end: date) -> list[Incident]:
-    def plant(what: str, metric: str, days_before: int, **segment: str) -> Incident:
-        return Incident(what, metric, end - timedelta(days=days_before), segment)
+    def plant(what: str, metric: str, days_before: int, lag: int = 0, **segment: str) -> Incident:
+        onset = end - timedelta(days=days_before)
+        return Incident(what, metric, onset, segment, onset + timedelta(days=lag))
 
     app, web = {"channel": "app", "device": "android"}, {"channel": "web", "device": "desktop"}
     return [
         plant("Android app release cuts revisits", "revisit_rate", 40, **app),
-        plant("Store closure raises premium churn", "premium_churn", 50, region="Busan"),
+        plant("Store closure raises premium churn", "premium_churn", 35, 14, region="Busan"),
         plant("Call-center waits drop NPS", "nps", 25, channel="call_center"),
         plant("Web checkout bug cuts conversion", "conversion", 15, **web),
     ]
@@ -104,14 +110,18 @@ def _incidents(end: date) -> list[Incident]:
 
 def write_ground_truth(incidents: list[Incident], path: Path) -> None:
     """Write the planted incidents as a JSON list (dates as ISO strings)."""
-    rows = [asdict(i) | {"onset": i.onset.isoformat()} for i in incidents]
+    rows = [
+        asdict(i) | {"onset": i.onset.isoformat(), "visible": i.visible.isoformat()}
+        for i in incidents
+    ]
     path.write_text(json.dumps(rows, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def read_ground_truth(path: Path) -> list[Incident]:
     """Read incidents written by :func:`write_ground_truth`."""
     rows = json.loads(path.read_text(encoding="utf-8"))
-    return [Incident(**(r | {"onset": date.fromisoformat(r["onset"])})) for r in rows]
+    dates = ("onset", "visible")
+    return [Incident(**(r | {k: date.fromisoformat(r[k]) for k in dates})) for r in rows]
 
 
 @dataclass(frozen=True)
@@ -322,6 +332,26 @@ CREATE VIEW customer_nps AS SELECT r.*, c.tier, c.region, c.acquisition, c.signu
 """
 
 
+def _known_events(end: date) -> pd.DataFrame:
+    """The team's event log: two releases behind incidents, and a campaign that is not."""
+    day = pd.Timestamp(end)
+    rows = [
+        ("Android app 5.2 release", "release", 40, 40, None, "android", None),
+        ("Checkout page redesign", "release", 15, 15, "web", "desktop", None),
+        ("Autumn loyalty campaign", "campaign", 75, 61, None, None, "premium"),
+    ]
+    frame = pd.DataFrame(
+        [
+            (name, kind, day - pd.Timedelta(days=a), day - pd.Timedelta(days=b), ch, dev, tier)
+            for name, kind, a, b, ch, dev, tier in rows
+        ],
+        columns=["name", "kind", "start_date", "end_date", "channel", "device", "tier"],
+    )
+    frame["start_date"] = frame["start_date"].dt.date
+    frame["end_date"] = frame["end_date"].dt.date
+    return frame
+
+
 def _write(path: Path, tables: dict[str, pd.DataFrame]) -> None:
     """Build the file next to ``path`` and rename it into place, so readers never see half."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -331,8 +361,9 @@ def _write(path: Path, tables: dict[str, pd.DataFrame]) -> None:
         for name, frame in tables.items():
             labels = [c for c in frame if isinstance(frame[c].dtype, pd.CategoricalDtype)]
             casts = ", ".join(f"{c}::VARCHAR AS {c}" for c in labels)
+            columns = f"* REPLACE ({casts})" if casts else "*"
             con.register("frame", frame)
-            con.execute(f"CREATE TABLE {name} AS SELECT * REPLACE ({casts}) FROM frame")
+            con.execute(f"CREATE TABLE {name} AS SELECT {columns} FROM frame")
             con.unregister("frame")
         con.execute(_VIEWS)
     os.replace(tmp, path)
@@ -362,6 +393,7 @@ def generate(
         "customers": _customer_table(c, w),
         "events": _event_table(c, w, [visits, purchases, support]),
         "nps_responses": _nps_table(nps, w),
+        "known_events": _known_events(end),
     }
     _write(Path(path), tables)
     return incidents

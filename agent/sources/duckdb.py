@@ -80,6 +80,11 @@ class DuckDBSource:
             row = t.aggregate(lo=time.min(), hi=time.max()).to_pandas().iloc[0]
         return _timestamp(row["lo"]), _timestamp(row["hi"])
 
+    def fetch_events(self, table: str) -> pd.DataFrame:
+        """The rows of a small table of known events (at most 10,000)."""
+        with translate_errors("(events)", table, f"SELECT * FROM {table}"):
+            return self._connection().table(table).limit(10_000).to_pandas()
+
     def ping(self) -> None:
         with translate_errors("(ping)", str(self.path), "SELECT 1"):
             self._connection().sql("SELECT 1 AS ok").to_pandas()

@@ -134,11 +134,12 @@ def test_unknown_detector_lists_the_valid_ones(tmp_path: Path) -> None:
     )
 
 
-def test_threshold_needs_a_limit(tmp_path: Path) -> None:
+def test_threshold_needs_a_rule(tmp_path: Path) -> None:
     text = GOOD.replace("threshold: {below: 0.35}", "threshold: {}")
     assert problems(tmp_path, text) == [
         "metrics.yaml:14: revisit_rate: metrics.revisit_rate.detect.threshold:"
-        " threshold needs `below` or `above` (or both)",
+        " threshold needs a rule — add one or more of `below`, `above`,"
+        " `change: {max: 15%, against: previous}` or `target`",
     ]
 
 
@@ -161,3 +162,24 @@ def test_missing_file(tmp_path: Path) -> None:
         f"{tmp_path / 'nope.yaml'}: cannot read: No such file or directory"
         " — pass the right file with -c PATH"
     ]
+
+
+def test_events_name_metrics_and_dimensions_that_exist(tmp_path: Path) -> None:
+    text = GOOD + textwrap.dedent("""\
+        events:
+          - {name: App release, start: 2026-10-11, metrics: [revisit_rat], segment: {devise: a}}
+          - {name: Sale, start: 2026-10-11, end: 2026-10-01}
+        """)
+    assert problems(tmp_path, text) == [
+        "metrics.yaml:16: events.0.metrics.0: metric 'revisit_rat' is not defined"
+        " — did you mean 'revisit_rate'?",
+        "metrics.yaml:16: events.0.segment.devise: no metric is sliced by 'devise'"
+        " — use one of the metrics' dimensions: channel",
+        "metrics.yaml:17: events.1: event ends (2026-10-01) before it starts"
+        " (2026-10-11)",
+    ]
+
+
+def test_events_can_live_in_a_warehouse_table(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, GOOD + "events: {table: known_events}\n"))
+    assert config.events.table == "known_events"  # type: ignore[union-attr]

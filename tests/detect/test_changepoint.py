@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from agent.detect import ChangePointDetector, ChangePointSpec
+from agent.detect.changepoint import change_points
 from agent.model import Direction, Severity
 from tests.detect import additive, days, rate, seasonal_noise
 
@@ -79,3 +80,56 @@ def test_unjudged_days_are_left_out() -> None:
     judged = [True] * N
     judged[-4] = False
     assert detector(alert_on="both").detect(additive(values, judged)) == []
+
+
+STEP = [10.0] * 14 + [7.0] * 6
+
+
+def test_a_step_is_found_from_its_first_period_with_the_levels_either_side() -> None:
+    [finding] = detector(recent=7).detect(additive(STEP))
+    assert finding.since == days(20)[14]
+    assert (finding.expected, finding.value) == (10.0, 7.0)
+    assert finding.direction == Direction.DOWN
+    assert finding.severity == Severity.CRITICAL
+
+
+def test_the_same_step_long_ago_is_history() -> None:
+    assert detector(recent=7).detect(additive(STEP + [7.0] * 5)) == []
+
+
+def test_before_is_the_regime_just_before_the_change() -> None:
+    # 5 days at 13 then back to 10: the return is measured from 13, not from a blend
+    values = [10.0] * 20 + [13.0] * 5 + [10.0] * 5
+    [finding] = detector(recent=7, alert_on="both").detect(additive(values))
+    assert (finding.expected, finding.value) == (13.0, 10.0)
+    assert finding.since == days(30)[25]
+
+
+@pytest.mark.parametrize(
+    ("values", "onsets"),
+    [
+        ([0.0] * 10 + [1.0] * 10, [10]),
+        ([0.0] * 12 + [4.0] * 12 + [0.0] * 12, [12, 24]),
+        ([5.0] * 20, []),
+        ([float(t) for t in range(20)], []),
+        ([0.0] * 10 + [5.0, 5.0] + [0.0] * 10, []),
+        ([0.0] * 10 + [5.0, 5.0, 5.0] + [0.0] * 10, []),
+    ],
+    ids=["step", "up-and-back", "constant", "straight-line", "2-point-spike", "3-point-blip"],
+)
+def test_change_points_of_tiny_series(values: list[float], onsets: list[int]) -> None:
+    assert change_points(np.array(values)) == onsets
+
+
+def test_a_steady_drift_is_one_regime_not_a_staircase() -> None:
+    noise = np.random.default_rng(3).normal(0.0, 1.0, N)
+    assert change_points(np.arange(N) * 0.5 + noise) == []
+    assert change_points(np.r_[np.zeros(60), np.arange(60.0)] + noise) == [60]
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("days_long", [2, 3])
+def test_a_short_blip_is_not_a_regime_change(days_long: int, seed: int) -> None:
+    values = shifted(0, 0.0, seed)
+    values[N - 12 : N - 12 + days_long] -= 8.0
+    assert detector(alert_on="both").detect(additive(values)) == []

@@ -95,5 +95,5 @@ def test_same_input_same_output(kind: str) -> None:
 def test_detect_runs_every_detector_in_order() -> None:
     detectors = [make(kind) for kind in DETECTORS]
     findings: list[Finding] = detect(moved(-20.0), detectors)
-    assert [f.kind for f in findings] == list(FindingKind)
+    assert [f.kind for f in findings] == [FindingKind(kind) for kind in DETECTORS]
     assert detect(additive(np.full(60, 100.0)), detectors) == []

@@ -8,7 +8,8 @@ import pytest
 
 from agent.cube import MetricSeries
 from agent.detect import AnomalySpec, SeasonalDetector
-from agent.detect.bands import seasonal_band
+from agent.detect.bands import band_frame, holiday_neighbours, seasonal_band
+from agent.detect.baselines import candidate_forecasts
 from agent.model import Direction, Severity
 from tests.detect import additive, days, rate, seasonal_noise
 
@@ -44,11 +45,26 @@ def test_normal_monday_is_not_an_anomaly() -> None:
     assert detector(alert_on="both").detect(revisit_rate(40_000)) == []
 
 
+@pytest.mark.parametrize(("customers", "alerts"), [(40, 0), (40_000, 1)])
+def test_five_points_on_forty_customers_is_noise_on_forty_thousand_is_news(
+    customers: int, alerts: int
+) -> None:
+    # the same revisit rate, the same 5-point drop on the last Monday: only sample size differs
+    series = revisit_rate(customers, last_drop=0.05)
+    assert len(detector().detect(series)) == alerts
+    band = seasonal_band(series, "medium").iloc[-1]
+    binomial = np.sqrt(0.4 * 0.6 / customers)  # 0.077 for 40, 0.0024 for 40 000
+    assert band["upper"] - band["expected"] >= 3 * binomial * 0.99
+
+
 def test_five_point_drop_on_forty_thousand_customers_is_found() -> None:
     series = revisit_rate(40_000, last_drop=0.05)
     [finding] = detector().detect(series)
-    mondays = series.value.iloc[[-8, -15, -22, -29]]  # the four previous Mondays
-    assert finding.expected == pytest.approx(float(np.median(mondays)))
+    frame = band_frame(series, "medium")
+    model = frame["model"].iloc[-1]
+    assert model in {"same-slot median", "STL", "Holt-Winters"}  # weekly season
+    assert finding.expected == candidate_forecasts(series.value)[model].iloc[-1]
+    assert f"baseline: {model}" in finding.reason
     assert finding.direction == Direction.DOWN
     assert finding.severity == Severity.CRITICAL
     assert finding.since == finding.period == days(MONDAYS)[-1]
@@ -93,15 +109,15 @@ def test_too_little_history_gives_nothing() -> None:
     assert detector().detect(rate([0.4] * 13 + [0.2], [2400.0] * 14)) == []
 
 
-def test_weekly_grain_uses_the_median_of_the_previous_eight() -> None:
+def test_weekly_grain_has_a_band_after_eight_weeks() -> None:
     index = pd.date_range("2025-01-06", periods=12, freq="7D", tz="Asia/Seoul")
     frame = pd.DataFrame(
-        {"num": np.arange(1.0, 13.0), "den": 1.0, "value": np.arange(1.0, 13.0), "judged": True},
-        index=index,
+        {"num": 1.0, "den": 1.0, "value": [5.0, 7.0] * 6, "judged": True}, index=index
     )
-    band = seasonal_band(MetricSeries(frame, additive=True), "medium")
-    assert band["expected"].iloc[-1] == 7.5  # median of 4..11
+    band = band_frame(MetricSeries(frame, additive=True), "medium")
     assert band["expected"].iloc[:8].isna().all()
+    assert band["expected"].iloc[-1] == 6.0  # median of the last 8: no season at this grain
+    assert band["model"].iloc[-1] == "recent median"
 
 
 def test_same_weekday_survives_a_daylight_saving_change() -> None:
@@ -111,3 +127,35 @@ def test_same_weekday_survives_a_daylight_saving_change() -> None:
     frame = pd.DataFrame({"num": values, "den": 1.0, "value": values, "judged": True}, index=index)
     band = seasonal_band(MetricSeries(frame, additive=True), "medium")
     assert band["expected"].iloc[-1] == 80.0
+
+
+def test_holiday_neighbours_are_kept_out_and_the_day_after_is_not_judged() -> None:
+    values = [100.0] * 40
+    judged = [True] * 40
+    values[29], values[30], values[31] = 130.0, 300.0, 70.0  # eve, holiday, catch-up day
+    judged[30] = False
+    series = additive(values, judged)
+    neighbours = holiday_neighbours(series.judged)
+    assert list(np.flatnonzero(neighbours)) == [29, 31]
+    band = seasonal_band(series, "medium")
+    assert np.isnan(band["expected"].iloc[31])  # the day after a holiday is not judged
+    assert detector(alert_on="both").detect(series.upto(days(40)[31])) == []
+    assert (band["expected"].iloc[32:] == 100.0).all()  # nor is any of them baseline
+
+
+def test_unjudged_days_at_the_end_have_no_neighbours() -> None:
+    series = additive([100.0] * 20, [True] * 18 + [False] * 2)  # partial, immature
+    assert not holiday_neighbours(series.judged).any()
+
+
+def test_sub_daily_spike_must_beat_every_deviation_of_the_past_week() -> None:
+    index = pd.date_range("2025-01-06", periods=24 * 21, freq="h", tz="Asia/Seoul")
+    values = 100.0 + np.random.default_rng(1).normal(0.0, 1.0, len(index))
+    values[24 * 16] = 110.0  # a 10-sigma hour, five days before the end
+    values[-1] = 108.0  # 8 sigma: outside a 3-sigma band, but smaller than that hour
+    frame = pd.DataFrame({"num": values, "den": 1.0, "value": values, "judged": True}, index)
+    series = MetricSeries(frame, additive=True, metric="m")
+    assert detector(alert_on="both").detect(series) == []
+    frame.iloc[-1, frame.columns.get_loc("value")] = 115.0
+    [finding] = detector(alert_on="both").detect(MetricSeries(frame, additive=True))
+    assert finding.upper - finding.expected > 8.0  # that hour's deviation, not 3 sigma

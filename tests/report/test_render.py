@@ -90,6 +90,11 @@ def test_json_is_the_documented_contract(files: ReportFiles) -> None:
         "reason": "level shift of -4.1 pts",
         "causes": [cause, xss_cause],
         "explained_share": 0.88,
+        "episode": None,
+        "checked": [],
+        "ruled_out": [],
+        "related": [],
+        "events": [],
     }
     assert json.loads(files.json.read_text(encoding="utf-8")) == {
         "schema": "cx-agent/report@1",

@@ -1,0 +1,239 @@
+"""Root causes of a change in a leaf table, across dimensions (DESIGN §5).
+
+``localize`` searches the segment lattice (``search.py``) for the segments whose own
+move explains the change. For a ratio metric it searches twice: where the rate moved
+(numerator against the expectation at the actual denominator) and where the population
+moved (denominator against its expected share); a population move is kept only when it
+moves the metric, i.e. when its Shapley share of the change (``decompose.py``) is at
+least ``MIN_SHARE`` in the direction of the change and mostly mix effect (a segment
+whose rate moved is the rate search's to name). Every cause carries its rate/mix
+split, sizes and values before/after, and a confidence: 1 minus the chance probability
+of its move under the fitted noise, corrected for the number of segments searched.
+
+Dimensions are also ranked one at a time in the Adtributor spirit: by the largest share
+a single value of the dimension explains, ties going to the larger Jensen–Shannon
+surprise between the before and after distributions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy.spatial.distance import jensenshannon
+from scipy.stats import chi2
+
+from agent.attribute.decompose import segment_split, table, unit_variance
+from agent.attribute.noise import Noise, fit_noise
+from agent.attribute.search import Found, Lattice, search
+from agent.model import Cause, Segment
+
+__all__ = ["MAX_LAYER", "MIN_SHARE", "Localization", "localize"]
+
+MIN_SHARE = 0.05
+"""Segments explaining less than this share of the change are not causes."""
+
+MAX_LAYER = 3
+"""Combinations of up to this many dimensions are searched."""
+
+
+@dataclass(frozen=True)
+class Localization:
+    """What ``localize`` found, and what it looked at.
+
+    ``explained`` is the share of the change the causes account for together (the
+    Shapley contribution of all their leaves at once, clipped to [0, 1]); ``others`` is
+    the rest. ``checked`` lists the dimensions searched, best single-dimension
+    explanation first; ``segments_checked`` counts the segments (single values and
+    combinations) scored. ``ruled_out`` holds, per checked dimension, its strongest
+    value that is not a cause; its ``confidence`` is how surprising what remains of its
+    move is once the causes are taken out.
+    """
+
+    causes: list[Cause]
+    explained: float
+    others: float
+    checked: list[str] = field(default_factory=list)
+    segments_checked: int = 0
+    ruled_out: list[Cause] = field(default_factory=list)
+
+
+def localize(
+    leaves: pd.DataFrame,
+    dimensions: list[str],
+    *,
+    additive: bool,
+    top: int = 5,
+    max_layer: int = MAX_LAYER,
+) -> Localization:
+    """Ranked causes of the change in ``leaves`` (dimension columns, num/den before/after)."""
+    lattice = Lattice.build(leaves, dimensions, max_layer)
+    unit = None if additive else unit_variance(leaves)
+    tables = _dimension_tables(leaves, lattice, additive, unit)
+    if not tables:
+        return Localization([], 0.0, 1.0, checked=lattice.dimensions)
+    dims = sorted(tables, key=lambda d: _power(tables[d], additive), reverse=True)
+    rate = _problem(leaves, additive)
+    found, pred = search(lattice, *rate, limit=top)
+    causes = _causes(leaves, lattice, found, additive, unit)
+    if not additive:
+        causes += _population_causes(leaves, lattice, causes, unit, top)
+    causes = _rank(causes)[:top]
+    explained = _explained(leaves, lattice, causes, additive, unit)
+    ruled_out = _ruled_out(lattice, {d: tables[d] for d in dims}, causes, (rate[0] - pred, rate[2]))
+    checked = dims + [d for d in lattice.dimensions if d not in tables]
+    return Localization(
+        causes, explained, 1.0 - explained, checked, sum(lattice.present), ruled_out
+    )
+
+
+def _problem(leaves: pd.DataFrame, additive: bool) -> tuple[np.ndarray, np.ndarray, Noise]:
+    """(actual, expected, noise) of the numerator: the rate move for a ratio metric."""
+    n0, d0, n1, d1 = (leaves[c].to_numpy(float) for c in _COLUMNS)
+    if additive:
+        size = (np.abs(n1) + np.abs(n0)) / 2  # symmetric: noise in n0 must not set weights
+        return n1, n0, fit_noise(n1, n0, size, size)
+    overall = n0.sum() / d0.sum() if d0.sum() > 0 else n1.sum() / max(d1.sum(), 1e-300)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r0 = np.where(d0 > 0, n0 / d0, overall)
+        r1 = np.where(d1 > 0, n1 / d1, r0)
+    expected = d1 * r0
+    if np.all((r0 >= 0) & (r0 <= 1) & (r1 >= 0) & (r1 <= 1)):
+        pooled = (n0 + n1 + overall) / (d0 + d1 + 1)
+        base = d1 * pooled * (1 - pooled)  # binomial; a common effect shifts the log-odds
+        return n1, expected, fit_noise(n1, expected, base, base)
+    return n1, expected, fit_noise(n1, expected, d1, d1)  # a common shift of the rate
+
+
+def _mix_problem(leaves: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, Noise]:
+    """(actual, expected, noise) of the denominator, expected at the actual total size."""
+    d0, d1 = leaves["den_before"].to_numpy(float), leaves["den_after"].to_numpy(float)
+    expected = d0 * (d1.sum() / d0.sum()) if d0.sum() > 0 else d0
+    return d1, expected, fit_noise(d1, expected, (np.abs(d1) + np.abs(expected)) / 2, expected)
+
+
+_COLUMNS = ("num_before", "den_before", "num_after", "den_after")
+
+
+def _causes(
+    leaves: pd.DataFrame, lattice: Lattice, found: list[Found], additive: bool, unit: float | None
+) -> list[Cause]:
+    """A Cause per segment found, kept when it carries at least MIN_SHARE of the change."""
+    causes = []
+    for f in found:
+        row = segment_split(leaves, lattice.mask(f.segment), additive=additive, unit=unit)
+        cause = _cause(f.segment, row, 1.0 - f.p_value)
+        if cause.share >= MIN_SHARE:
+            causes.append(cause)
+    return causes
+
+
+def _population_causes(
+    leaves: pd.DataFrame, lattice: Lattice, named: list[Cause], unit: float | None, top: int
+) -> list[Cause]:
+    """Segments whose share of the population moved the metric, mostly by mix effect."""
+    moved = search(lattice, *_mix_problem(leaves), limit=top, directed=False)[0]
+    segments = [c.segment for c in named]
+    return [
+        c
+        for c in _causes(leaves, lattice, moved, False, unit)
+        if abs(c.mix_effect) > abs(c.rate_effect) and c.segment not in segments
+    ]
+
+
+def _rank(causes: list[Cause]) -> list[Cause]:
+    """Largest (uncapped) share first; ties go to the more general, then the surer cause."""
+    return sorted(causes, key=lambda c: (-round(c.share, 2), len(c.segment), -c.confidence))
+
+
+def _explained(
+    leaves: pd.DataFrame, lattice: Lattice, causes: list[Cause], additive: bool, unit: float | None
+) -> float:
+    if not causes:
+        return 0.0
+    union = np.logical_or.reduce([lattice.mask(c.segment) for c in causes])
+    share = float(segment_split(leaves, union, additive=additive, unit=unit)["share"])
+    return float(np.clip(share, 0.0, 1.0))
+
+
+def _ruled_out(
+    lattice: Lattice,
+    tables: dict[str, pd.DataFrame],
+    causes: list[Cause],
+    residual: tuple[np.ndarray, Noise],
+) -> list[Cause]:
+    """Per dimension, its largest-share value that is not a cause, with what remains of it."""
+    resid, noise = residual
+    covered = np.logical_or.reduce([lattice.mask(c.segment) for c in causes], initial=False)
+    scale = noise.dispersion(resid, ~np.broadcast_to(covered, resid.shape))
+    named = [c.segment for c in causes]
+    out = []
+    for dim in tables:
+        rows = tables[dim][[{dim: str(v)} not in named for v in tables[dim]["value"]]]
+        if rows.empty:
+            continue
+        row = rows.loc[rows["share"].idxmax()]
+        segment = {dim: str(row["value"])}
+        mask = lattice.mask(segment)
+        z2 = _z2(resid[mask].sum(), noise.variance[mask].sum() * scale)
+        out.append(_cause(segment, row, float(chi2.cdf(z2, 1))))
+    return out
+
+
+def _z2(r: float, v: float) -> float:
+    if v > 0:
+        return r * r / v
+    return np.inf if r != 0 else 0.0
+
+
+def _cause(segment: Segment, row: pd.Series, confidence: float) -> Cause:
+    return Cause(
+        segment=dict(segment),
+        share=float(row["share"]),
+        value_before=float(row["rate_before"]),
+        value_after=float(row["rate_after"]),
+        size_before=float(row["size_before"]),
+        size_after=float(row["size_after"]),
+        rate_effect=float(row["rate_effect"]),
+        mix_effect=float(row["mix_effect"]),
+        confidence=float(np.clip(confidence, 0.0, 1.0)),
+    )
+
+
+def _dimension_tables(
+    leaves: pd.DataFrame, lattice: Lattice, additive: bool, unit: float | None
+) -> dict[str, pd.DataFrame]:
+    """``split`` of every dimension that saw a net change, from the lattice's cells."""
+    values = leaves[list(_COLUMNS)].to_numpy(float)
+    tables = {}
+    for d, dim in enumerate(lattice.dimensions):
+        sums = lattice.sums(lattice.cuboids.index((d,)), values)
+        order = np.argsort(lattice.labels[d].astype(str), kind="stable")
+        labels = lattice.labels[d][order]
+        tables[dim] = table(labels, sums[:, order], additive=additive, unit=unit)
+    return {dim: t for dim, t in tables.items() if _changed(t)}
+
+
+def _changed(table: pd.DataFrame) -> bool:
+    """False when the net change is nil relative to the segments' gross movement."""
+    contribution = table["contribution"]
+    total = abs(contribution.sum())
+    return bool(np.isfinite(total)) and total > 1e-9 * contribution.abs().sum()
+
+
+def _power(table: pd.DataFrame, additive: bool) -> tuple[float, float]:
+    """(largest single-value share, capped and rounded; JS surprise) of a dimension."""
+    surprise = _surprise(table["num_before"], table["num_after"])
+    if not additive:
+        surprise += _surprise(table["den_before"], table["den_after"])
+    return round(min(float(table["share"].max()), 1.0), 2), surprise
+
+
+def _surprise(before: pd.Series, after: pd.Series) -> float:
+    """Squared Jensen–Shannon distance (base 2) between two non-negative distributions."""
+    p = np.clip(before.to_numpy(float), 0, None)
+    q = np.clip(after.to_numpy(float), 0, None)
+    if p.sum() <= 0 or q.sum() <= 0:
+        return 0.0
+    return float(jensenshannon(p, q, base=2) ** 2)

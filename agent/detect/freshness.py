@@ -1,0 +1,88 @@
+"""Late or missing data is its own finding, never a false drop.
+
+A period whose rows have not (all) arrived looks exactly like a collapse of the
+metric. Before anything judges a period, this check asks whether its data is there:
+
+* no rows at all for the period → "data for 2026-11-20 is missing";
+* the warehouse has no row from the period's last day → "incomplete";
+* its volume (the denominator: customers, visits or rows) is under ``LATE_SHARE`` of
+  the volume of comparable periods (the same weekday of the last 4 weeks for daily
+  data, the last 4 periods otherwise) → "looks incomplete".
+
+A period with such a finding is not judged by any detector.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from agent.cube import MetricSeries
+from agent.detect.bands import is_daily, wall_clock
+from agent.model import Direction, Finding, FindingKind, Severity
+
+__all__ = ["LATE_SHARE", "late_data"]
+
+LATE_SHARE = 0.5
+"""A period with less than this share of its usual volume is treated as incomplete."""
+COMPARED = 4
+
+
+def late_data(
+    series: MetricSeries,
+    period: pd.Timestamp,
+    period_end: pd.Timestamp,
+    data_end: pd.Timestamp | None,
+) -> Finding | None:
+    """A LATE_DATA finding for ``period`` of ``series`` (known up to ``period``), or None.
+
+    ``period_end`` is the last instant of the period, ``data_end`` the newest event
+    time in the warehouse (both in the series' timezone; None: the table is empty).
+    """
+    volume = float(series.den.get(period, 0.0))
+    usual = _usual_volume(series, period)
+    day = f"{period:%Y-%m-%d}"
+    if volume <= 0 or data_end is None:
+        reason = f"data for {day} is missing"
+    elif data_end.normalize() < period_end.normalize():
+        reason = f"data for {day} is incomplete: the newest row is from {data_end:%Y-%m-%d %H:%M}"
+    elif series.judged.get(period, False) and usual > 0 and volume < LATE_SHARE * usual:
+        reason = (
+            f"data for {day} looks incomplete: a volume of {volume:,.0f} is "
+            f"{volume / usual:.0%} of the usual {usual:,.0f}"
+        )
+    else:
+        return None
+    return _finding(series, period, volume, usual, reason)
+
+
+def _usual_volume(series: MetricSeries, period: pd.Timestamp) -> float:
+    """Median volume of the comparable judged periods before ``period`` (0 if none)."""
+    earlier = series.frame.loc[series.frame.index < period]
+    earlier = earlier[earlier["judged"]]
+    if is_daily(series.frame.index):
+        same_day = wall_clock(earlier.index).day_of_week == wall_clock([period])[0].day_of_week
+        earlier = earlier[same_day]
+    volume = earlier["den"].tail(COMPARED).median()
+    return 0.0 if math.isnan(volume) else float(volume)
+
+
+def _finding(
+    series: MetricSeries, period: pd.Timestamp, volume: float, usual: float, reason: str
+) -> Finding:
+    return Finding(
+        metric=series.metric,
+        segment=dict(series.segment or {}),
+        kind=FindingKind.LATE_DATA,
+        period=period.to_pydatetime(),
+        value=volume,
+        expected=usual,
+        lower=LATE_SHARE * usual,
+        upper=math.inf,
+        direction=Direction.DOWN,
+        severity=Severity.WARNING,
+        score=volume / usual if usual > 0 else 0.0,
+        since=period.to_pydatetime(),
+        reason=reason,
+    )

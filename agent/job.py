@@ -1,0 +1,321 @@
+"""One metric's cube, fetched once, judged period after period with its episode state.
+
+A run judges one period, but whether a finding is a new alert, an update of an
+ongoing one or a recovery depends on the periods before it. The job therefore
+replays the last ``EPISODE_WINDOW`` periods before the first one asked for (the
+findings of the first replayed period count as already alerted), so a daily run and
+a backfill over months agree without any stored state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+
+import pandas as pd
+
+from agent.attribute import localize_finding
+from agent.attribute.baseline import compare_cubes
+from agent.config import Config, MetricSpec
+from agent.cube import OTHER, MetricSeries, series_of
+from agent.detect import DETECTORS, detect
+from agent.detect.bands import seasonal_band
+from agent.detect.base import Detector
+from agent.detect.episodes import EpisodeTracker, recovered_finding
+from agent.detect.freshness import late_data
+from agent.detect.watch import control_fdr
+from agent.model import (
+    Cause,
+    Direction,
+    Episode,
+    EpisodeStatus,
+    Explanation,
+    Finding,
+    FindingKind,
+    KnownEvent,
+    Related,
+    RunResult,
+    Segment,
+)
+from agent.periods import evaluated_period, grid, judged_mask, period_end, step
+from agent.sources.base import CubeQuery, Source, TableRef
+
+__all__ = ["EPISODE_WINDOW", "HISTORY_SHOWN", "Context", "MetricJob", "PeriodResult", "no_context"]
+
+HISTORY_SHOWN = 90
+"""Periods of history drawn in a report's chart."""
+EPISODE_WINDOW = {"day": 35, "week": 10, "month": 6}
+"""Periods replayed before the first judged one to rebuild the episode state."""
+SEGMENT_DETECTORS = ("anomaly", "change_point")
+Context = Callable[[Finding, list[Cause]], tuple[list[Related], list[KnownEvent]]]
+"""Behavioural context of a finding given its causes: related metrics, known events."""
+
+
+def no_context(finding: Finding, causes: list[Cause]) -> tuple[list[Related], list[KnownEvent]]:
+    return [], []
+
+
+"""Detectors run on watched segments (fixed limits are about the whole metric)."""
+
+
+@dataclass(frozen=True)
+class PeriodResult:
+    """What one period of a replay found, with what the report of it needs."""
+
+    run: RunResult
+    history: pd.DataFrame
+    alerts: list[Episode]
+    """Episodes that alert for the first time in this period."""
+
+
+@dataclass(frozen=True)
+class MetricJob:
+    """One metric's cube (one warehouse query) and everything derived from it."""
+
+    config: Config
+    name: str
+    cube: pd.DataFrame
+    series: MetricSeries
+    band: pd.DataFrame
+    notes: tuple[str, ...]
+    data_end: pd.Timestamp | None
+    segments: tuple[MetricSeries, ...] = ()
+    _cache: dict[pd.Timestamp, list[Finding] | None] = field(default_factory=dict, repr=False)
+
+    @property
+    def spec(self) -> MetricSpec:
+        return self.config.metrics[self.name]
+
+    @classmethod
+    def fetch(cls, config: Config, name: str, source: Source, first: date, last: date) -> MetricJob:
+        """Query the warehouse once for every period from ``first`` to ``last`` (plus history)."""
+        spec = config.metrics[name]
+        replayed = step(spec.grain) * EPISODE_WINDOW[spec.grain]
+        start = pd.Timestamp(evaluated_period(first, spec.grain)) - spec.history - replayed
+        end = evaluated_period(last, spec.grain)
+        table = _table_ref(config, spec)
+        cube = source.fetch_cube(_query(name, spec, table, start.date(), end))
+        _, newest = source.data_bounds(table)
+        tz = config.timezone
+        cube["period"] = pd.to_datetime(cube["period"]).dt.tz_localize(tz)
+        data_end = None if newest is None else pd.Timestamp(newest).tz_localize(tz)
+        judged, notes = judged_mask(
+            pd.DatetimeIndex(cube["period"].unique()),
+            grain=spec.grain,
+            country=config.country,
+            data_end=data_end,
+            maturity=pd.Timedelta(spec.window) if spec.kind == "retention" else None,
+            reach=_reach(spec),
+        )
+        judged &= _enough_volume(cube, judged.index, spec.alert.min_volume)
+        series = series_of(cube, additive=spec.additive, judged=judged, metric=name)
+        sensitivity = _sensitivity(spec)
+        band = seasonal_band(series, sensitivity)
+        segments = _watched(cube, spec, judged, name) if spec.watch_segments else ()
+        notes += _fold_notes(cube, spec.dimensions)
+        return cls(config, name, cube, series, band, tuple(notes), data_end, segments)
+
+    def replay(
+        self, first: date, last: date, context: Context = no_context
+    ) -> Iterator[PeriodResult]:
+        """Judge every period from ``first``'s to ``last``'s, in order, with episode state.
+
+        ``context`` adds related metrics and known events to each explained finding."""
+        spec = self.spec
+        tz = self.config.timezone
+        start = pd.Timestamp(evaluated_period(first, spec.grain), tz=tz)
+        end = pd.Timestamp(evaluated_period(last, spec.grain), tz=tz)
+        warmup = start - step(spec.grain) * EPISODE_WINDOW[spec.grain]
+        data_start = self.series.frame.index.min() if len(self.series.frame) else start
+        tracker = EpisodeTracker(spec.alert)
+        for period in grid(max(warmup, data_start), end, spec.grain):
+            findings = self._findings(period)
+            episodes, recovered = tracker.step(
+                period, findings, lambda first, p=period: self._normal(first, p)
+            )
+            if period >= start:
+                yield self._result(period, findings or [], episodes, recovered, context)
+
+    def _findings(self, period: pd.Timestamp) -> list[Finding] | None:
+        """Findings of ``period``; None when it cannot be judged (holiday, immature…)."""
+        if period not in self._cache:
+            self._cache[period] = self._detect(period)
+        return self._cache[period]
+
+    def _detect(self, period: pd.Timestamp) -> list[Finding] | None:
+        known = self.series.upto(period)
+        end = period_end(period, self.spec.grain)
+        late = late_data(known, period, end, self.data_end)
+        if late is not None:
+            return [late]
+        if not known.judged.get(period, False):
+            return None
+        return detect(known, _detectors(self.spec)) + self._segment_findings(period)
+
+    def _segment_findings(self, period: pd.Timestamp) -> list[Finding]:
+        if not self.segments:
+            return []
+        detectors = _detectors(self.spec, only=SEGMENT_DETECTORS)
+        found = [
+            f
+            for seg in self.segments
+            if seg.judged.get(period, False)
+            for f in detect(seg.upto(period), detectors)
+        ]
+        tests = len(self.segments) * len(detectors)
+        return control_fdr(found, tests, self.spec.alert.fdr, _sensitivity(self.spec))
+
+    def _result(
+        self,
+        period: pd.Timestamp,
+        findings: list[Finding],
+        episodes: list[Episode],
+        recovered: list[tuple[Episode, Finding]],
+        context: Context,
+    ) -> PeriodResult:
+        value = self.series.value.get(period)
+        value = None if value is None or pd.isna(value) else float(value)
+        shown = [
+            self._explain(f, ep, context)
+            for f, ep in zip(findings, episodes, strict=True)
+            if ep.status in (EpisodeStatus.NEW, EpisodeStatus.ONGOING)
+        ]
+        for ep, first in recovered:
+            value_now = self._value(ep.segment, period)
+            shown.append(Explanation(recovered_finding(ep, first, period, value_now), [], 0.0, ep))
+        run = RunResult(
+            metric=self.name,
+            title=self.spec.title,
+            period=period.to_pydatetime(),
+            value=value,
+            explanations=shown,
+            notes=list(self.notes) + self._period_notes(period, findings, episodes),
+        )
+        history = self.series.upto(period).frame[["value"]].join(self.band).tail(HISTORY_SHOWN)
+        alerts = [ep for ep in episodes if ep.status is EpisodeStatus.NEW]
+        return PeriodResult(run, history, list({id(e): e for e in alerts}.values()))
+
+    def _value(self, segment: Segment, period: pd.Timestamp) -> float:
+        series = next((s for s in self.segments if s.segment == segment), self.series)
+        value = series.value.get(period)
+        return float(value) if value is not None and pd.notna(value) else float("nan")
+
+    def _normal(self, first: Finding, period: pd.Timestamp) -> bool:
+        """Whether the series of ``first`` is back inside its band (unknown counts as back)."""
+        value = self._value(first.segment, period)
+        return bool(pd.isna(value) or first.lower <= value <= first.upper)
+
+    def _explain(self, finding: Finding, episode: Episode, context: Context) -> Explanation:
+        spec = self.spec
+        if finding.kind == FindingKind.LATE_DATA:
+            return Explanation(finding, [], 0.0, episode)
+        if not spec.dimensions:
+            return Explanation(finding, [], 0.0, episode, *context(finding, []))
+        actual, expected = compare_cubes(self.cube, finding, spec.dimensions, grain=spec.grain)
+        found = localize_finding(finding, actual, expected, spec.dimensions, additive=spec.additive)
+        related, events = context(finding, found.causes)
+        return Explanation(
+            finding,
+            found.causes,
+            found.explained,
+            episode,
+            checked=found.checked,
+            ruled_out=found.ruled_out,
+            related=related,
+            events=events,
+        )
+
+    def _period_notes(
+        self, period: pd.Timestamp, findings: list[Finding], episodes: list[Episode]
+    ) -> list[str]:
+        if not self.series.judged.get(period, False) and not findings:
+            return [f"{period.date()} is not judged (incomplete, immature or a holiday)."]
+        need = self.spec.alert.min_periods
+        return [
+            f"{f.reason} — seen for {ep.periods} of the {need} periods needed to alert."
+            for f, ep in zip(findings, episodes, strict=True)
+            if ep.status is EpisodeStatus.PENDING
+        ]
+
+
+def _reach(spec: MetricSpec) -> tuple[int, int]:
+    """Days before / after a period that its value depends on (see ``judged_mask``)."""
+    if spec.kind == "churn" and spec.window is not None:
+        return 2 * spec.window.days, 0
+    if spec.kind == "returning" and spec.lookback is not None:
+        return spec.lookback.days, 0
+    if spec.kind == "retention" and spec.window is not None:
+        return 0, spec.window.days
+    return 0, 0
+
+
+def _sensitivity(spec: MetricSpec) -> str:
+    return getattr(spec.detect.anomaly, "sensitivity", "medium")  # type: ignore[attr-defined]
+
+
+def _enough_volume(cube: pd.DataFrame, index: pd.Index, floor: float) -> pd.Series:
+    volume = cube.groupby("period")["den"].sum().reindex(index).fillna(0.0)
+    return volume >= floor
+
+
+def _watched(
+    cube: pd.DataFrame, spec: MetricSpec, judged: pd.Series, name: str
+) -> tuple[MetricSeries, ...]:
+    """A series per value of each dimension whose median volume reaches the floor."""
+    floor = spec.alert.min_volume
+    out = []
+    for dim in spec.dimensions:
+        for value in sorted(v for v in cube[dim].astype(str).unique() if v != OTHER):
+            seg = series_of(
+                cube, additive=spec.additive, segment={dim: value}, judged=judged, metric=name
+            )
+            volume = seg.den.median()
+            if volume > 0 and volume >= floor:
+                frame = seg.frame.assign(judged=seg.judged & (seg.den >= floor))
+                out.append(MetricSeries(frame, spec.additive, name, {dim: value}))
+    return tuple(out)
+
+
+def _table_ref(config: Config, spec: MetricSpec) -> TableRef:
+    src = config.sources[spec.source]
+    return TableRef(
+        name=spec.source, table=src.table, time=src.time, entity=src.entity, filter=src.filter
+    )
+
+
+def _query(name: str, spec: MetricSpec, table: TableRef, start: date, end: date) -> CubeQuery:
+    return CubeQuery(
+        metric=name,
+        kind=spec.kind,
+        source=table,
+        grain=spec.grain,
+        dimensions=tuple(spec.dimensions),
+        start=start,
+        end=end,
+        expr=spec.expr,
+        numerator=spec.numerator,
+        denominator=spec.denominator,
+        lookback=spec.lookback,
+        window=spec.window,
+        category=spec.category,
+        sql=spec.sql,
+        top_n=spec.top_n,
+    )
+
+
+def _detectors(spec: MetricSpec, only: tuple[str, ...] | None = None) -> list[Detector]:
+    found = []
+    for kind, cls in DETECTORS.items():
+        options = getattr(spec.detect, kind)
+        if options is not None and (only is None or kind in only):
+            found.append(cls(options, good=Direction(spec.good), alert_on=spec.alert_on))
+    return found
+
+
+def _fold_notes(cube: pd.DataFrame, dimensions: list[str]) -> list[str]:
+    return [
+        f"Rare values of {dim} are folded into {OTHER}."
+        for dim in dimensions
+        if (cube[dim] == OTHER).any()
+    ]

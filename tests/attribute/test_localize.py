@@ -1,0 +1,193 @@
+"""Root causes across dimensions: a planted cause in a small cube comes first, split right."""
+
+from __future__ import annotations
+
+import itertools
+
+import pandas as pd
+import pytest
+
+from agent.attribute import attribute, localize, localize_finding
+from agent.model import Direction, Finding, FindingKind, Severity
+
+COLUMNS = ["num_before", "den_before", "num_after", "den_after"]
+
+FINDING = Finding(
+    metric="m",
+    segment={},
+    kind=FindingKind.ANOMALY,
+    period=pd.Timestamp("2024-03-01", tz="UTC"),
+    value=0.0,
+    expected=0.0,
+    lower=0.0,
+    upper=0.0,
+    direction=Direction.DOWN,
+    severity=Severity.WARNING,
+    score=1.0,
+    since=pd.Timestamp("2024-03-01", tz="UTC"),
+)
+
+
+def _leaves(dims: list[str], rows: list[tuple]) -> pd.DataFrame:
+    """Rows of (dimension values..., num_before, den_before, num_after, den_after)."""
+    return pd.DataFrame(rows, columns=[*dims, *COLUMNS]).astype({c: float for c in COLUMNS})
+
+
+def _sides(leaves: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    dims = [c for c in leaves.columns if c not in COLUMNS]
+    actual = leaves[[*dims, "num_after", "den_after"]].set_axis([*dims, "num", "den"], axis=1)
+    expected = leaves[[*dims, "num_before", "den_before"]].set_axis([*dims, "num", "den"], axis=1)
+    return actual, expected
+
+
+ADDITIVE = _leaves(
+    ["channel", "device"],
+    [
+        ("app", "android", 400, 1, 200, 1),
+        ("app", "ios", 200, 1, 100, 1),
+        ("web", "android", 300, 1, 300, 1),
+        ("web", "ios", 300, 1, 300, 1),
+        ("store", "android", 100, 1, 100, 1),
+        ("store", "ios", 100, 1, 100, 1),
+    ],
+)
+
+
+def test_additive_drop_in_one_channel_is_the_only_cause_and_devices_are_ruled_out():
+    found = localize(ADDITIVE, ["channel", "device"], additive=True)
+    assert [c.segment for c in found.causes] == [{"channel": "app"}]
+    app = found.causes[0]
+    assert (app.value_before, app.value_after) == (600.0, 300.0)
+    assert (app.rate_effect, app.mix_effect, app.share) == (-300.0, 0.0, 1.0)
+    assert app.confidence > 0.999
+    assert (found.explained, found.others) == (1.0, 0.0)
+    assert found.checked == ["channel", "device"]
+    assert [c.segment for c in found.ruled_out] == [
+        {"channel": "store"},  # 0 % of the change, like web (first in order wins)
+        {"device": "android"},
+    ]
+    assert found.ruled_out[1].share == pytest.approx(2 / 3)
+
+
+def test_ratio_pure_rate_change_is_all_rate_effect():
+    # channel A: rate 0.4 -> 0.3 at constant size; B stays at 0.6; R 0.5 -> 0.45
+    leaves = _leaves(
+        ["channel", "device"],
+        [
+            ("A", "x", 100, 250, 75, 250),
+            ("A", "y", 100, 250, 75, 250),
+            ("B", "x", 150, 250, 150, 250),
+            ("B", "y", 150, 250, 150, 250),
+        ],
+    )
+    found = localize(leaves, ["channel", "device"], additive=False)
+    first = found.causes[0]
+    assert first.segment == {"channel": "A"}
+    assert first.rate_effect == pytest.approx(-0.05)  # (0.3 - 0.4) * (0.5 + 0.5) / 2
+    assert first.mix_effect == pytest.approx(0.0)
+    assert (first.value_before, first.value_after) == pytest.approx((0.4, 0.3))
+    assert (first.size_before, first.size_after) == (500.0, 500.0)
+    assert first.share == pytest.approx(1.0)
+    assert found.explained == pytest.approx(1.0)
+
+
+def test_ratio_pure_mix_change_blames_the_growing_low_rate_segment():
+    # high: rate 0.5, den 800 -> 600; low: rate 0.1, den 200 -> 400. R 0.42 -> 0.34
+    leaves = _leaves(
+        ["tier", "device"],
+        [("high", "x", 400, 800, 300, 600), ("low", "x", 20, 200, 40, 400)],
+    )
+    found = localize(leaves, ["tier", "device"], additive=False)
+    assert [c.segment for c in found.causes] == [{"tier": "low"}, {"tier": "high"}]
+    low, high = found.causes
+    assert (low.size_before, low.size_after) == (200.0, 400.0)
+    assert low.rate_effect == pytest.approx(0.0)
+    assert low.mix_effect == pytest.approx(-0.056)  # (0.4 - 0.2) * (0.1 - 0.38)
+    assert low.share == pytest.approx(0.7)
+    assert high.mix_effect == pytest.approx(-0.024)  # (0.6 - 0.8) * (0.5 - 0.38)
+    assert (found.explained, found.others) == (1.0, 0.0)
+
+
+def _cube(drop: dict[str, str]) -> pd.DataFrame:
+    """channel x device x region, 500 each; leaves matching ``drop`` fall to 250."""
+    rows = []
+    for leaf in itertools.product(["app", "web", "store"], ["android", "ios"], ["north", "south"]):
+        values = dict(zip(["channel", "device", "region"], leaf, strict=True))
+        hit = all(values[d] == v for d, v in drop.items())
+        rows.append((*leaf, 500, 1, 250 if hit else 500, 1))
+    return _leaves(["channel", "device", "region"], rows)
+
+
+def test_a_two_dimension_combination_is_named_rather_than_either_dimension():
+    found = localize(
+        _cube({"channel": "app", "device": "android"}),
+        ["channel", "device", "region"],
+        additive=True,
+    )
+    assert [c.segment for c in found.causes] == [{"channel": "app", "device": "android"}]
+    assert found.causes[0].rate_effect == -500.0
+    assert {"channel": "app"} in [c.segment for c in found.ruled_out]
+
+
+def test_the_most_general_segment_wins_when_all_its_parts_moved():
+    found = localize(_cube({"channel": "app"}), ["channel", "device", "region"], additive=True)
+    assert [c.segment for c in found.causes] == [{"channel": "app"}]
+
+
+def test_two_separate_causes_are_both_named_largest_first():
+    leaves = _cube({"channel": "app", "device": "android"})
+    store_ios = (leaves["channel"] == "store") & (leaves["device"] == "ios")
+    leaves.loc[store_ios, "num_after"] = 400.0
+    found = localize(leaves, ["channel", "device", "region"], additive=True)
+    assert [c.segment for c in found.causes] == [
+        {"channel": "app", "device": "android"},
+        {"channel": "store", "device": "ios"},
+    ]
+    assert [c.share for c in found.causes] == pytest.approx([500 / 700, 200 / 700])
+    assert found.explained == 1.0
+
+
+def test_no_change_gives_no_causes():
+    leaves = _leaves(
+        ["channel", "device"], [("app", "x", 5, 10, 5, 10), ("web", "y", 3, 10, 3, 10)]
+    )
+    for additive in (True, False):
+        found = localize(leaves, ["channel", "device"], additive=additive)
+        assert (found.causes, found.explained, found.others) == ([], 0.0, 1.0)
+
+
+def test_segments_moving_against_the_change_are_not_causes():
+    leaves = _leaves(
+        ["channel", "device"],
+        [
+            ("app", "x", 1000, 1, 500, 1),
+            ("web", "x", 1000, 1, 1020, 1),  # moved up while the total fell
+            ("store", "x", 1000, 1, 990, 1),
+        ],
+    )
+    causes, explained = attribute(FINDING, *_sides(leaves), ["channel", "device"], additive=True)
+    assert [c.segment for c in causes] == [{"channel": "app"}]
+    assert causes[0].share == pytest.approx(500 / 490)
+    assert explained == 1.0  # capped for display
+
+
+def test_finding_segment_dimension_is_not_an_explanation():
+    leaves = _leaves(
+        ["channel", "device"], [("app", "x", 1000, 1, 500, 1), ("app", "y", 1000, 1, 1000, 1)]
+    )
+    finding = Finding(**{**FINDING.__dict__, "segment": {"channel": "app"}})
+    found = localize_finding(finding, *_sides(leaves), ["channel", "device"], additive=True)
+    assert [c.segment for c in found.causes] == [{"device": "x"}]
+    assert found.checked == ["device"]
+
+
+def test_a_score_that_can_be_negative_moves_by_a_shift_of_its_rate():
+    # NPS-like: promoters minus detractors per response; call_center falls from 0.3 to -0.1
+    rows = [
+        (channel, region, 0.3 * 400, 400, (-0.1 if channel == "call_center" else 0.3) * 400, 400)
+        for channel in ("call_center", "app", "web")
+        for region in ("north", "south")
+    ]
+    found = localize(_leaves(["channel", "region"], rows), ["channel", "region"], additive=False)
+    assert [c.segment for c in found.causes] == [{"channel": "call_center"}]
+    assert found.causes[0].value_after == pytest.approx(-0.1)
