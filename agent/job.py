@@ -15,11 +15,11 @@ from datetime import date
 
 import pandas as pd
 
-from agent.attribute import localize_finding
+from agent.attribute import attribute
 from agent.attribute.baseline import compare_cubes
 from agent.config import Config, MetricSpec
 from agent.cube import OTHER, MetricSeries, series_of
-from agent.detect import DETECTORS, detect
+from agent.detect import DETECTORS, detect_periods
 from agent.detect.bands import seasonal_band
 from agent.detect.base import Detector
 from agent.detect.episodes import EpisodeTracker, recovered_finding
@@ -39,7 +39,7 @@ from agent.model import (
     Segment,
 )
 from agent.periods import evaluated_period, grid, judged_mask, period_end, step
-from agent.sources.base import CubeQuery, Source, TableRef
+from agent.sources.base import Source
 
 __all__ = ["EPISODE_WINDOW", "HISTORY_SHOWN", "Context", "MetricJob", "PeriodResult", "no_context"]
 
@@ -94,8 +94,8 @@ class MetricJob:
         replayed = step(spec.grain) * EPISODE_WINDOW[spec.grain]
         start = pd.Timestamp(evaluated_period(first, spec.grain)) - spec.history - replayed
         end = evaluated_period(last, spec.grain)
-        table = _table_ref(config, spec)
-        cube = source.fetch_cube(_query(name, spec, table, start.date(), end))
+        table = config.table_ref(name)
+        cube = source.fetch_cube(config.cube_query(name, start.date(), end))
         _, newest = source.data_bounds(table)
         tz = config.timezone
         cube["period"] = pd.to_datetime(cube["period"]).dt.tz_localize(tz)
@@ -129,42 +129,51 @@ class MetricJob:
         warmup = start - step(spec.grain) * EPISODE_WINDOW[spec.grain]
         data_start = self.series.frame.index.min() if len(self.series.frame) else start
         tracker = EpisodeTracker(spec.alert)
-        for period in grid(max(warmup, data_start), end, spec.grain):
-            findings = self._findings(period)
+        periods = grid(max(warmup, data_start), end, spec.grain)
+        self._detect_all(periods)
+        for period in periods:
+            findings = self._cache[period]
             episodes, recovered = tracker.step(
                 period, findings, lambda first, p=period: self._normal(first, p)
             )
             if period >= start:
                 yield self._result(period, findings or [], episodes, recovered, context)
 
-    def _findings(self, period: pd.Timestamp) -> list[Finding] | None:
-        """Findings of ``period``; None when it cannot be judged (holiday, immature…)."""
-        if period not in self._cache:
-            self._cache[period] = self._detect(period)
-        return self._cache[period]
+    def _detect_all(self, periods: list[pd.Timestamp]) -> None:
+        """Fill the findings cache for ``periods``: a late-data finding, None when the
+        period cannot be judged (holiday, immature…), else what the detectors found."""
+        todo = [p for p in periods if p not in self._cache]
+        late = {p: self._late(p) for p in todo}
+        judged = [p for p in todo if late[p] is None and self.series.judged.get(p, False)]
+        total = detect_periods(self.series, _detectors(self.spec), judged)
+        watched = self._segment_findings(judged)
+        for p in todo:
+            found = [late[p]] if late[p] is not None else None
+            if p in total:
+                found = total[p] + watched.get(p, [])
+            self._cache[p] = found
 
-    def _detect(self, period: pd.Timestamp) -> list[Finding] | None:
-        known = self.series.upto(period)
+    def _late(self, period: pd.Timestamp) -> Finding | None:
         end = period_end(period, self.spec.grain)
-        late = late_data(known, period, end, self.data_end)
-        if late is not None:
-            return [late]
-        if not known.judged.get(period, False):
-            return None
-        return detect(known, _detectors(self.spec)) + self._segment_findings(period)
+        return late_data(self.series.upto(period), period, end, self.data_end)
 
-    def _segment_findings(self, period: pd.Timestamp) -> list[Finding]:
+    def _segment_findings(self, periods: list[pd.Timestamp]) -> dict[pd.Timestamp, list[Finding]]:
+        """Per period, the watched segments' findings that survive false-discovery control."""
         if not self.segments:
-            return []
+            return {}
         detectors = _detectors(self.spec, only=SEGMENT_DETECTORS)
-        found = [
-            f
+        per_segment = [
+            detect_periods(seg, detectors, [p for p in periods if seg.judged.get(p, False)])
             for seg in self.segments
-            if seg.judged.get(period, False)
-            for f in detect(seg.upto(period), detectors)
         ]
         tests = len(self.segments) * len(detectors)
-        return control_fdr(found, tests, self.spec.alert.fdr, _sensitivity(self.spec))
+        fdr, sensitivity = self.spec.alert.fdr, _sensitivity(self.spec)
+        return {
+            p: control_fdr(
+                [f for found in per_segment for f in found.get(p, [])], tests, fdr, sensitivity
+            )
+            for p in periods
+        }
 
     def _result(
         self,
@@ -213,7 +222,7 @@ class MetricJob:
         if not spec.dimensions:
             return Explanation(finding, [], 0.0, episode, *context(finding, []))
         actual, expected = compare_cubes(self.cube, finding, spec.dimensions, grain=spec.grain)
-        found = localize_finding(finding, actual, expected, spec.dimensions, additive=spec.additive)
+        found = attribute(finding, actual, expected, spec.dimensions, additive=spec.additive)
         related, events = context(finding, found.causes)
         return Explanation(
             finding,
@@ -275,33 +284,6 @@ def _watched(
                 frame = seg.frame.assign(judged=seg.judged & (seg.den >= floor))
                 out.append(MetricSeries(frame, spec.additive, name, {dim: value}))
     return tuple(out)
-
-
-def _table_ref(config: Config, spec: MetricSpec) -> TableRef:
-    src = config.sources[spec.source]
-    return TableRef(
-        name=spec.source, table=src.table, time=src.time, entity=src.entity, filter=src.filter
-    )
-
-
-def _query(name: str, spec: MetricSpec, table: TableRef, start: date, end: date) -> CubeQuery:
-    return CubeQuery(
-        metric=name,
-        kind=spec.kind,
-        source=table,
-        grain=spec.grain,
-        dimensions=tuple(spec.dimensions),
-        start=start,
-        end=end,
-        expr=spec.expr,
-        numerator=spec.numerator,
-        denominator=spec.denominator,
-        lookback=spec.lookback,
-        window=spec.window,
-        category=spec.category,
-        sql=spec.sql,
-        top_n=spec.top_n,
-    )
 
 
 def _detectors(spec: MetricSpec, only: tuple[str, ...] | None = None) -> list[Detector]:

@@ -74,7 +74,8 @@ class Workspace:
         ) -> tuple[list[Related], list[KnownEvent]]:
             segments = [c.segment for c in causes[:CONTEXT_CAUSES]]
             related = [r for seg in segments for r in self._related(name, finding, seg)]
-            return related, events_near(self.events(), finding, segments)
+            grain = self.config.metrics[name].grain
+            return related, events_near(self.events(), finding, segments, grain)
 
         return explain
 

@@ -130,7 +130,8 @@ def table(scores: dict[tuple[str, str], FileScore], seconds: dict[str, float]) -
                 s for (d, c), s in scores.items() if d == detector and category in (c, "total")
             ]
             s = sum(parts[1:], parts[0])
-            cell = f"{normalised(s):6.1f} {s.hits:>6}/{s.hits + s.misses:<6} {s.false_alarms:>5}"
+            score = "n/a" if s.hits + s.misses == 0 else f"{normalised(s):.1f}"
+            cell = f"{score:>6} {s.hits:>6}/{s.hits + s.misses:<6} {s.false_alarms:>5}"
             row += f"{cell:>30}"
         lines.append(row)
     base = seconds[detectors[-1]]
@@ -145,6 +146,7 @@ def main() -> None:
     scores, seconds = run()
     print("NAB standard profile, normalised score (null 0, perfect 100)")
     print(table(scores, seconds))
+    print("Published, full 58-file corpus, threshold tuned: HTM ~70, Windowed Gaussian 39.6")
 
 
 if __name__ == "__main__":

@@ -1,8 +1,8 @@
 """Attribution: which segments explain a finding's change (DESIGN §5).
 
 ``localize`` works on a leaf table alone (usable and benchmarked on its own);
-``localize_finding`` builds that table from a finding's actual and expected cubes;
-``attribute`` is the short form returning ``(causes, explained share)``.
+``attribute`` builds that table from a finding's actual and expected cubes (the stage's
+entry point).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pandas as pd
 from agent.attribute.baseline import compare_cubes
 from agent.attribute.decompose import contributions, join_leaves
 from agent.attribute.localize import MAX_LAYER, MIN_SHARE, Localization, localize
-from agent.model import Cause, Finding
+from agent.model import Finding
 
 __all__ = [
     "MAX_LAYER",
@@ -22,11 +22,10 @@ __all__ = [
     "compare_cubes",
     "contributions",
     "localize",
-    "localize_finding",
 ]
 
 
-def localize_finding(
+def attribute(
     finding: Finding,
     actual: pd.DataFrame,
     expected: pd.DataFrame,
@@ -45,17 +44,3 @@ def localize_finding(
         return Localization([], 0.0, 1.0)
     leaves = join_leaves(actual, expected, dims)
     return localize(leaves, dims, additive=additive, top=top)
-
-
-def attribute(
-    finding: Finding,
-    actual: pd.DataFrame,
-    expected: pd.DataFrame,
-    dimensions: list[str],
-    *,
-    additive: bool,
-    top: int = 5,
-) -> tuple[list[Cause], float]:
-    """Causes of ``finding`` and the share of its change they explain together."""
-    found = localize_finding(finding, actual, expected, dimensions, additive=additive, top=top)
-    return found.causes, found.explained

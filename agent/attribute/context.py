@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from agent.attribute.baseline import compare_cubes
 from agent.model import Finding, KnownEvent, Segment
+from agent.periods import step
 
 __all__ = [
     "EVENT_COLUMNS",
@@ -89,13 +90,15 @@ def events_from_rows(rows: pd.DataFrame) -> list[EventSpec]:
 
 
 def events_near(
-    events: list[EventSpec], finding: Finding, segments: list[Segment]
+    events: list[EventSpec], finding: Finding, segments: list[Segment], grain: str = "day"
 ) -> list[KnownEvent]:
     """Events for this metric that overlap the onset (``since`` ± EVENT_SLACK) and, when
     they concern a segment, that agrees with the finding's or one of ``segments`` (its
-    top causes), closest to the onset first."""
+    top causes), closest to the onset first. For weekly or monthly metrics the onset is
+    only known to a period, so the slack grows by one period before it."""
     tz = finding.period.tzinfo
-    first, last = finding.since - EVENT_SLACK, finding.since + EVENT_SLACK
+    widen = step(grain) if grain != "day" else pd.DateOffset(days=0)
+    first, last = finding.since - widen - EVENT_SLACK, finding.since + EVENT_SLACK
     found = []
     for event in events:
         start = datetime.combine(event.start, time(), tz)

@@ -6,7 +6,7 @@ change here and an unknown one is an error that lists the valid names.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -25,7 +25,7 @@ from agent.attribute.context import EventSpec, EventTable
 from agent.config.durations import is_valid_cron, parse_duration
 from agent.detect import DETECTORS
 from agent.detect.episodes import AlertPolicy
-from agent.sources.base import Grain, Kind
+from agent.sources.base import CubeQuery, Grain, Kind, TableRef
 
 __all__ = [
     "ENTITY_KINDS",
@@ -142,6 +142,35 @@ class Config(BaseModel):
     sources: dict[str, SourceSpec]
     metrics: dict[str, MetricSpec]
     events: Events = Field(default_factory=list)  # type: ignore[assignment]
+
+    def table_ref(self, metric: str) -> TableRef:
+        """The source table ``metric`` reads, as the warehouse layer wants it."""
+        name = self.metrics[metric].source
+        src = self.sources[name]
+        return TableRef(
+            name=name, table=src.table, time=src.time, entity=src.entity, filter=src.filter
+        )
+
+    def cube_query(self, metric: str, start: date, end: date) -> CubeQuery:
+        """The one warehouse query of ``metric`` for the periods from ``start`` to ``end``."""
+        spec = self.metrics[metric]
+        return CubeQuery(
+            metric=metric,
+            kind=spec.kind,
+            source=self.table_ref(metric),
+            grain=spec.grain,
+            dimensions=tuple(spec.dimensions),
+            start=start,
+            end=end,
+            expr=spec.expr,
+            numerator=spec.numerator,
+            denominator=spec.denominator,
+            lookback=spec.lookback,
+            window=spec.window,
+            category=spec.category,
+            sql=spec.sql,
+            top_n=spec.top_n,
+        )
 
     @field_validator("timezone")
     @classmethod

@@ -12,6 +12,8 @@ shared by detectors belongs in :mod:`agent.detect.bands`.
 
 from __future__ import annotations
 
+import pandas as pd
+
 from agent.cube import MetricSeries
 from agent.detect.base import Detector
 from agent.detect.changepoint import ChangePointDetector, ChangePointSpec
@@ -29,6 +31,7 @@ __all__ = [
     "ThresholdDetector",
     "ThresholdSpec",
     "detect",
+    "detect_periods",
 ]
 
 DETECTORS: dict[str, type[Detector]] = {
@@ -41,3 +44,15 @@ DETECTORS: dict[str, type[Detector]] = {
 def detect(series: MetricSeries, detectors: list[Detector]) -> list[Finding]:
     """Run every detector on the series' last period; findings in detector order."""
     return [finding for detector in detectors for finding in detector.detect(series)]
+
+
+def detect_periods(
+    series: MetricSeries, detectors: list[Detector], periods: list[pd.Timestamp]
+) -> dict[pd.Timestamp, list[Finding]]:
+    """``detect`` as if run on the series cut at each of ``periods``, in one pass per
+    detector (a replay judges weeks of periods); findings in detector order."""
+    out: dict[pd.Timestamp, list[Finding]] = {p: [] for p in periods}
+    for detector in detectors:
+        for period, found in detector.detect_periods(series, periods).items():
+            out[period].extend(found)
+    return out

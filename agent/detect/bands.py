@@ -88,6 +88,12 @@ class DetectorBase(Generic[S]):
         """Whether a move in ``direction`` is worth a finding (bad news, or everything)."""
         return self.alert_on == "both" or direction != self.good
 
+    def detect_periods(
+        self, series: MetricSeries, periods: list[pd.Timestamp]
+    ) -> dict[pd.Timestamp, list[Finding]]:
+        """``detect`` on the series cut at each period (detectors may do it faster)."""
+        return {p: self.detect(series.upto(p)) for p in periods}  # type: ignore[attr-defined]
+
     def finding(
         self,
         series: MetricSeries,
@@ -175,7 +181,10 @@ def band_frame(series: MetricSeries, sensitivity: Sensitivity) -> pd.DataFrame:
     baseline, model = choose_baseline(values)
     half = Z[sensitivity] * np.sqrt(_noise_variance(series, values, baseline))
     half = np.maximum(half, _past_week_max(values - baseline))
-    expected = baseline.where((history >= min_history) & ~neighbours)
+    # Only the day after a holiday goes unjudged: the day before is judged before the
+    # holiday is known, and the band of a period must not depend on later ones.
+    day_after = neighbours & ~series.judged.shift(1, fill_value=True).astype(bool)
+    expected = baseline.where((history >= min_history) & ~day_after)
     half = np.maximum(half, noise_floor(expected))
     return pd.DataFrame(
         {"expected": expected, "lower": expected - half, "upper": expected + half, "model": model}

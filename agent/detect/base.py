@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal, Protocol
 
+import pandas as pd
 from pydantic import BaseModel
 
 from agent.cube import MetricSeries
@@ -27,3 +28,10 @@ class Detector(Protocol):
     def __init__(self, spec: BaseModel, *, good: Direction, alert_on: AlertOn = "bad") -> None: ...
 
     def detect(self, series: MetricSeries) -> list[Finding]: ...
+
+    def detect_periods(
+        self, series: MetricSeries, periods: list[pd.Timestamp]
+    ) -> dict[pd.Timestamp, list[Finding]]:
+        """``detect(series.upto(p))`` for each of ``periods`` (which must be in the
+        series); a detector may share work between them but must give the same result."""
+        ...

@@ -6,17 +6,19 @@
    ``SPIKE_WINDOW`` periods around it is replaced by that median (a Hampel filter, taken
    around the series' straight line so that a trend keeps its ends), so a blip of up to
    three periods never looks like a new regime while a lasting step does.
-2. **Regimes.** An exact penalised segmentation splits the values into segments of at
-   least ``MIN_SIZE`` periods, each fitted by a level or, when it pays for its extra
-   parameter, a level and a trend (:func:`segment_costs`): a steady drift is one regime,
-   not a staircase. The search is optimal partitioning, not PELT: PELT's pruning assumes
-   that a cut never raises the cost, which fails for a cost that chooses its model (a
-   trend pays its penalty once per segment), and a few hundred periods need no pruning.
+2. **Regimes.** An exact penalised segmentation (ruptures' PELT on
+   :class:`LevelOrTrendCost`) splits the values into segments of at least ``MIN_SIZE``
+   periods, each fitted by a level or, when it pays for its extra parameter, a level and a
+   trend (:func:`segment_costs`): a steady drift is one regime, not a staircase.
 3. **Penalty scaled to the noise.** Each fitted parameter costs
    ``PARAM_PENALTY * sigma^2 * log(n)`` (a change brings two, its place and new level; a
-   trend one), with ``sigma`` the spread of the values around one straight line, the model
-   of "no change" (never below the caller's own noise estimate). A change must stand out
-   against the whole window, which keeps wandering series quiet.
+   trend one), with ``sigma`` first the spread of the values around one straight line, the
+   model of "no change" (never below the caller's own noise estimate): a change must stand
+   out against the whole window. When the residuals of that segmentation are
+   autocorrelated, their effective sigma (:func:`effective_sigma`) may be wider still; the
+   search then runs again with it, so a cycle is not cut into regimes.
+4. **Bends are not changes.** A change whose regimes meet at its onset and part only
+   slowly (:func:`drop_small_changes`) is dropped: a smooth curve is one regime.
 
 :class:`ChangePointDetector` applies it to the judged values (the last ``MAX_PERIODS``,
 without their weekly profile when daily). Only the last change is news, and only while
@@ -152,7 +154,9 @@ def change_points(values: np.ndarray, noise: float = 0.0) -> list[int]:
     y = (clean - clean.mean()) / scale
     per_param = PARAM_PENALTY * math.log(n)
     onsets = segment(y, per_param)
-    inflation = effective_sigma(y, onsets, per_param) ** 2
+    if not onsets:  # a wider penalty fits no more parameters
+        return []
+    inflation = effective_sigma(y, onsets, segment_fits(y, onsets, per_param)) ** 2
     if inflation > 1:
         per_param *= inflation
         onsets = segment(y, per_param)
@@ -205,13 +209,12 @@ def segment_fits(y: np.ndarray, onsets: list[int], trend_penalty: float) -> list
     return fits
 
 
-def effective_sigma(y: np.ndarray, onsets: list[int], trend_penalty: float) -> float:
+def effective_sigma(y: np.ndarray, onsets: list[int], fits: list[np.ndarray]) -> float:
     """Residual sigma of the segmentation, widened for the lag-1 autocorrelation ``phi``
     of its residuals by ``sqrt((1 + phi) / (1 - phi))`` (the sigma of a mean of AR(1)
     noise): a cycle or a smooth curve that the segments follow leaves slow residuals,
     whose wanderings a white-noise penalty would take for changes."""
     cuts = [0, *onsets, len(y)]
-    fits = segment_fits(y, onsets, trend_penalty)
     parts = [
         y[start:stop] - np.polyval(fit, np.arange(start, stop))
         for (start, stop), fit in zip(itertools.pairwise(cuts), fits, strict=True)
@@ -231,15 +234,15 @@ def drop_small_changes(y: np.ndarray, onsets: list[int], trend_penalty: float) -
     the shorter of the two: bends of one smooth curve, not changes."""
     onsets = list(onsets)
     while onsets:
-        sigma = effective_sigma(y, onsets, trend_penalty)
         fits = segment_fits(y, onsets, trend_penalty)
+        sigma = max(effective_sigma(y, onsets, fits), ROUNDING)
         cuts = [0, *onsets, len(y)]
         sizes = []
         for i, onset in enumerate(onsets):
             jump = abs(np.polyval(fits[i + 1], onset) - np.polyval(fits[i], onset))
             reach = min(onset - cuts[i], cuts[i + 2] - onset)
             bend = abs(fits[i + 1][0] - fits[i][0]) * reach
-            sizes.append(max(jump / MIN_JUMP, bend / MIN_BEND) / max(sigma, 1e-12))
+            sizes.append(max(jump / MIN_JUMP, bend / MIN_BEND) / sigma)
         smallest = int(np.argmin(sizes))
         if sizes[smallest] >= 1:
             break

@@ -40,7 +40,22 @@ class SeasonalDetector(DetectorBase[AnomalySpec]):
     def detect(self, series: MetricSeries) -> list[Finding]:
         if not last_is_judged(series):
             return []
+        return self._judge(series, band_frame(series, self.spec.sensitivity))
+
+    def detect_periods(
+        self, series: MetricSeries, periods: list[pd.Timestamp]
+    ) -> dict[pd.Timestamp, list[Finding]]:
+        """One band for the whole series: each period's band reads only earlier periods,
+        so cutting the series at a period changes nothing up to it."""
         frame = band_frame(series, self.spec.sensitivity)
+        out = {}
+        for period in periods:
+            known = series.upto(period)
+            out[period] = self._judge(known, frame.loc[:period]) if last_is_judged(known) else []
+        return out
+
+    def _judge(self, series: MetricSeries, frame: pd.DataFrame) -> list[Finding]:
+        """The finding about the last period of ``series``, whose band rows are ``frame``."""
         band = frame[["expected", "lower", "upper"]]
         side = _side(series.value, band)
         if side.iloc[-1] == 0:

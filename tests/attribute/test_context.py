@@ -99,3 +99,11 @@ def test_related_metric_is_measured_in_the_cause_segment_over_the_same_windows()
         )
         is None
     )
+
+
+def test_a_weekly_change_looks_one_week_further_back_for_events() -> None:
+    release = event("android release", 3, segment={"device": "android"})
+    weekly = change(since=12, period=12)
+    assert events_near([release], weekly, [{"device": "android"}], grain="day") == []
+    found = events_near([release], weekly, [{"device": "android"}], grain="week")
+    assert [e.name for e in found] == ["android release"]

@@ -7,7 +7,7 @@ import itertools
 import pandas as pd
 import pytest
 
-from agent.attribute import attribute, localize, localize_finding
+from agent.attribute import attribute, localize
 from agent.model import Direction, Finding, FindingKind, Severity
 
 COLUMNS = ["num_before", "den_before", "num_after", "den_after"]
@@ -165,10 +165,10 @@ def test_segments_moving_against_the_change_are_not_causes():
             ("store", "x", 1000, 1, 990, 1),
         ],
     )
-    causes, explained = attribute(FINDING, *_sides(leaves), ["channel", "device"], additive=True)
-    assert [c.segment for c in causes] == [{"channel": "app"}]
-    assert causes[0].share == pytest.approx(500 / 490)
-    assert explained == 1.0  # capped for display
+    found = attribute(FINDING, *_sides(leaves), ["channel", "device"], additive=True)
+    assert [c.segment for c in found.causes] == [{"channel": "app"}]
+    assert found.causes[0].share == pytest.approx(500 / 490)
+    assert found.explained == 1.0  # capped for display
 
 
 def test_finding_segment_dimension_is_not_an_explanation():
@@ -176,7 +176,7 @@ def test_finding_segment_dimension_is_not_an_explanation():
         ["channel", "device"], [("app", "x", 1000, 1, 500, 1), ("app", "y", 1000, 1, 1000, 1)]
     )
     finding = Finding(**{**FINDING.__dict__, "segment": {"channel": "app"}})
-    found = localize_finding(finding, *_sides(leaves), ["channel", "device"], additive=True)
+    found = attribute(finding, *_sides(leaves), ["channel", "device"], additive=True)
     assert [c.segment for c in found.causes] == [{"device": "x"}]
     assert found.checked == ["device"]
 

@@ -175,8 +175,7 @@ def test_events_name_metrics_and_dimensions_that_exist(tmp_path: Path) -> None:
         " — did you mean 'revisit_rate'?",
         "metrics.yaml:16: events.0.segment.devise: no metric is sliced by 'devise'"
         " — use one of the metrics' dimensions: channel",
-        "metrics.yaml:17: events.1: event ends (2026-10-01) before it starts"
-        " (2026-10-11)",
+        "metrics.yaml:17: events.1: event ends (2026-10-01) before it starts (2026-10-11)",
     ]
 
 

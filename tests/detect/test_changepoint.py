@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
 from agent.detect import ChangePointDetector, ChangePointSpec
-from agent.detect.changepoint import change_points
+from agent.detect.changepoint import MIN_SIZE, change_points, segment, segment_costs
 from agent.model import Direction, Severity
 from tests.detect import additive, days, rate, seasonal_noise
 
@@ -133,3 +135,42 @@ def test_a_short_blip_is_not_a_regime_change(days_long: int, seed: int) -> None:
     values = shifted(0, 0.0, seed)
     values[N - 12 : N - 12 + days_long] -= 8.0
     assert detector(alert_on="both").detect(additive(values)) == []
+
+
+def test_a_cycle_is_one_regime_and_a_step_well_beyond_its_swing_is_found() -> None:
+    t = np.arange(N)
+    noise = np.random.default_rng(3).normal(0.0, 1.0, N)
+    cycle = 3.0 * np.sin(2 * np.pi * t / 30) + 0.5 * noise
+    assert change_points(cycle) == []
+    assert change_points(cycle + np.where(t >= 80, 12.0, 0.0)) == [80]
+
+
+def test_smooth_growth_is_one_regime() -> None:
+    noise = np.random.default_rng(3).normal(0.0, 1.0, N)
+    assert change_points(100.0 * 1.02 ** np.arange(N) + noise) == []
+
+
+def best_onsets(y: np.ndarray, per_param: float) -> list[int]:
+    """The penalised optimum by trying every segmentation."""
+    n = len(y)
+    costs = segment_costs(y, trend_penalty=per_param)
+    candidates = [
+        list(onsets)
+        for k in range(n // MIN_SIZE)
+        for onsets in itertools.combinations(range(MIN_SIZE, n - MIN_SIZE + 1), k)
+        if all(b - a >= MIN_SIZE for a, b in itertools.pairwise(onsets))
+    ]
+
+    def total(onsets: list[int]) -> float:
+        cuts = [0, *onsets, n]
+        return sum(costs[a, b] for a, b in itertools.pairwise(cuts)) + 2 * per_param * len(onsets)
+
+    return min(candidates, key=total)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_ruptures_search_is_exact(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    y = rng.normal(0.0, 1.0, 24) + np.repeat(rng.normal(0.0, 2.0, 4), 6)
+    y[12:] += 0.3 * np.arange(12)
+    assert segment(y, per_param=1.5) == best_onsets(y, per_param=1.5)

@@ -97,3 +97,17 @@ def test_detect_runs_every_detector_in_order() -> None:
     findings: list[Finding] = detect(moved(-20.0), detectors)
     assert [f.kind for f in findings] == [FindingKind(kind) for kind in DETECTORS]
     assert detect(additive(np.full(60, 100.0)), detectors) == []
+
+
+@pytest.mark.parametrize("kind", DETECTORS)
+def test_judging_many_periods_at_once_equals_judging_each_cut(kind: str) -> None:
+    values = seasonal_noise(90, level=100.0, sigma=1.0, seed=11)
+    values[-12:] -= 8.0
+    judged = [True] * 90
+    judged[60:62] = [False, False]  # a two-day holiday inside the replayed weeks
+    series = additive(values, judged)
+    periods = list(series.frame.index[-35:])
+    detector = make(kind, alert_on="both")
+    batch = detector.detect_periods(series, periods)
+    assert batch == {p: detector.detect(series.upto(p)) for p in periods}
+    assert any(batch.values())
