@@ -251,7 +251,7 @@ class MetricJob:
 def _reach(spec: MetricSpec) -> tuple[int, int]:
     """Days before / after a period that its value depends on (see ``judged_mask``)."""
     if spec.kind == "churn" and spec.window is not None:
-        return 2 * spec.window.days, 0
+        return spec.window.days, 0  # the window a customer must stay away: holidays count
     if spec.kind == "returning" and spec.lookback is not None:
         return spec.lookback.days, 0
     if spec.kind == "retention" and spec.window is not None:

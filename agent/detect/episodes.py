@@ -42,8 +42,12 @@ class AlertPolicy(BaseModel):
         ge=0,
         description="Periods (and watched segments) with a smaller denominator are not judged.",
     )
-    fdr: float = Field(
-        0.05, gt=0, lt=1, description="False-discovery rate across watched segments."
+    fdr: float | None = Field(
+        None,
+        gt=0,
+        lt=1,
+        description="False-discovery rate across watched segments; default: the "
+        "single-series false-alarm rate of the anomaly sensitivity.",
     )
 
 

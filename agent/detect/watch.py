@@ -4,7 +4,12 @@ Watching 50 segments with a detector that errs once in 1,000 periods errs 50 tim
 as often as watching the total. Each segment finding gets a p-value (the two-sided
 normal tail of its distance from the baseline, in noise standard deviations), and
 the Benjamini–Hochberg procedure keeps only the findings that stay significant at
-the configured false-discovery rate among all the segments tested in that period.
+the false-discovery rate ``q`` among all the segments tested in that period.
+
+The default ``q`` is the detector's own false-alarm rate on one series (the two-sided
+tail beyond its band, 0.27 % at medium sensitivity): with every segment calm, BH at
+``q`` alarms in at most a share ``q`` of periods, so watching 50 segments alarms about
+as rarely as watching the total alone.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from agent.detect.bands import Sensitivity, Z
 from agent.detect.changepoint import BAND
 from agent.model import Finding, FindingKind
 
-__all__ = ["benjamini_hochberg", "control_fdr", "p_value"]
+__all__ = ["benjamini_hochberg", "control_fdr", "p_value", "single_series_rate"]
 
 
 def p_value(finding: Finding, sensitivity: Sensitivity = "medium") -> float:
@@ -36,6 +41,11 @@ def p_value(finding: Finding, sensitivity: Sensitivity = "medium") -> float:
     return float(2 * norm.sf(z))
 
 
+def single_series_rate(sensitivity: Sensitivity) -> float:
+    """Chance that one calm series leaves its band in a period (two-sided normal tail)."""
+    return float(2 * norm.sf(Z[sensitivity]))
+
+
 def benjamini_hochberg(p_values: Sequence[float], q: float, tests: int) -> list[bool]:
     """Which of ``p_values`` are discoveries at false-discovery rate ``q`` among
     ``tests`` hypotheses (the ones not listed had no finding, so larger p-values)."""
@@ -49,8 +59,10 @@ def benjamini_hochberg(p_values: Sequence[float], q: float, tests: int) -> list[
 
 
 def control_fdr(
-    findings: list[Finding], tests: int, q: float, sensitivity: Sensitivity = "medium"
+    findings: list[Finding], tests: int, q: float | None, sensitivity: Sensitivity = "medium"
 ) -> list[Finding]:
-    """The segment findings that survive Benjamini–Hochberg at rate ``q``."""
-    keep = benjamini_hochberg([p_value(f, sensitivity) for f in findings], q, tests)
+    """The segment findings that survive Benjamini–Hochberg at rate ``q`` (None: the
+    single-series false-alarm rate of ``sensitivity``)."""
+    rate = q if q is not None else single_series_rate(sensitivity)
+    keep = benjamini_hochberg([p_value(f, sensitivity) for f in findings], rate, tests)
     return [f for f, k in zip(findings, keep, strict=True) if k]
