@@ -85,7 +85,7 @@ def run(
             result, files = run_in(workspace, name, reports_dir)
             results.append(result)
             _echo(_one_line(result) + f"  → {files.html}")
-    _echo(f"Index: {write_index(reports_dir)}")
+    _echo(f"Index: {write_index(reports_dir, lang=cfg.locale)}")
     raise typer.Exit(_exit_code(results))
 
 
@@ -155,7 +155,7 @@ def demo(
         workspace = Workspace(cfg, source, days_list[0], last)
         for name in cfg.metrics:
             runs[name] = replay_metric(workspace, name, reports_dir)
-    index = write_index(reports_dir)
+    index = write_index(reports_dir, lang=cfg.locale)
     for line in demo_summary(runs, incidents):
         _echo(line)
     _echo(f"Planted incidents (ground truth): {truth}")

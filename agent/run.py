@@ -128,6 +128,7 @@ def _report_input(job: MetricJob, result: PeriodResult) -> ReportInput:
         good=spec.good,
         grain=spec.grain,
         dimensions=list(spec.dimensions),
+        locale=job.config.locale,
     )
 
 

@@ -192,8 +192,7 @@ def _low_risk(
     valid = ((real != 0) & (predict != 0)).astype(float)
     count = total(valid)
     with np.errstate(divide="ignore", invalid="ignore"):
-        scale = total(real * valid) / total(predict * valid)
-        expected = predict * scale[group]
+        expected = predict * total(real * valid)[group] / total(predict * valid)[group]
         d = np.nan_to_num(np.abs(2 * (expected - real) / (expected + real))) * valid
         w1 = total(d) / count
         w2 = total(np.abs(data.deviation[index]) * valid) / count

@@ -16,10 +16,20 @@ import pandas as pd
 from agent.errors import ReportError
 from agent.model import RunResult
 from agent.report.charts import chart_window, render_chart
+from agent.report.email import EmailReport, email_report
 from agent.report.index import write_index
+from agent.report.messages import Locale
 from agent.report.render import json_contract, render_html, render_markdown, write_atomic
 
-__all__ = ["ReportFiles", "ReportInput", "json_contract", "write_index", "write_reports"]
+__all__ = [
+    "EmailReport",
+    "ReportFiles",
+    "ReportInput",
+    "email_report",
+    "json_contract",
+    "write_index",
+    "write_reports",
+]
 
 
 @dataclass(frozen=True)
@@ -28,7 +38,8 @@ class ReportInput:
 
     ``history`` is indexed by period (timezone-aware) with float columns ``value``,
     ``expected``, ``lower``, ``upper`` (NaN allowed). ``good`` is the direction that is
-    good news; ``grain`` is ``day`` | ``week`` | ``month``.
+    good news; ``grain`` is ``day`` | ``week`` | ``month``; ``locale`` is the language
+    every file is written in (words, numbers, dates, chart labels).
     """
 
     run: RunResult
@@ -37,6 +48,7 @@ class ReportInput:
     good: Literal["up", "down"]
     grain: str
     dimensions: list[str]
+    locale: Locale = "en"
 
 
 @dataclass(frozen=True)

@@ -2,29 +2,35 @@
 
 Uses ``matplotlib.figure.Figure`` directly (no pyplot): no global state, and the
 figure is freed with its last reference, so 400 reports in one process do not grow.
+Korean charts are drawn with NanumGothic (Debian ``fonts-nanum``), falling back to
+matplotlib's DejaVu Sans for the few symbols it lacks.
 """
 
 from __future__ import annotations
 
 import io
+import warnings
 from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+from matplotlib import font_manager, rc_context
 from matplotlib.axes import Axes
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from agent.model import FindingKind, RunResult
-from agent.report.context import MESSAGES
 from agent.report.formatting import format_value
+from agent.report.messages import MESSAGES
 
 if TYPE_CHECKING:
     from agent.report import ReportInput
 
-__all__ = ["CHART_PERIODS", "chart_window", "render_chart"]
+__all__ = ["CHART_PERIODS", "HANGUL_FONT_FILE", "chart_window", "hangul_font", "render_chart"]
 
 CHART_PERIODS = 90
 _SIZE_INCHES = (8.0, 3.0)
@@ -32,6 +38,24 @@ _DPI = 200
 _MARGINS = {"left": 0.1, "right": 0.98, "top": 0.94, "bottom": 0.14}
 _VALUE, _EXPECTED, _BAND, _SPAN = "#1f4e79", "#6e7781", "#d0d7de", "#ffd8b5"
 _SEVERITY_COLOURS = {"info": "#0969da", "warning": "#bf8700", "critical": "#cf222e"}
+HANGUL_FONT_FILE = "NanumGothic.ttf"
+"""The Hangul font Korean charts use: Debian ``fonts-nanum``, installed by the README's set-up."""
+_DATE_FORMATS: dict[str, dict[str, list[str]]] = {
+    # "11월", "18일", "2026년 11월" for ConciseDateFormatter's year…second levels; "%-d"
+    # (no leading zero) is POSIX strftime, as on Debian and macOS
+    "ko": {
+        "formats": ["%Y년", "%-m월", "%-d일", "%H:%M", "%H:%M", "%S.%f"],
+        "zero_formats": ["", "%Y년", "%-m월", "%-m월 %-d일", "%H:%M", "%H:%M"],
+        "offset_formats": [
+            "",
+            "%Y년",
+            "%Y년 %-m월",
+            "%Y년 %-m월 %-d일",
+            "%Y년 %-m월 %-d일",
+            "%Y년 %-m월 %-d일 %H:%M",
+        ],
+    }
+}
 
 
 def chart_window(history: pd.DataFrame, period: datetime) -> pd.DataFrame:
@@ -97,8 +121,12 @@ def _draw_period(ax: Axes, run: RunResult, tz: object, msg: dict[str, str]) -> N
 def _style(ax: Axes, inp: ReportInput) -> None:
     locator = AutoDateLocator()
     ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: format_value(v, inp.unit)))
+    ax.xaxis.set_major_formatter(
+        ConciseDateFormatter(locator, **_DATE_FORMATS.get(inp.locale, {}))  # type: ignore[arg-type]
+    )
+    ax.yaxis.set_major_formatter(
+        FuncFormatter(lambda v, _pos: format_value(v, inp.unit, inp.locale))
+    )
     ax.grid(axis="y", color="#eaeef2", lw=0.8)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
@@ -106,9 +134,45 @@ def _style(ax: Axes, inp: ReportInput) -> None:
     ax.legend(loc="upper left", fontsize=7, frameon=False, ncols=4)
 
 
-def render_chart(inp: ReportInput, *, lang: str = "en") -> bytes:
-    """PNG bytes (1600×600 px) of the last ``CHART_PERIODS`` periods of ``inp.history``."""
-    msg = MESSAGES[lang]
+@lru_cache(maxsize=1)
+def hangul_font() -> str | None:
+    """The family name of the Hangul font, registered with matplotlib; None if not installed.
+
+    Looked up by file rather than by family name: matplotlib's font cache predates a font
+    installed after it was built, and would not list it.
+    """
+    for path in font_manager.findSystemFonts():
+        if Path(path).name == HANGUL_FONT_FILE:
+            font_manager.fontManager.addfont(path)
+            name: str = font_manager.FontProperties(fname=path).get_name()
+            return name
+    return None
+
+
+def _fonts(locale: str) -> dict[str, list[str]]:
+    """rc settings for ``locale``: a Hangul font first for Korean, else matplotlib's default."""
+    if locale != "ko":
+        return {}
+    family = hangul_font()
+    if family is None:
+        warnings.warn(
+            f"no Hangul font ({HANGUL_FONT_FILE}) found: Korean chart labels will show as "
+            "boxes; install it with `apt-get install fonts-nanum`",
+            stacklevel=3,
+        )
+        return {}
+    return {"font.family": [family, "DejaVu Sans"]}
+
+
+def render_chart(inp: ReportInput) -> bytes:
+    """PNG bytes (1600×600 px) of the last ``CHART_PERIODS`` periods of ``inp.history``,
+    labelled in ``inp.locale``."""
+    with rc_context(_fonts(inp.locale)):
+        return _draw(inp)
+
+
+def _draw(inp: ReportInput) -> bytes:
+    msg = MESSAGES[inp.locale]
     frame = chart_window(inp.history, inp.run.period)
     tz = getattr(frame.index, "tz", None)
     fig = Figure(figsize=_SIZE_INCHES)

@@ -1,22 +1,28 @@
-"""Numbers as a reader sees them: units, signs and rounding in one place.
+"""Numbers and dates as a reader sees them: units, signs, rounding and locale in one place.
 
 Values of ``percent`` metrics are shares (0.312 is shown as "31.2%"); ``currency`` is
-KRW, which has no minor unit ("₩12,300"). Missing or non-finite values show as "—".
-Wording (such as the "pts" suffix) comes from the caller's message catalogue.
+KRW, which has no minor unit ("₩12,300" in English, "12,300원" in Korean). Missing or
+non-finite values show as "—". Locale patterns (the "pts" / "%p" suffix, month names,
+date order) come from the message catalog.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from datetime import datetime
 from typing import Literal
+
+from agent.report.messages import MESSAGES
 
 __all__ = [
     "MISSING",
     "Unit",
     "format_change",
+    "format_date",
     "format_delta",
     "format_number",
+    "format_period",
     "format_share",
     "format_value",
     "is_finite",
@@ -27,7 +33,6 @@ Unit = Literal["percent", "number", "currency", "score"]
 
 MISSING = "—"
 _MINUS = "\u2212"
-_CURRENCY_SYMBOL = "₩"
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~])")
 
 
@@ -42,13 +47,14 @@ def format_number(x: float) -> str:
     return f"{x:,.2f}".rstrip("0").rstrip(".")
 
 
-def _magnitude(x: float, unit: Unit, points: str) -> str:
-    """``abs(x)`` in ``unit``; for percent deltas ``points`` is the pattern ("{} pts")."""
+def _magnitude(x: float, unit: Unit, locale: str, *, delta: bool) -> str:
+    """``abs(x)`` in ``unit``; a percent ``delta`` is in points ("4.1 pts", "4.1%p")."""
     x = abs(x)
     if unit == "percent":
-        return points.format(f"{x * 100:.1f}")
+        pattern = MESSAGES[locale]["points"] if delta else "{}%"
+        return pattern.format(f"{x * 100:.1f}")
     if unit == "currency":
-        return f"{_CURRENCY_SYMBOL}{x:,.0f}"
+        return MESSAGES[locale]["currency"].format(f"{x:,.0f}")
     if unit == "score":
         return f"{x:,.1f}"
     return format_number(x)
@@ -61,21 +67,21 @@ def _signed(x: float, magnitude: str, plus: str) -> str:
     return (_MINUS if x < 0 else plus) + magnitude
 
 
-def format_value(x: float | None, unit: Unit) -> str:
-    """A level: "31.2%", "₩12,300", "1,234", "42.0"."""
+def format_value(x: float | None, unit: Unit, locale: str = "en") -> str:
+    """A level: "31.2%", "₩12,300" (ko "12,300원"), "1,234", "42.0"."""
     if x is None or not is_finite(x):
         return MISSING
-    return _signed(x, _magnitude(x, unit, "{}%"), plus="")
+    return _signed(x, _magnitude(x, unit, locale, delta=False), plus="")
 
 
-def format_delta(x: float | None, unit: Unit, *, points: str) -> str:
-    """A signed difference in metric units: "+2.1 pts", "−₩1,200", "+340"."""
+def format_delta(x: float | None, unit: Unit, locale: str = "en") -> str:
+    """A signed difference in metric units: "+2.1 pts" (ko "+2.1%p"), "−₩1,200", "+340"."""
     if x is None or not is_finite(x):
         return MISSING
-    return _signed(x, _magnitude(x, unit, points), plus="+")
+    return _signed(x, _magnitude(x, unit, locale, delta=True), plus="+")
 
 
-def format_change(delta: float, expected: float, unit: Unit, *, points: str) -> str | None:
+def format_change(delta: float, expected: float, unit: Unit, locale: str = "en") -> str | None:
     """Size of a move, unsigned: points for percent and score metrics, relative % for others.
 
     None when it cannot be said (no expected value, or a relative change from zero).
@@ -83,12 +89,30 @@ def format_change(delta: float, expected: float, unit: Unit, *, points: str) -> 
     if not (is_finite(delta) and is_finite(expected)):
         return None
     if unit == "percent":
-        return _magnitude(delta, unit, points)
+        return _magnitude(delta, unit, locale, delta=True)
     if unit == "score":  # NPS-like scales: a relative change of a score near 0 means nothing
-        return points.format(f"{abs(delta):.1f}")
+        return MESSAGES[locale]["score_points"].format(f"{abs(delta):.1f}")
     if expected == 0:
         return None
     return f"{abs(delta / expected) * 100:.1f}%"
+
+
+def format_date(dt: datetime, locale: str = "en", *, year: bool = False) -> str:
+    """A day: "Nov 18" / "Nov 18, 2026"; ko "11월 18일" / "2026년 11월 18일"."""
+    msg = MESSAGES[locale]
+    month = msg["months"].split()[dt.month - 1]
+    return msg["date_year" if year else "date"].format(month=month, day=dt.day, year=dt.year)
+
+
+def format_period(dt: datetime, grain: str, locale: str = "en", *, year: bool = False) -> str:
+    """A period for its grain: "Nov 18", "the week of Nov 18", "Nov 2026";
+    ko "11월 18일", "11월 18일 주", "2026년 11월"."""
+    msg = MESSAGES[locale]
+    if grain == "month":
+        month = msg["months"].split()[dt.month - 1]
+        return msg["month_year"].format(month=month, year=dt.year)
+    date = format_date(dt, locale, year=year)
+    return msg["week_of"].format(date=date) if grain == "week" else date
 
 
 def format_share(x: float | None) -> str:

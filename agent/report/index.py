@@ -1,11 +1,14 @@
-"""``reports/index.html``: every run found on disk, newest first, and a history per metric.
+"""``reports/index.html``: every run and finding on disk, newest first, filters by metric
+and severity, and each metric's history of episodes.
 
 The index is rebuilt from the JSON reports alone (``*/*.json``), so it is always
-consistent with what is on disk and needs no database.
+consistent with what is on disk and needs no database. The filters are a small inline
+script; without it the page shows everything.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,11 +16,56 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from agent.report.context import MESSAGES
-from agent.report.formatting import format_value
+from agent.model import Severity
+from agent.report.context import segment_label
+from agent.report.formatting import format_date, format_value
+from agent.report.history import EpisodeHistory, Reported, episode_histories, mark_of
+from agent.report.messages import MESSAGES, fill
 from agent.report.render import SCHEMA, render_template, write_atomic
 
 __all__ = ["IndexRow", "read_reports", "write_index"]
+
+INDEX_MESSAGES: dict[str, dict[str, str]] = {
+    "en": {
+        "filter": "Show",
+        "all_metrics": "all metrics",
+        "all_severities": "all severities",
+        "last_seen": "Last seen",
+        "status": "Status",
+        "worst": "Worst",
+        "reports": "Reports",
+        "first_report": "first {date}",
+        "latest_report": "latest {date}",
+        "report_one": "1 report",
+        "report_count": "{n} reports",
+        "previous_report": "previous report",
+        "episode_open": "open",
+        "episode_closed": "recovered {date}",
+        "no_episodes": "No findings so far.",
+        "latest_run": "Latest report",
+    },
+    "ko": {
+        "filter": "보기",
+        "all_metrics": "모든 지표",
+        "all_severities": "모든 심각도",
+        "last_seen": "마지막 발견",
+        "status": "상태",
+        "worst": "최고 심각도",
+        "reports": "리포트",
+        "first_report": "처음 {date}",
+        "latest_report": "최근 {date}",
+        "report_one": "1건",
+        "report_count": "{n}건",
+        "previous_report": "이전 리포트",
+        "episode_open": "진행 중",
+        "episode_closed": "{date} 회복",
+        "no_episodes": "아직 발견 사항이 없습니다.",
+        "latest_run": "최근 리포트",
+    },
+}
+"""Words only the index shows, merged over the report catalog of the same locale."""
+
+SEVERITIES = ("critical", "warning", "info")
 
 
 @dataclass(frozen=True)
@@ -27,27 +75,39 @@ class IndexRow:
     metric: str
     title: str
     period: datetime
-    date: str
     value: str
     severity: str | None
-    findings: int
+    findings: list[Reported]
     headline: str
     link: str
 
 
 def _row(path: Path, reports_dir: Path, data: dict[str, Any]) -> IndexRow:
     html = path.with_suffix(".html")
-    target = html if html.exists() else path
+    link = quote((html if html.exists() else path).relative_to(reports_dir).as_posix())
+    metric = data["metric"]
+    period = datetime.fromisoformat(data["period"])
+    findings = [
+        Reported(
+            metric=metric,
+            report=link,
+            period=period,
+            kind=f["kind"],
+            severity=str(Severity(f["severity"])),
+            segment=dict(f["segment"]),
+            mark=mark_of(f),
+        )
+        for f in data["findings"]
+    ]
     return IndexRow(
-        metric=data["metric"],
+        metric=metric,
         title=data["title"],
-        period=datetime.fromisoformat(data["period"]),
-        date=path.parent.name,
+        period=period,
         value=format_value(data["value"], data["unit"]),
         severity=data["severity"],
-        findings=len(data["findings"]),
+        findings=findings,
         headline=data["headline"],
-        link=quote(target.relative_to(reports_dir).as_posix()),
+        link=link,
     )
 
 
@@ -61,55 +121,140 @@ def read_reports(reports_dir: Path) -> tuple[list[IndexRow], list[str]]:
             if data.get("schema") != SCHEMA:
                 raise ValueError(f"not a {SCHEMA} report")
             rows.append(_row(path, reports_dir, data))
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             unreadable.append(path.relative_to(reports_dir).as_posix())
     rows.sort(key=lambda r: r.metric)
     rows.sort(key=lambda r: r.period, reverse=True)
     return rows, unreadable
 
 
-def _run_view(row: IndexRow, msg: dict[str, str]) -> dict[str, Any]:
-    return {
-        "date": row.date,
-        "metric": row.metric,
-        "title": row.title,
-        "value": row.value,
-        "severity": row.severity or "none",
-        "severity_label": msg[f"severity_{row.severity}"] if row.severity else msg["no_findings"],
-        "findings": row.findings,
-        "headline": row.headline,
-        "link": row.link,
-    }
+class _Views:
+    """Turns rows and episodes into the strings index.html.j2 prints."""
+
+    def __init__(self, lang: str, episodes: list[EpisodeHistory]) -> None:
+        self.lang = lang
+        self.msg = MESSAGES[lang] | INDEX_MESSAGES[lang]
+        self.previous: dict[int, Reported] = {}
+        for ep in episodes:
+            before = {r.report: prev for prev, r in itertools.pairwise(ep.reports)}
+            for f in ep.findings:
+                if f.report in before:
+                    self.previous[id(f)] = before[f.report]
+
+    def date(self, dt: datetime) -> str:
+        return format_date(dt, self.lang, year=True)
+
+    def severity(self, severity: str | None) -> str:
+        return self.msg[f"severity_{severity}"] if severity else self.msg["no_findings"]
+
+    def alert(self, f: Reported) -> str:
+        """The finding's episode status as the run reported it."""
+        mark = f.mark
+        if mark.status is None:
+            return ""
+        since = self.date(mark.since)
+        return fill(self.msg[f"episode_{mark.status}"], since=since, periods=mark.periods)
+
+    def finding(self, f: Reported) -> dict[str, Any]:
+        prev = self.previous.get(id(f))
+        return {
+            "kind": self.msg[f"kind_{f.kind}"],
+            "severity": f.severity,
+            "severity_label": self.severity(f.severity),
+            "segment": segment_label(f.segment, self.msg),
+            "alert": self.alert(f),
+            "previous": {"date": self.date(prev.period), "link": prev.report} if prev else None,
+        }
+
+    def run(self, row: IndexRow) -> dict[str, Any]:
+        return {
+            "date": self.date(row.period),
+            "metric": row.metric,
+            "title": row.title,
+            "value": row.value,
+            "severity": row.severity or "none",
+            "severities": " ".join(sorted({f.severity for f in row.findings})) or "none",
+            "severity_label": self.severity(row.severity),
+            "findings": [self.finding(f) for f in row.findings],
+            "headline": row.headline,
+            "link": row.link,
+        }
+
+    def status(self, ep: EpisodeHistory) -> str:
+        """As of its latest report: open, not alerted yet, or recovered on that report's
+        date ("" for reports written without episodes)."""
+        status = ep.latest.mark.status
+        if status == "recovered":
+            return fill(self.msg["episode_closed"], date=self.date(ep.latest.period))
+        if status == "pending":
+            return self.msg["episode_pending"]
+        return self.msg["episode_open"] if status else ""
+
+    def episode(self, ep: EpisodeHistory) -> dict[str, Any]:
+        first, latest = ep.first, ep.latest
+        return {
+            "metric": first.metric,
+            "segment": segment_label(first.segment, self.msg),
+            "kind": self.msg["kind_late_data"] if ep.key[2] else "",
+            "since": self.date(ep.since),
+            "last_seen": self.date(ep.last_seen),
+            "status": self.status(ep),
+            "severity": ep.severity,
+            "severity_label": self.severity(ep.severity),
+            "first": {"link": first.report, "text": self._on("first_report", first)},
+            "latest": {"link": latest.report, "text": self._on("latest_report", latest)},
+            "count": self._count(len(ep.reports)),
+        }
+
+    def _count(self, n: int) -> str:
+        return self.msg["report_one"] if n == 1 else fill(self.msg["report_count"], n=n)
+
+    def _on(self, key: str, f: Reported) -> str:
+        return fill(self.msg[key], date=self.date(f.period))
 
 
-def _history(rows: list[IndexRow], msg: dict[str, str]) -> list[dict[str, Any]]:
-    """One section per metric (by title), its runs newest first."""
-    by_metric: dict[str, list[IndexRow]] = {}
+def _history(rows: list[IndexRow], episodes: list[EpisodeHistory], views: _Views) -> list[dict]:
+    """One section per metric (by title): its latest report and its episodes, newest first."""
+    latest: dict[str, IndexRow] = {}
     for row in rows:
-        by_metric.setdefault(row.metric, []).append(row)
-    ordered = sorted(by_metric.values(), key=lambda runs: (runs[0].title, runs[0].metric))
+        latest.setdefault(row.metric, row)
+    by_metric: dict[str, list[EpisodeHistory]] = {metric: [] for metric in latest}
+    for ep in sorted(episodes, key=lambda e: (e.latest.period, e.since), reverse=True):
+        by_metric[ep.first.metric].append(ep)
     return [
         {
-            "metric": runs[0].metric,
-            "title": runs[0].title,
-            "runs": [_run_view(r, msg) for r in runs],
+            "metric": row.metric,
+            "title": row.title,
+            "latest": views.run(row),
+            "episodes": [views.episode(ep) for ep in by_metric[row.metric]],
         }
-        for runs in ordered
+        for row in sorted(latest.values(), key=lambda r: (r.title, r.metric))
     ]
+
+
+def _context(rows: list[IndexRow], unreadable: list[str], lang: str) -> dict[str, Any]:
+    episodes = episode_histories([f for row in rows for f in row.findings])
+    views = _Views(lang, episodes)
+    metrics = _history(rows, episodes, views)
+    msg = views.msg
+    return {
+        "lang": lang,
+        "t": msg,
+        "runs": [views.run(r) for r in rows],
+        "metrics": metrics,
+        "metric_options": [(m["metric"], m["title"]) for m in metrics],
+        "severity_options": [(s, views.severity(s)) for s in SEVERITIES]
+        + [("none", msg["no_findings"])],
+        "unreadable": fill(msg["unreadable"], names=", ".join(unreadable)) if unreadable else "",
+    }
 
 
 def write_index(reports_dir: Path, *, templates_dir: Path | None = None, lang: str = "en") -> Path:
     """Rebuild ``reports_dir/index.html`` from the JSON reports under it."""
-    msg = MESSAGES[lang]
     rows, unreadable = read_reports(reports_dir)
-    context = {
-        "lang": lang,
-        "t": msg,
-        "runs": [_run_view(r, msg) for r in rows],
-        "metrics": _history(rows, msg),
-        "unreadable": msg["unreadable"].format(names=", ".join(unreadable)) if unreadable else "",
-    }
-    html = render_template("index.html.j2", context, templates_dir=templates_dir)
+    html = render_template(
+        "index.html.j2", _context(rows, unreadable, lang), templates_dir=templates_dir
+    )
     path = reports_dir / "index.html"
     reports_dir.mkdir(parents=True, exist_ok=True)
     write_atomic(path, html.encode())

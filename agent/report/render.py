@@ -163,7 +163,8 @@ def json_contract(inp: ReportInput) -> dict[str, Any]:
         - ``events``: known events overlapping the onset (``name``, ``kind``, ``start``,
           ``end``, ``segment``, ``effect``).
     - ``notes``: data notes in plain text (folded segments, immature periods…).
-    - ``headline``: the one-sentence summary shown at the top of the report.
+    - ``headline``: the one-sentence summary shown at the top of the report, in the
+      report's language (``locale`` in metrics.yaml: ``en`` | ``ko``).
     """
     run = inp.run
     contract = {
@@ -176,7 +177,7 @@ def json_contract(inp: ReportInput) -> dict[str, Any]:
         "severity": run.severity,
         "findings": [_explanation(e) for e in run.explanations],
         "notes": list(run.notes),
-        "headline": run_headline(inp, MESSAGES["en"]),
+        "headline": run_headline(inp, MESSAGES[inp.locale]),
     }
     result: dict[str, Any] = _plain(contract)
     return result

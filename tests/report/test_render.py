@@ -211,7 +211,7 @@ def test_format_value(value: float | None, unit: str, text: str) -> None:
     [(-0.021, "percent", "−2.1 pts"), (1200, "currency", "+₩1,200"), (0.0, "number", "0")],
 )
 def test_format_delta(delta: float, unit: str, text: str) -> None:
-    assert format_delta(delta, unit, points="{} pts") == text  # type: ignore[arg-type]
+    assert format_delta(delta, unit) == text  # type: ignore[arg-type]
 
 
 def test_md_escape_neutralises_markup() -> None:
@@ -253,7 +253,7 @@ def test_headline_for_a_one_period_move_says_on_and_weeks_say_week() -> None:
     ],
 )
 def test_format_change(delta: float, expected: float, unit: str, text: str | None) -> None:
-    assert format_change(delta, expected, unit, points="{} pts") == text  # type: ignore[arg-type]
+    assert format_change(delta, expected, unit) == text  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,151 @@
+"""Golden files: the Markdown and the JSON of one fixed, fully specified finding, exactly.
+
+A change to the wording, the numbers' formatting or the JSON contract shows here as a
+diff of ``__snapshots__/test_snapshots/*``. When the change is meant, review the diff and
+rewrite the files with ``pytest tests/report/test_snapshots.py --snapshot-update``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+import pytest
+from syrupy.assertion import SnapshotAssertion
+from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
+
+from agent.model import (
+    Cause,
+    Direction,
+    Episode,
+    EpisodeStatus,
+    Explanation,
+    Finding,
+    FindingKind,
+    KnownEvent,
+    Related,
+    RunResult,
+    Severity,
+)
+from agent.report import ReportFiles, ReportInput, write_reports
+
+SEOUL = ZoneInfo("Asia/Seoul")
+PERIOD = datetime(2026, 11, 18, tzinfo=SEOUL)
+SINCE = datetime(2026, 11, 12, tzinfo=SEOUL)
+TITLES = {"en": "Revisit rate", "ko": "재방문율"}
+
+
+class MarkdownFile(SingleFileSnapshotExtension):
+    _write_mode = WriteMode.TEXT
+    file_extension = "md"
+
+
+class JsonFile(SingleFileSnapshotExtension):
+    _write_mode = WriteMode.TEXT
+    file_extension = "json"
+
+
+def _cause(segment: dict[str, str], share: float, before: float, after: float) -> Cause:
+    """A cause of 12,000 → 12,500 customers whose rate effect is -0.03, mix effect -0.002."""
+    return Cause(
+        segment=segment,
+        share=share,
+        value_before=before,
+        value_after=after,
+        size_before=12000.0,
+        size_after=12500.0,
+        rate_effect=-0.03,
+        mix_effect=-0.002,
+        confidence=0.97,
+    )
+
+
+def _explanation() -> Explanation:
+    finding = Finding(
+        metric="revisit_rate",
+        segment={},
+        kind=FindingKind.CHANGE_POINT,
+        period=PERIOD,
+        value=0.312,
+        expected=0.353,
+        lower=0.333,
+        upper=0.373,
+        direction=Direction.DOWN,
+        severity=Severity.CRITICAL,
+        score=5.5,
+        since=SINCE,
+        reason="level shift of -4.1 pts",
+    )
+    episode = Episode(
+        metric="revisit_rate",
+        segment={},
+        status=EpisodeStatus.ONGOING,
+        since=SINCE,
+        last_seen=PERIOD,
+        periods=7,
+        severity=Severity.CRITICAL,
+        direction=Direction.DOWN,
+    )
+    android = {"channel": "app", "device": "android"}
+    return Explanation(
+        finding=finding,
+        causes=[_cause(android, 0.78, 0.36, 0.29), _cause({"region": "Busan"}, 0.12, 0.34, 0.3)],
+        explained_share=0.9,
+        episode=episode,
+        checked=["device", "channel", "region"],
+        ruled_out=[_cause({"region": "Seoul"}, 0.02, 0.35, 0.349)],
+        related=[Related("conversion", "Conversion", android, 0.041, 0.033, "percent")],
+        events=[
+            KnownEvent(
+                name="Android app 5.2",
+                kind="release",
+                start=SINCE,
+                end=SINCE,
+                segment={"device": "android"},
+                effect="up",
+            )
+        ],
+    )
+
+
+def _input(locale: str) -> ReportInput:
+    index = pd.date_range(end=PERIOD, periods=30, freq="D")
+    value = np.where(index >= SINCE, 0.312, 0.353)
+    expected = np.full(len(index), 0.353)
+    history = pd.DataFrame(
+        {"value": value, "expected": expected, "lower": expected - 0.02, "upper": expected + 0.02},
+        index=index,
+    )
+    run = RunResult(
+        metric="revisit_rate",
+        title=TITLES[locale],
+        period=PERIOD,
+        value=0.312,
+        explanations=[_explanation()],
+        notes=["2 device values folded into (other)"],
+    )
+    return ReportInput(
+        run=run,
+        history=history,
+        unit="percent",
+        good="up",
+        grain="day",
+        dimensions=["channel", "device", "region"],
+        locale=locale,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture(scope="module", params=["en", "ko"])
+def files(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> ReportFiles:
+    reports = tmp_path_factory.mktemp(f"golden-{request.param}")
+    return write_reports(_input(request.param), reports)
+
+
+def test_markdown_matches_the_golden_file(files: ReportFiles, snapshot: SnapshotAssertion) -> None:
+    assert files.md.read_text(encoding="utf-8") == snapshot(extension_class=MarkdownFile)
+
+
+def test_json_matches_the_golden_file(files: ReportFiles, snapshot: SnapshotAssertion) -> None:
+    assert files.json.read_text(encoding="utf-8") == snapshot(extension_class=JsonFile)
