@@ -129,6 +129,7 @@ def _report_input(job: MetricJob, result: PeriodResult) -> ReportInput:
         grain=spec.grain,
         dimensions=list(spec.dimensions),
         locale=job.config.locale,
+        playbook=spec.playbook,
     )
 
 

@@ -39,7 +39,8 @@ class ReportInput:
     ``history`` is indexed by period (timezone-aware) with float columns ``value``,
     ``expected``, ``lower``, ``upper`` (NaN allowed). ``good`` is the direction that is
     good news; ``grain`` is ``day`` | ``week`` | ``month``; ``locale`` is the language
-    every file is written in (words, numbers, dates, chart labels).
+    every file is written in (words, numbers, dates, chart labels); ``playbook`` is shown
+    as "what to do next" when something was found.
     """
 
     run: RunResult
@@ -49,6 +50,8 @@ class ReportInput:
     grain: str
     dimensions: list[str]
     locale: Locale = "en"
+    playbook: str | None = None
+    """What the team does when this metric moves (metrics.yaml ``playbook:``)."""
 
 
 @dataclass(frozen=True)

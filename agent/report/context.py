@@ -272,5 +272,13 @@ def build_context(inp: ReportInput, *, chart_src: str, periods_shown: int) -> di
         "chart_alt": fill(msg["chart_alt"], title=run.title, n=periods_shown),
         "findings": [_finding_view(e, inp, msg) for e in run.explanations],
         "notes": list(run.notes),
+        "playbook": _paragraphs(inp.playbook) if run.explanations else [],
         "dimensions": ", ".join(inp.dimensions),
     }
+
+
+def _paragraphs(text: str | None) -> list[str]:
+    """A playbook's paragraphs (blank-line separated), each on one line."""
+    if not text:
+        return []
+    return [" ".join(p.split()) for p in text.split("\n\n") if p.strip()]

@@ -167,6 +167,18 @@ def test_no_finding_run_says_no_change(tmp_path: Path) -> None:
     assert f"**{headline}**" in files.md.read_text(encoding="utf-8")
 
 
+def test_the_playbook_says_what_to_do_next_when_something_moved(tmp_path: Path) -> None:
+    playbook = "Check the app release notes.\n\nAsk the <b>mobile</b> team\nto roll back."
+    moved = dataclasses.replace(report_input(day(11, 18)), playbook=playbook)
+    files = write_reports(moved, tmp_path / "moved")
+    html = files.html.read_text(encoding="utf-8")
+    assert "<h2>What to do next</h2>" in html
+    assert "<p>Ask the &lt;b&gt;mobile&lt;/b&gt; team to roll back.</p>" in html
+    assert "## What to do next\n\nCheck the app release notes." in files.md.read_text()
+    calm = dataclasses.replace(report_input(day(11, 18), findings=False), playbook=playbook)
+    assert "What to do next" not in write_reports(calm, tmp_path / "calm").html.read_text()
+
+
 def test_a_broken_template_writes_nothing(tmp_path: Path) -> None:
     templates = tmp_path / "templates"
     shutil.copytree(default_templates_dir(), templates)
