@@ -16,7 +16,6 @@ from agent.config.durations import cron_trigger, next_runs
 from agent.errors import AgentError, ConfigError, ExitCode, Problem
 from agent.model import RunResult
 from agent.run import (
-    Backfill,
     Workspace,
     backfill_metric,
     open_warehouse,
@@ -107,7 +106,6 @@ def backfill(
     if first > last:
         raise typer.BadParameter(f"--start {first} is after --end {last}")
     names = _metric_names(cfg, metric, config)
-    results: list[Backfill] = []
     with open_warehouse(cfg, config.parent.resolve()) as source:
         results = [backfill_metric(cfg, name, first, last, source) for name in names]
     for line in backfill_lines(results, first, last):

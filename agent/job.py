@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
+from functools import cached_property
 
 import pandas as pd
 
@@ -48,6 +49,7 @@ HISTORY_SHOWN = 90
 EPISODE_WINDOW = {"day": 35, "week": 10, "month": 6}
 """Periods replayed before the first judged one to rebuild the episode state."""
 SEGMENT_DETECTORS = ("anomaly", "change_point")
+"""Detectors run on watched segments (fixed limits are about the whole metric)."""
 Context = Callable[[Finding, list[Cause]], tuple[list[Related], list[KnownEvent]]]
 """Behavioural context of a finding given its causes: related metrics, known events."""
 
@@ -56,15 +58,11 @@ def no_context(finding: Finding, causes: list[Cause]) -> tuple[list[Related], li
     return [], []
 
 
-"""Detectors run on watched segments (fixed limits are about the whole metric)."""
-
-
 @dataclass(frozen=True)
 class PeriodResult:
     """What one period of a replay found, with what the report of it needs."""
 
     run: RunResult
-    history: pd.DataFrame
     alerts: list[Episode]
     """Episodes that alert for the first time in this period."""
 
@@ -77,7 +75,6 @@ class MetricJob:
     name: str
     cube: pd.DataFrame
     series: MetricSeries
-    band: pd.DataFrame
     notes: tuple[str, ...]
     data_end: pd.Timestamp | None
     segments: tuple[MetricSeries, ...] = ()
@@ -110,11 +107,9 @@ class MetricJob:
         )
         judged &= _enough_volume(cube, judged.index, spec.alert.min_volume)
         series = series_of(cube, additive=spec.additive, judged=judged, metric=name)
-        sensitivity = _sensitivity(spec)
-        band = seasonal_band(series, sensitivity)
         segments = _watched(cube, spec, judged, name) if spec.watch_segments else ()
         notes += _fold_notes(cube, spec.dimensions)
-        return cls(config, name, cube, series, band, tuple(notes), data_end, segments)
+        return cls(config, name, cube, series, tuple(notes), data_end, segments)
 
     def replay(
         self, first: date, last: date, context: Context = no_context
@@ -201,9 +196,19 @@ class MetricJob:
             explanations=shown,
             notes=list(self.notes) + self._period_notes(period, findings, episodes),
         )
-        history = self.series.upto(period).frame[["value"]].join(self.band).tail(HISTORY_SHOWN)
-        alerts = [ep for ep in episodes if ep.status is EpisodeStatus.NEW]
-        return PeriodResult(run, history, list({id(e): e for e in alerts}.values()))
+        # The findings of one episode share its object: one alert per episode.
+        alerts = {id(ep): ep for ep in episodes if ep.status is EpisodeStatus.NEW}
+        return PeriodResult(run, list(alerts.values()))
+
+    @cached_property
+    def band(self) -> pd.DataFrame:
+        """The expected band drawn in reports; computed only when a report is written."""
+        return seasonal_band(self.series, _sensitivity(self.spec))
+
+    def history(self, period: datetime) -> pd.DataFrame:
+        """Value and band of the last HISTORY_SHOWN periods up to ``period``, for the chart."""
+        values = self.series.upto(pd.Timestamp(period)).frame[["value"]]
+        return values.join(self.band).tail(HISTORY_SHOWN)
 
     def _value(self, segment: Segment, period: pd.Timestamp) -> float:
         series = next((s for s in self.segments if s.segment == segment), self.series)

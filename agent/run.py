@@ -123,7 +123,7 @@ def _report_input(job: MetricJob, result: PeriodResult) -> ReportInput:
     spec = job.spec
     return ReportInput(
         run=result.run,
-        history=result.history,
+        history=job.history(result.run.period),
         unit=spec.display_unit,
         good=spec.good,
         grain=spec.grain,
