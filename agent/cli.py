@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import traceback
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -12,9 +12,18 @@ from zoneinfo import ZoneInfo
 import typer
 
 from agent.config import Config, load_config
-from agent.config.durations import cron_trigger, next_runs
+from agent.config.durations import cron_trigger, next_runs, parse_duration
+from agent.config.loader import problems_at
 from agent.errors import AgentError, ConfigError, ExitCode, Problem
+from agent.feedback import UnknownEpisode, record_label
 from agent.model import RunResult
+from agent.notify import (
+    active_silences,
+    add_silence,
+    build_notifier,
+    lift_silence,
+    sample_notice,
+)
 from agent.run import (
     Workspace,
     backfill_metric,
@@ -24,8 +33,14 @@ from agent.run import (
     write_index,
 )
 from agent.sources import scheme_of
+from agent.sources.check import check_warehouse
 from agent.sources.demo import generate, write_ground_truth
 from agent.sources.duckdb import duckdb_path
+from agent.store import Store, open_store
+from agent.store.cubes import forget_cubes
+from agent.store.queries import episode_history, metric_status
+from agent.store.runs import utcnow
+from agent.store.views import history_lines, status_lines
 from agent.summary import backfill_lines, demo_summary
 
 __all__ = ["app", "main"]
@@ -46,7 +61,15 @@ def _echo(line: str = "") -> None:
 
 
 @app.command()
-def validate(config: ConfigOpt = DEFAULT_CONFIG) -> None:
+def validate(
+    config: ConfigOpt = DEFAULT_CONFIG,
+    connect: Annotated[
+        bool,
+        typer.Option(
+            "--connect", help="Also ping the warehouse and look up every table and column."
+        ),
+    ] = False,
+) -> None:
     """Check metrics.yaml and show each metric with its next three runs."""
     cfg = load_config(config)
     now = datetime.now(ZoneInfo(cfg.timezone))
@@ -55,6 +78,20 @@ def validate(config: ConfigOpt = DEFAULT_CONFIG) -> None:
         runs = next_runs(cron_trigger(metric.schedule, cfg.timezone), now)
         when = ", ".join(r.strftime("%a %Y-%m-%d %H:%M") for r in runs)
         _echo(f"  {name:<24} {metric.kind:<9} {metric.schedule:<14} next: {when}")
+    if connect:
+        _check_warehouse(cfg, config)
+
+
+def _check_warehouse(cfg: Config, config: Path) -> None:
+    """Ping the warehouse; every table and column metrics.yaml names must be there."""
+    day = datetime.now(ZoneInfo(cfg.timezone)).date()
+    queries = [cfg.cube_query(name, day, day) for name in cfg.metrics]
+    with open_warehouse(cfg, config.parent.resolve()) as source:
+        source.ping()
+        gaps = check_warehouse(source, queries, getattr(cfg.events, "table", None))
+    if gaps:
+        raise ConfigError(problems_at(config, gaps))
+    _echo(f"warehouse ({scheme_of(cfg.warehouse)}): reachable; every table and column found")
 
 
 @app.command()
@@ -79,7 +116,7 @@ def run(
     reports_dir = _reports_dir(cfg, config)
     results = []
     with open_warehouse(cfg, config.parent.resolve()) as source:
-        workspace = Workspace(cfg, source, day, day)
+        workspace = Workspace(cfg, source, day, day, _store(cfg, config))
         for name in names:
             result, files = run_in(workspace, name, reports_dir)
             results.append(result)
@@ -149,8 +186,10 @@ def demo(
     reports_dir = _reports_dir(cfg, config)
     _echo(f"Replaying every metric for {days_list[0]} .. {last} ...")
     runs: dict[str, list[RunResult]] = {}
+    store = _store(cfg, config)
+    forget_cubes(store)  # the warehouse was just rebuilt
     with open_warehouse(cfg, config.parent.resolve()) as source:
-        workspace = Workspace(cfg, source, days_list[0], last)
+        workspace = Workspace(cfg, source, days_list[0], last, store)
         for name in cfg.metrics:
             runs[name] = replay_metric(workspace, name, reports_dir)
     index = write_index(reports_dir, lang=cfg.locale)
@@ -158,6 +197,173 @@ def demo(
         _echo(line)
     _echo(f"Planted incidents (ground truth): {truth}")
     _echo(f"Reports: {index}")
+
+
+@app.command()
+def feedback(
+    episode: Annotated[str, typer.Argument(help="The alert's episode id (metric|segment|since).")],
+    label: Annotated[
+        str, typer.Option(help="true (a real problem), false (a false alarm) or expected.")
+    ],
+    note: Annotated[str | None, typer.Option(help="Why, in a few words.")] = None,
+    start: Annotated[
+        str | None, typer.Option("--from", help="expected: first day of the planned move.")
+    ] = None,
+    end: Annotated[str | None, typer.Option("--to", help="expected: its last day.")] = None,
+    config: ConfigOpt = DEFAULT_CONFIG,
+) -> None:
+    """Record the team's verdict on an alert.
+
+    Alerts marked false make the metric less sensitive (within its `tuning:` limits);
+    `expected` keeps the same move from alerting from --from to --to.
+    """
+    cfg = load_config(config)
+    if (start or end) and label != "expected":
+        raise typer.BadParameter("--from/--to go with --label expected")
+    window = (_as_of(start or end, cfg), _as_of(end or start, cfg)) if start or end else None
+    store = _store(cfg, config)
+    try:
+        metric = record_label(store, episode, label, note=note, window=window)  # type: ignore[arg-type]
+    except UnknownEpisode:
+        raise typer.BadParameter(f"no alert {episode!r} in the store {cfg.store}") from None
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    finally:
+        store.close()
+    _echo(f"{metric}: {episode} marked {label}")
+
+
+@app.command()
+def serve(
+    config: ConfigOpt = DEFAULT_CONFIG,
+    every: Annotated[
+        float | None,
+        typer.Option(
+            "--every",
+            min=1,
+            hidden=True,
+            help="For testing only: run every metric every SECONDS instead of on its schedule.",
+        ),
+    ] = None,
+) -> None:
+    """Run every metric on its schedule until stopped (SIGTERM or Ctrl-C finish the running
+    runs first; SIGHUP or an edit of metrics.yaml reloads the schedule). Logs one JSON line
+    per run to stderr."""
+    from agent.schedule import serve as serve_forever
+
+    serve_forever(config, every)
+
+
+@app.command()
+def status(config: ConfigOpt = DEFAULT_CONFIG) -> None:
+    """Per metric: last run and result, next run, open episodes, alert deliveries.
+
+    Exits 1 when something is stuck (a metric failing run after run, an alert delivery
+    failed or past its expiry), so a monitoring probe can call it."""
+    cfg = load_config(config)
+    rows = metric_status(_store(cfg, config), list(cfg.metrics), utcnow())
+    for line in status_lines(rows, cfg.timezone):
+        _echo(line)
+    if any(row.stuck for row in rows):
+        raise typer.Exit(ExitCode.WARNING)
+
+
+@app.command()
+def history(
+    metric: Annotated[str, typer.Argument(help="The metric whose episodes to list.")],
+    config: ConfigOpt = DEFAULT_CONFIG,
+) -> None:
+    """List the recorded episodes of METRIC, the latest first."""
+    cfg = load_config(config)
+    name = _metric_names(cfg, [metric], config)[0]
+    for line in history_lines(name, episode_history(_store(cfg, config), name)):
+        _echo(line)
+
+
+@app.command()
+def silence(
+    metric: Annotated[str, typer.Argument(help="The metric to silence.")],
+    duration: Annotated[str, typer.Option("--for", help="How long: 24h, 3d, 2w…")],
+    reason: Annotated[str, typer.Option(help="Why; shown by `cx-agent silences`.")],
+    segment: Annotated[
+        list[str] | None,
+        typer.Option(help="Only this segment, as dimension=value (repeatable)."),
+    ] = None,
+    config: ConfigOpt = DEFAULT_CONFIG,
+) -> None:
+    """Send no alert about METRIC (or one of its segments) for a while; runs and reports go on."""
+    cfg = load_config(config)
+    name = _metric_names(cfg, [metric], config)[0]
+    try:
+        length = parse_duration(duration)
+    except ValueError as exc:
+        raise typer.BadParameter(f"--for {exc}") from None
+    seg = _segment(segment or [], cfg.metrics[name].dimensions)
+    now = datetime.now(UTC)
+    sid = add_silence(_store(cfg, config), name, seg, until=now + length, reason=reason, now=now)
+    ends = (now + length).astimezone(ZoneInfo(cfg.timezone))
+    _echo(f"silence {sid}: {_silenced(name, seg)} until {ends:%Y-%m-%d %H:%M %Z} — {reason}")
+
+
+@app.command("silences")
+def list_silences(config: ConfigOpt = DEFAULT_CONFIG) -> None:
+    """List the silences in force."""
+    cfg = load_config(config)
+    found = active_silences(_store(cfg, config), datetime.now(UTC))
+    if not found:
+        _echo("no silences in force")
+    zone = ZoneInfo(cfg.timezone)
+    for s in found:
+        ends = s.ends_at.replace(tzinfo=UTC).astimezone(zone)
+        what = _silenced(s.metric, s.segment)
+        _echo(f"{s.id:>4}  {what:<40} until {ends:%Y-%m-%d %H:%M}  {s.reason}")
+
+
+@app.command()
+def unsilence(
+    silence_id: Annotated[int, typer.Argument(help="The id `cx-agent silences` shows.")],
+    config: ConfigOpt = DEFAULT_CONFIG,
+) -> None:
+    """Lift a silence now: alerts about its metric are sent again from the next run."""
+    cfg = load_config(config)
+    if not lift_silence(_store(cfg, config), silence_id, now=datetime.now(UTC)):
+        raise typer.BadParameter(f"no silence {silence_id} in force (see `cx-agent silences`)")
+    _echo(f"silence {silence_id} lifted")
+
+
+@app.command("notify-test")
+def notify_test(
+    channel: Annotated[str, typer.Option(help="A channel name from `channels:`.")],
+    config: ConfigOpt = DEFAULT_CONFIG,
+) -> None:
+    """Send a sample alert to CHANNEL now, to check its settings and secrets."""
+    cfg = load_config(config)
+    if channel not in cfg.channels:
+        known = ", ".join(cfg.channels) or "none defined"
+        raise typer.BadParameter(f"no channel {channel!r} in {config}; channels: {known}")
+    notifier = build_notifier(channel, cfg.channels[channel], base_dir=_reports_dir(cfg, config))
+    ref = notifier.send(sample_notice(channel, datetime.now(UTC)))
+    _echo(f"{channel}: test alert sent ({ref.external_id})")
+
+
+def _segment(pairs: list[str], dimensions: list[str]) -> dict[str, str]:
+    segment = {}
+    for pair in pairs:
+        dim, sep, value = pair.partition("=")
+        if not sep or dim not in dimensions:
+            raise typer.BadParameter(
+                f"--segment {pair!r}: write dimension=value with one of {', '.join(dimensions)}"
+            )
+        segment[dim] = value
+    return segment
+
+
+def _silenced(metric: str, segment: dict[str, str]) -> str:
+    return metric + "".join(f" {k}={v}" for k, v in segment.items())
+
+
+def _store(cfg: Config, config: Path) -> Store:
+    return open_store(cfg.store, base_dir=config.parent.resolve())
 
 
 def _as_of(text: str | None, cfg: Config) -> date:

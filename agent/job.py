@@ -26,6 +26,7 @@ from agent.detect.base import Detector
 from agent.detect.episodes import EpisodeTracker, recovered_finding
 from agent.detect.freshness import late_data
 from agent.detect.watch import control_fdr
+from agent.incremental import fetch_cube
 from agent.model import (
     Cause,
     Direction,
@@ -35,12 +36,14 @@ from agent.model import (
     Finding,
     FindingKind,
     KnownEvent,
+    Note,
     Related,
     RunResult,
     Segment,
 )
 from agent.periods import evaluated_period, grid, judged_mask, period_end, step
-from agent.sources.base import Source
+from agent.sources.base import Source, TableRef
+from agent.store import Store
 
 __all__ = ["EPISODE_WINDOW", "HISTORY_SHOWN", "Context", "MetricJob", "PeriodResult", "no_context"]
 
@@ -75,7 +78,7 @@ class MetricJob:
     name: str
     cube: pd.DataFrame
     series: MetricSeries
-    notes: tuple[str, ...]
+    notes: tuple[Note, ...]
     data_end: pd.Timestamp | None
     segments: tuple[MetricSeries, ...] = ()
     _cache: dict[pd.Timestamp, list[Finding] | None] = field(default_factory=dict, repr=False)
@@ -85,15 +88,25 @@ class MetricJob:
         return self.config.metrics[self.name]
 
     @classmethod
-    def fetch(cls, config: Config, name: str, source: Source, first: date, last: date) -> MetricJob:
-        """Query the warehouse once for every period from ``first`` to ``last`` (plus history)."""
+    def fetch(
+        cls,
+        config: Config,
+        name: str,
+        source: Source,
+        first: date,
+        last: date,
+        store: Store | None = None,
+    ) -> MetricJob:
+        """Query the warehouse once for every period from ``first`` to ``last`` (plus history).
+
+        With a ``store``, periods past the metric's mutability window come from the stored
+        cube and only the newer ones from the warehouse (see ``agent.incremental``)."""
         spec = config.metrics[name]
         replayed = step(spec.grain) * EPISODE_WINDOW[spec.grain]
         start = pd.Timestamp(evaluated_period(first, spec.grain)) - spec.history - replayed
         end = evaluated_period(last, spec.grain)
-        table = config.table_ref(name)
-        cube = source.fetch_cube(config.cube_query(name, start.date(), end))
-        _, newest = source.data_bounds(table)
+        _, newest = source.data_bounds(_freshness_ref(config, name))
+        cube = fetch_cube(config, name, source, (start.date(), end), newest, store)
         tz = config.timezone
         cube["period"] = pd.to_datetime(cube["period"]).dt.tz_localize(tz)
         data_end = None if newest is None else pd.Timestamp(newest).tz_localize(tz)
@@ -147,6 +160,11 @@ class MetricJob:
             if p in total:
                 found = total[p] + watched.get(p, [])
             self._cache[p] = found
+
+    def late(self, as_of: date) -> Finding | None:
+        """The late-data finding of the period complete at ``as_of``, if its data is late."""
+        period = pd.Timestamp(evaluated_period(as_of, self.spec.grain), tz=self.config.timezone)
+        return self._late(period)
 
     def _late(self, period: pd.Timestamp) -> Finding | None:
         end = period_end(period, self.spec.grain)
@@ -210,6 +228,26 @@ class MetricJob:
         values = self.series.upto(pd.Timestamp(period)).frame[["value"]]
         return values.join(self.band).tail(HISTORY_SHOWN)
 
+    def segment_history(
+        self, explanations: list[Explanation], period: datetime, top: int = 4
+    ) -> list[tuple[Segment, pd.Series]]:
+        """The own values of each finding's ``top`` cause segments over the periods the
+        chart shows, for the report's small multiples."""
+        segments: list[Segment] = []
+        for e in explanations:
+            segments += [c.segment for c in e.causes[:top] if c.segment not in segments]
+        spec, end = self.spec, pd.Timestamp(period)
+        return [
+            (
+                dict(segment),
+                series_of(self.cube, additive=spec.additive, segment=segment, metric=self.name)
+                .upto(end)
+                .value.tail(HISTORY_SHOWN),
+            )
+            for segment in segments
+            if set(segment) <= set(spec.dimensions)
+        ]
+
     def _value(self, segment: Segment, period: pd.Timestamp) -> float:
         series = next((s for s in self.segments if s.segment == segment), self.series)
         value = series.value.get(period)
@@ -242,15 +280,29 @@ class MetricJob:
 
     def _period_notes(
         self, period: pd.Timestamp, findings: list[Finding], episodes: list[Episode]
-    ) -> list[str]:
+    ) -> list[Note]:
         if not self.series.judged.get(period, False) and not findings:
-            return [f"{period.date()} is not judged (incomplete, immature or a holiday)."]
+            return [Note("note_not_judged", {"period": period.to_pydatetime()})]
         need = self.spec.alert.min_periods
         return [
-            f"{f.reason} — seen for {ep.periods} of the {need} periods needed to alert."
+            Note(
+                "note_pending",
+                {"reason": f.reason or Note(f"kind_{f.kind}"), "periods": ep.periods, "need": need},
+            )
             for f, ep in zip(findings, episodes, strict=True)
             if ep.status is EpisodeStatus.PENDING
         ]
+
+
+def _freshness_ref(config: Config, name: str) -> TableRef:
+    """What tells how far the metric's data is loaded: its source's time column, or the
+    source's ``freshness.query`` read as a one-row table."""
+    ref = config.table_ref(name)
+    query = config.sources[config.metrics[name].source].freshness.query
+    if query is None:
+        return ref
+    table = f"(SELECT ({query}) AS cx_loaded_until) AS cx_freshness"
+    return TableRef(name=ref.name, table=table, time="cx_loaded_until")
 
 
 def _reach(spec: MetricSpec) -> tuple[int, int]:
@@ -300,9 +352,9 @@ def _detectors(spec: MetricSpec, only: tuple[str, ...] | None = None) -> list[De
     return found
 
 
-def _fold_notes(cube: pd.DataFrame, dimensions: list[str]) -> list[str]:
+def _fold_notes(cube: pd.DataFrame, dimensions: list[str]) -> list[Note]:
     return [
-        f"Rare values of {dim} are folded into {OTHER}."
+        Note("note_folded", {"dimension": dim, "other": OTHER})
         for dim in dimensions
         if (cube[dim] == OTHER).any()
     ]

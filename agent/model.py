@@ -9,12 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import TypeAlias
 
 __all__ = [
     "Episode",
     "EpisodeStatus",
     "Explanation",
     "KnownEvent",
+    "Note",
     "Related",
     "RunResult",
     "Cause",
@@ -65,6 +67,22 @@ class EpisodeStatus(StrEnum):
     """Closed in this period after enough quiet periods."""
 
 
+NoteValue: TypeAlias = "str | int | float | datetime | Note"
+
+
+@dataclass(frozen=True)
+class Note:
+    """A sentence for the reader, as a message code and its values (``{"value": 0.312}``).
+
+    Stages say *what* to tell; the report words it from its catalog in the reader's
+    language, formatting each value for that language (numbers in the metric's unit,
+    dates, nested notes). ``code`` is the catalog key.
+    """
+
+    code: str
+    params: dict[str, NoteValue] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class Finding:
     """Something a detector judged worth telling about one period of one series.
@@ -85,7 +103,8 @@ class Finding:
     severity: Severity
     score: float
     since: datetime
-    reason: str = ""
+    reason: Note | None = None
+    """The detector's why, worded by the report (e.g. ``reason_limit_below``)."""
 
 
 @dataclass(frozen=True)
@@ -158,6 +177,33 @@ class KnownEvent:
 
 
 @dataclass(frozen=True)
+class FactorMove:
+    """One factor of a product metric (revenue = orders × AOV) across a finding's change.
+
+    ``share`` is the factor's part of the change in log terms: the shares of all
+    factors add up to 1, and the factor that moved most comes first.
+    """
+
+    metric: str
+    title: str
+    value_before: float
+    value_after: float
+    share: float
+    unit: str
+
+
+@dataclass(frozen=True)
+class CustomerExport:
+    """The customers behind one cause, written as a CSV next to the report."""
+
+    segment: Segment
+    path: str
+    """Relative to the reports directory: ``<date>/<metric>-<segment>.csv``."""
+    rows: int
+    columns: list[str]
+
+
+@dataclass(frozen=True)
 class Explanation:
     """A finding with the causes attribution found for it."""
 
@@ -176,6 +222,12 @@ class Explanation:
     """Other metrics in the top causes' segments, before and after (behavioural context)."""
     events: list[KnownEvent] = field(default_factory=list)
     """Known events (releases, campaigns, outages…) overlapping the change's onset."""
+    factors: list[FactorMove] = field(default_factory=list)
+    """For a metric declared as a product of others: how each factor moved, largest first."""
+    exports: list[CustomerExport] = field(default_factory=list)
+    """CSV files of the customers behind the top causes (``export_customers: true``)."""
+    feedback_links: dict[str, str] = field(default_factory=dict)
+    """Label (``true``/``false``/``expected``) → URL recording that verdict for the episode."""
 
 
 @dataclass(frozen=True)
@@ -187,7 +239,8 @@ class RunResult:
     period: datetime
     value: float | None
     explanations: list[Explanation]
-    notes: list[str]
+    notes: list[Note]
+    """Data notes: holidays, folded values, unjudged periods, alerts still pending."""
 
     @property
     def severity(self) -> Severity | None:

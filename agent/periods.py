@@ -7,6 +7,8 @@ from datetime import date
 import holidays
 import pandas as pd
 
+from agent.model import Note
+
 __all__ = ["evaluated_period", "grid", "judged_mask", "period_end", "step"]
 
 
@@ -56,7 +58,7 @@ def judged_mask(
     data_end: pd.Timestamp | None,
     maturity: pd.Timedelta | None = None,
     reach: tuple[int, int] = (0, 0),
-) -> tuple[pd.Series, list[str]]:
+) -> tuple[pd.Series, list[Note]]:
     """Which periods may be judged: complete, mature, and not shaped by public holidays.
 
     ``data_end`` is the newest event time (timezone-aware); ``maturity`` how long
@@ -78,9 +80,7 @@ def judged_mask(
     judged &= ~off
     notes = []
     if off.any():
-        notes.append(
-            f"{int(off.sum())} periods shaped by public holidays ({country}) are not judged."
-        )
+        notes.append(Note("note_holidays", {"count": int(off.sum()), "country": country}))
     return judged, notes
 
 

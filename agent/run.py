@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
 from pydantic import ValidationError
 
+from agent.alerting import notify_run
 from agent.attribute.context import (
     EVENT_COLUMNS,
     EventSpec,
@@ -18,12 +19,16 @@ from agent.attribute.context import (
 )
 from agent.config import Config
 from agent.errors import SourceError
+from agent.feedback import ExpectedWindow, expected_windows, false_alarms
+from agent.insight import Insight, suppress, tuned_config
 from agent.job import Context, MetricJob, PeriodResult
-from agent.model import Cause, Episode, Finding, KnownEvent, Related, RunResult
+from agent.model import Cause, Episode, Finding, KnownEvent, Note, Related, RunResult
 from agent.periods import evaluated_period
 from agent.report import ReportFiles, ReportInput, write_index, write_reports
 from agent.sources import open_source
 from agent.sources.base import Source
+from agent.store import Store
+from agent.store.runs import RunRecord, record_run, utcnow
 
 __all__ = [
     "Backfill",
@@ -54,17 +59,41 @@ class Workspace:
     between the metrics of a run rather than queried again.
     """
 
-    def __init__(self, config: Config, source: Source, first: date, last: date) -> None:
+    def __init__(
+        self, config: Config, source: Source, first: date, last: date, store: Store | None = None
+    ) -> None:
+        """``store``: where runs are recorded and final cube periods reused (None: neither)."""
         self.config, self.source, self.first, self.last = config, source, first, last
+        self.store = store
         self._jobs: dict[str, MetricJob] = {}
         self._events: list[EventSpec] | None = None
+        self._insight: dict[str, tuple[Insight, list[ExpectedWindow]]] = {}
 
     def job(self, name: str) -> MetricJob:
         if name not in self._jobs:
-            self._jobs[name] = MetricJob.fetch(
-                self.config, name, self.source, self.first, self.last
-            )
+            config, notes = self._tuned(name)
+            job = MetricJob.fetch(config, name, self.source, self.first, self.last, self.store)
+            self._jobs[name] = replace(job, notes=job.notes + notes) if notes else job
         return self._jobs[name]
+
+    def _tuned(self, name: str) -> tuple[Config, tuple[Note, ...]]:
+        """The config with ``name``'s detectors tuned by the alerts marked false."""
+        if self.store is None:
+            return self.config, ()
+        return tuned_config(self.config, name, false_alarms(self.store, name))
+
+    def act(
+        self, name: str, result: PeriodResult, reports_dir: Path, *, export: bool
+    ) -> PeriodResult:
+        """``result`` as the team acts on it (see ``agent.insight``): moves marked expected
+        left out; factors, feedback links and (``export``) customer lists added."""
+        if name not in self._insight:
+            windows = expected_windows(self.store, name) if self.store else []
+            cubes = lambda metric: self.job(metric).cube  # noqa: E731
+            self._insight[name] = (Insight(self.config, name, self.source, cubes), windows)
+        insight, windows = self._insight[name]
+        result = suppress(result, windows)
+        return replace(result, run=insight.add(result.run, reports_dir, export=export))
 
     def context(self, name: str) -> Context:
         """Related metrics in the top causes' segments and known events near the onset."""
@@ -130,22 +159,54 @@ def _report_input(job: MetricJob, result: PeriodResult) -> ReportInput:
         dimensions=list(spec.dimensions),
         locale=job.config.locale,
         playbook=spec.playbook,
+        segments=job.segment_history(result.run.explanations, result.run.period),
     )
 
 
 def run_metric(
-    config: Config, name: str, as_of: date, source: Source, reports_dir: Path
+    config: Config,
+    name: str,
+    as_of: date,
+    source: Source,
+    reports_dir: Path,
+    store: Store | None = None,
 ) -> tuple[RunResult, ReportFiles]:
-    """Run the whole loop for one metric and the period complete at ``as_of``; write its reports."""
-    return run_in(Workspace(config, source, as_of, as_of), name, reports_dir)
+    """Run the whole loop for one metric and the period complete at ``as_of``; write its
+    reports, and record the run in ``store`` when one is given."""
+    return run_in(Workspace(config, source, as_of, as_of, store), name, reports_dir)
 
 
 def run_in(workspace: Workspace, name: str, reports_dir: Path) -> tuple[RunResult, ReportFiles]:
     """``run_metric`` for the last day of ``workspace``, sharing its jobs with other metrics."""
+    started = utcnow()
     job = workspace.job(name)
     last = workspace.last
     result = list(job.replay(last, last, workspace.context(name)))[-1]
-    return result.run, write_reports(_report_input(job, result), reports_dir)
+    result = workspace.act(name, result, reports_dir, export=True)
+    files = write_reports(_report_input(job, result), reports_dir)
+    how = RunRecord(started, utcnow(), _rel(files, reports_dir))
+    _finish_run(workspace, job, result, how, reports_dir)
+    return result.run, files
+
+
+def _finish_run(
+    workspace: Workspace, job: MetricJob, result: PeriodResult, how: RunRecord, reports_dir: Path
+) -> None:
+    """The one place a judged period leaves the run: recorded whole in the store.
+
+    Every path goes through here (``cx-agent run``, the demo replay, ``serve`` and its
+    catch-up), after the period's reports are written. Sending alerts belongs right
+    after ``record_run``: what is sent then refers to a recorded run and its episodes.
+    """
+    if workspace.store is None:
+        return
+    record_run(workspace.store, result.run, how)
+    inp = _report_input(job, result)
+    notify_run(workspace.store, workspace.config, inp, how.report_path, reports_dir)
+
+
+def _rel(files: ReportFiles | None, reports_dir: Path) -> str | None:
+    return None if files is None else files.html.relative_to(reports_dir).as_posix()
 
 
 def replay_metric(workspace: Workspace, name: str, reports_dir: Path) -> list[RunResult]:
@@ -154,12 +215,20 @@ def replay_metric(workspace: Workspace, name: str, reports_dir: Path) -> list[Ru
     Reports are written for the periods with findings and for the last one, so the
     index shows the history of alerts without hundreds of quiet pages.
     """
+    started = utcnow()
     job = workspace.job(name)
     results = list(job.replay(workspace.first, workspace.last, workspace.context(name)))
-    for result in results:
-        if result.run.explanations or result is results[-1]:
-            write_reports(_report_input(job, result), reports_dir)
-    return [r.run for r in results]
+    runs = []
+    for i, found in enumerate(results, start=1):
+        last = i == len(results)
+        result = workspace.act(name, found, reports_dir, export=last or bool(found.alerts))
+        files = None
+        if result.run.explanations or last:
+            files = write_reports(_report_input(job, result), reports_dir)
+        how = RunRecord(started, utcnow(), _rel(files, reports_dir))
+        _finish_run(workspace, job, result, how, reports_dir)
+        runs.append(result.run)
+    return runs
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,17 @@ never overlap.
 and a rate; the incident moves the rate of the element's leaves, and the expected
 numerator and denominator both carry noise, like a success rate read against the
 minutes before.
+
+Run from the repository root, ``python -m bench.rca_synthetic [--cases N]``, to print
+F1 and time per case of cx-agent's ``localize`` beside RiskLoc
+(``bench/riskloc_baseline.py``) on fresh cases (seeds other than ``bench/rca.py``'s),
+broken down by the layer of the root-cause elements and by how many there are.
 """
 
 from __future__ import annotations
 
+import argparse
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -125,3 +132,53 @@ def _elements(
         found[key] = mask
         taken |= mask
     return found
+
+
+def _breakdown(cases: int) -> None:
+    """Print the table: per measure, per layer and per number of elements."""
+    # imported here: bench.rca imports this module, so a top-level import would be circular
+    from agent.attribute import localize
+    from bench.rca import Score
+    from bench.riskloc_baseline import riskloc
+
+    print(
+        "| measure  | group      | cases | F1    | P / R         | ms/case | F1 RiskLoc "
+        "| ms RiskLoc | cx/RiskLoc |"
+    )
+    print(
+        "|----------|------------|-------|-------|---------------|---------|------------"
+        "|------------|------------|"
+    )
+    for measure, seed, ratio in (("additive", 11, False), ("ratio", 12, True)):
+        groups: dict[str, tuple[Score, Score]] = {}
+        rng = np.random.default_rng(seed)
+        for _ in range(cases):
+            case = generate(rng, ratio=ratio)
+            start = time.perf_counter()
+            ours = localize(case.leaves, case.dimensions, additive=not ratio).causes
+            middle = time.perf_counter()
+            theirs = riskloc(case.leaves, case.dimensions, additive=not ratio)
+            end = time.perf_counter()
+            layer = len(case.truth[0].split("&"))
+            for name in ("all", f"layer {layer}", f"{len(case.truth)} elements"):
+                mine, risk = groups.setdefault(name, (Score(), Score()))
+                mine.add({element_name(c.segment) for c in ours}, set(case.truth), middle - start)
+                risk.add({element_name(e) for e in theirs}, set(case.truth), end - middle)
+        for name in sorted(groups, key=lambda g: (g != "all", g)):
+            mine, risk = groups[name]
+            print(
+                f"| {measure:<8} | {name:<10} | {mine.cases:>5} | {mine.f1:.3f} "
+                f"| {mine.precision_recall} | {mine.ms:>7.1f} | {risk.f1:>10.3f} "
+                f"| {risk.ms:>10.1f} | {mine.ms / max(risk.ms, 1e-9):>10.2f} |",
+                flush=True,
+            )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="cx-agent vs RiskLoc on synthetic cases")
+    parser.add_argument("--cases", type=int, default=150, help="cases per measure")
+    _breakdown(parser.parse_args().cases)
+
+
+if __name__ == "__main__":
+    main()

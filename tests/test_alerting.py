@@ -77,10 +77,8 @@ def test_a_day_without_data_is_late_data_not_a_drop(dropping: Path) -> None:
     report = json.loads((dropping / "reports" / "2026-11-01" / "conversion.json").read_text())
     [finding] = report["findings"]
     assert finding["kind"] == "late_data" and finding["episode"]["status"] == "new"
-    assert finding["reason"] == "data for 2026-11-01 is missing"
-    assert report["headline"] == (
-        "Conversion is not judged on Nov 1: data for 2026-11-01 is missing."
-    )
+    assert finding["reason"] == "data for Nov 1 is missing"
+    assert report["headline"] == "Conversion is not judged on Nov 1: data for Nov 1 is missing."
 
 
 def test_an_episode_that_ends_is_closed_with_a_recovered_finding(tmp_path: Path) -> None:

@@ -23,6 +23,8 @@ from scipy.stats import norm
 
 __all__ = [
     "LEAF_COLUMNS",
+    "array_split",
+    "effect_columns",
     "contributions",
     "join_leaves",
     "segment_split",
@@ -92,24 +94,38 @@ def segment_split(
 
     ``unit`` is ``unit_variance(leaves)`` for ratio metrics (pass it when calling often).
     """
-    values = leaves[LEAF_COLUMNS].to_numpy(float)
+    row = array_split(leaves[LEAF_COLUMNS].to_numpy(float), mask, additive=additive, unit=unit)
+    return pd.Series({"value": True} | row)[_OUTPUT_COLUMNS]
+
+
+def array_split(
+    values: np.ndarray, mask: np.ndarray, *, additive: bool, unit: float | None
+) -> dict[str, float]:
+    """``segment_split`` on the leaf columns as one array (leaves × LEAF_COLUMNS).
+
+    A plain dict: ``localize`` calls it per cause, where a pandas row costs more than the sums.
+    """
     inside = np.asarray(mask, dtype=float) @ values
     sums = np.column_stack([inside, values.sum(axis=0) - inside])
-    return table(np.array([True, False]), sums, additive=additive, unit=unit).iloc[0]
+    return {name: float(column[0]) for name, column in effect_columns(sums, additive, unit).items()}
 
 
 def table(
     labels: np.ndarray, sums: np.ndarray, *, additive: bool, unit: float | None
 ) -> pd.DataFrame:
     """The split table from per-group sums (rows of ``sums``: LEAF_COLUMNS order)."""
+    return pd.DataFrame({"value": labels} | effect_columns(sums, additive, unit))[_OUTPUT_COLUMNS]
+
+
+def effect_columns(sums: np.ndarray, additive: bool, unit: float | None) -> dict[str, np.ndarray]:
+    """The columns of ``table`` but ``value``, as arrays."""
     n0, d0, n1, d1 = sums
     effects = _additive_effects(n0, n1) if additive else _ratio_effects(n0, d0, n1, d1, unit)
     contribution = effects["rate_effect"] + effects["mix_effect"]
     total = contribution.sum()
     share = contribution / total if total != 0 else contribution * 0.0
     columns = dict(zip(LEAF_COLUMNS, sums, strict=True)) | {"size_before": d0, "size_after": d1}
-    columns |= effects | {"contribution": contribution, "share": share}
-    return pd.DataFrame({"value": labels} | columns)[_OUTPUT_COLUMNS]
+    return columns | effects | {"contribution": contribution, "share": share}
 
 
 def _additive_effects(n0: np.ndarray, n1: np.ndarray) -> dict[str, np.ndarray]:

@@ -17,14 +17,16 @@ surprise between the before and after distributions.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy.spatial.distance import jensenshannon
 from scipy.stats import chi2
 
-from agent.attribute.decompose import segment_split, table, unit_variance
+from agent.attribute.decompose import LEAF_COLUMNS, array_split, effect_columns, unit_variance
 from agent.attribute.noise import Noise, fit_noise
 from agent.attribute.search import Found, Lattice, search
 from agent.model import Cause, Segment
@@ -36,6 +38,10 @@ MIN_SHARE = 0.05
 
 MAX_LAYER = 3
 """Combinations of up to this many dimensions are searched."""
+
+
+Columns = dict[str, np.ndarray]
+"""The columns of a ``split`` table (``decompose.table``), one row per value."""
 
 
 @dataclass(frozen=True)
@@ -70,17 +76,18 @@ def localize(
     """Ranked causes of the change in ``leaves`` (dimension columns, num/den before/after)."""
     lattice = Lattice.build(leaves, dimensions, max_layer)
     unit = None if additive else unit_variance(leaves)
-    tables = _dimension_tables(leaves, lattice, additive, unit)
+    values = leaves[LEAF_COLUMNS].to_numpy(float)
+    tables = _dimension_tables(values, lattice, additive, unit)
     if not tables:
         return Localization([], 0.0, 1.0, checked=lattice.dimensions)
     dims = sorted(tables, key=lambda d: _power(tables[d], additive), reverse=True)
-    rate = _problem(leaves, additive)
+    rate = _problem(values, additive)
     found, pred = search(lattice, *rate, limit=top)
-    causes = _causes(leaves, lattice, found, additive, unit)
+    causes = _causes(values, lattice, found, additive, unit)
     if not additive:
-        causes += _population_causes(leaves, lattice, causes, unit, top)
+        causes += _population_causes(values, lattice, causes, unit, top)
     causes = _rank(causes)[:top]
-    explained = _explained(leaves, lattice, causes, additive, unit)
+    explained = _explained(values, lattice, causes, additive, unit)
     ruled_out = _ruled_out(lattice, {d: tables[d] for d in dims}, causes, (rate[0] - pred, rate[2]))
     checked = dims + [d for d in lattice.dimensions if d not in tables]
     return Localization(
@@ -88,9 +95,9 @@ def localize(
     )
 
 
-def _problem(leaves: pd.DataFrame, additive: bool) -> tuple[np.ndarray, np.ndarray, Noise]:
+def _problem(values: np.ndarray, additive: bool) -> tuple[np.ndarray, np.ndarray, Noise]:
     """(actual, expected, noise) of the numerator: the rate move for a ratio metric."""
-    n0, d0, n1, d1 = (leaves[c].to_numpy(float) for c in _COLUMNS)
+    n0, d0, n1, d1 = values.T
     if additive:
         size = (np.abs(n1) + np.abs(n0)) / 2  # symmetric: noise in n0 must not set weights
         return n1, n0, fit_noise(n1, n0, size, size)
@@ -102,64 +109,69 @@ def _problem(leaves: pd.DataFrame, additive: bool) -> tuple[np.ndarray, np.ndarr
     if np.all((r0 >= 0) & (r0 <= 1) & (r1 >= 0) & (r1 <= 1)):
         pooled = (n0 + n1 + overall) / (d0 + d1 + 1)
         base = d1 * pooled * (1 - pooled)  # binomial; a common effect shifts the log-odds
-        return n1, expected, fit_noise(n1, expected, base, base)
+        errors = (base, d1 * pooled, d1 * (1 - pooled))
+        return n1, expected, fit_noise(n1, expected, base, base, errors)
     return n1, expected, fit_noise(n1, expected, d1, d1)  # a common shift of the rate
 
 
-def _mix_problem(leaves: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, Noise]:
+def _mix_problem(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, Noise]:
     """(actual, expected, noise) of the denominator, expected at the actual total size."""
-    d0, d1 = leaves["den_before"].to_numpy(float), leaves["den_after"].to_numpy(float)
+    d0, d1 = values[:, 1], values[:, 3]
     expected = d0 * (d1.sum() / d0.sum()) if d0.sum() > 0 else d0
     return d1, expected, fit_noise(d1, expected, (np.abs(d1) + np.abs(expected)) / 2, expected)
 
 
-_COLUMNS = ("num_before", "den_before", "num_after", "den_after")
-
-
 def _causes(
-    leaves: pd.DataFrame, lattice: Lattice, found: list[Found], additive: bool, unit: float | None
+    values: np.ndarray, lattice: Lattice, found: list[Found], additive: bool, unit: float | None
 ) -> list[Cause]:
-    """A Cause per segment found, kept when it carries at least MIN_SHARE of the change."""
-    causes = []
-    for f in found:
-        row = segment_split(leaves, lattice.mask(f.segment), additive=additive, unit=unit)
-        cause = _cause(f.segment, row, 1.0 - f.p_value)
-        if cause.share >= MIN_SHARE:
-            causes.append(cause)
-    return causes
+    """A Cause per segment found."""
+    return [
+        _cause(
+            f.segment,
+            array_split(values, lattice.mask(f.segment), additive=additive, unit=unit),
+            1.0 - f.p_value,
+        )
+        for f in found
+    ]
 
 
 def _population_causes(
-    leaves: pd.DataFrame, lattice: Lattice, named: list[Cause], unit: float | None, top: int
+    values: np.ndarray, lattice: Lattice, named: list[Cause], unit: float | None, top: int
 ) -> list[Cause]:
     """Segments whose share of the population moved the metric, mostly by mix effect."""
-    moved = search(lattice, *_mix_problem(leaves), limit=top, directed=False)[0]
+    moved = search(lattice, *_mix_problem(values), limit=top, directed=False)[0]
     segments = [c.segment for c in named]
     return [
         c
-        for c in _causes(leaves, lattice, moved, False, unit)
-        if abs(c.mix_effect) > abs(c.rate_effect) and c.segment not in segments
+        for c in _causes(values, lattice, moved, False, unit)
+        if c.share >= MIN_SHARE
+        and abs(c.mix_effect) > abs(c.rate_effect)
+        and c.segment not in segments
     ]
 
 
 def _rank(causes: list[Cause]) -> list[Cause]:
-    """Largest (uncapped) share first; ties go to the more general, then the surer cause."""
-    return sorted(causes, key=lambda c: (-round(c.share, 2), len(c.segment), -c.confidence))
+    """Largest (uncapped) share first; ties go to the more general, then the surer cause.
+
+    When the causes' move is hidden in a total moving the other way by chance, their
+    shares are negative: the largest in size comes first.
+    """
+    return sorted(causes, key=lambda c: (-round(abs(c.share), 2), len(c.segment), -c.confidence))
 
 
 def _explained(
-    leaves: pd.DataFrame, lattice: Lattice, causes: list[Cause], additive: bool, unit: float | None
+    values: np.ndarray, lattice: Lattice, causes: list[Cause], additive: bool, unit: float | None
 ) -> float:
     if not causes:
         return 0.0
     union = np.logical_or.reduce([lattice.mask(c.segment) for c in causes])
-    share = float(segment_split(leaves, union, additive=additive, unit=unit)["share"])
+    share = float(array_split(values, union, additive=additive, unit=unit)["share"])
     return float(np.clip(share, 0.0, 1.0))
 
 
 def _ruled_out(
     lattice: Lattice,
-    tables: dict[str, pd.DataFrame],
+    tables: dict[str, Columns],
     causes: list[Cause],
     residual: tuple[np.ndarray, Noise],
 ) -> list[Cause]:
@@ -169,11 +181,12 @@ def _ruled_out(
     scale = noise.dispersion(resid, ~np.broadcast_to(covered, resid.shape))
     named = [c.segment for c in causes]
     out = []
-    for dim in tables:
-        rows = tables[dim][[{dim: str(v)} not in named for v in tables[dim]["value"]]]
-        if rows.empty:
+    for dim, columns in tables.items():
+        free = np.flatnonzero([{dim: str(v)} not in named for v in columns["value"]])
+        if not len(free):
             continue
-        row = rows.loc[rows["share"].idxmax()]
+        best = free[np.argmax(columns["share"][free])]  # the first of equals
+        row = {name: column[best] for name, column in columns.items()}
         segment = {dim: str(row["value"])}
         mask = lattice.mask(segment)
         z2 = _z2(resid[mask].sum(), noise.variance[mask].sum() * scale)
@@ -187,7 +200,7 @@ def _z2(r: float, v: float) -> float:
     return np.inf if r != 0 else 0.0
 
 
-def _cause(segment: Segment, row: pd.Series, confidence: float) -> Cause:
+def _cause(segment: Segment, row: Mapping[str, Any], confidence: float) -> Cause:
     return Cause(
         segment=dict(segment),
         share=float(row["share"]),
@@ -202,27 +215,26 @@ def _cause(segment: Segment, row: pd.Series, confidence: float) -> Cause:
 
 
 def _dimension_tables(
-    leaves: pd.DataFrame, lattice: Lattice, additive: bool, unit: float | None
-) -> dict[str, pd.DataFrame]:
+    values: np.ndarray, lattice: Lattice, additive: bool, unit: float | None
+) -> dict[str, Columns]:
     """``split`` of every dimension that saw a net change, from the lattice's cells."""
-    values = leaves[list(_COLUMNS)].to_numpy(float)
     tables = {}
     for d, dim in enumerate(lattice.dimensions):
         sums = lattice.sums(lattice.cuboids.index((d,)), values)
-        order = np.argsort(lattice.labels[d].astype(str), kind="stable")
-        labels = lattice.labels[d][order]
-        tables[dim] = table(labels, sums[:, order], additive=additive, unit=unit)
+        order = np.argsort(lattice.text[d], kind="stable")
+        columns = effect_columns(sums[:, order], additive, unit)
+        tables[dim] = {"value": lattice.labels[d][order]} | columns
     return {dim: t for dim, t in tables.items() if _changed(t)}
 
 
-def _changed(table: pd.DataFrame) -> bool:
+def _changed(table: Columns) -> bool:
     """False when the net change is nil relative to the segments' gross movement."""
     contribution = table["contribution"]
     total = abs(contribution.sum())
-    return bool(np.isfinite(total)) and total > 1e-9 * contribution.abs().sum()
+    return bool(np.isfinite(total)) and total > 1e-9 * np.abs(contribution).sum()
 
 
-def _power(table: pd.DataFrame, additive: bool) -> tuple[float, float]:
+def _power(table: Columns, additive: bool) -> tuple[float, float]:
     """(largest single-value share, capped and rounded; JS surprise) of a dimension."""
     surprise = _surprise(table["num_before"], table["num_after"])
     if not additive:
@@ -230,10 +242,10 @@ def _power(table: pd.DataFrame, additive: bool) -> tuple[float, float]:
     return round(min(float(table["share"].max()), 1.0), 2), surprise
 
 
-def _surprise(before: pd.Series, after: pd.Series) -> float:
+def _surprise(before: np.ndarray, after: np.ndarray) -> float:
     """Squared Jensen–Shannon distance (base 2) between two non-negative distributions."""
-    p = np.clip(before.to_numpy(float), 0, None)
-    q = np.clip(after.to_numpy(float), 0, None)
+    p = np.clip(before, 0, None)
+    q = np.clip(after, 0, None)
     if p.sum() <= 0 or q.sum() <= 0:
         return 0.0
     return float(jensenshannon(p, q, base=2) ** 2)

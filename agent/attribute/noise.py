@@ -4,11 +4,14 @@ A leaf's residual ``y - f`` (actual minus expected) varies by chance. ``b`` is
 its sampling variance up to a constant: binomial ``d p (1 - p)`` for rates in [0, 1],
 Poisson ``(|y| + |f|) / 2`` for counts and sums, and the denominator for other ratios
 (average order value, NPS). Real data are noisier than sampling alone: forecasts err in
-proportion to a leaf's size. So the variance is ``c (α b + β g²)``, where ``g`` is how
-much the leaf moves under a unit common effect (its size for counts and sums, its
-denominator for other ratios, ``b`` itself for rates, whose effects act on the
-log-odds). α, β ≥ 0 are fitted from how the median squared residual grows across size
-bins; ``c`` is a robust (median) rescaling over the leaves no cause covers, so the
+proportion to a leaf's size. So the variance is ``c (α b + Σ β_k e_k²)``, where each
+``e_k`` is a shape the forecast error may take: the leaf's size for counts and sums,
+its denominator for other ratios; for rates ``d p (1 - p)`` (an error on the log-odds)
+but also ``d p`` and ``d (1 - p)`` (an error in proportion to the rate, or to its
+complement), because an error on the log-odds vanishes as ``p`` nears 0 or 1 while a
+forecast of a 99 % success rate still errs by about as much as one of 90 %.
+α, β_k ≥ 0 are fitted from how the median squared residual grows across size bins;
+``c`` is a robust (median) rescaling over the leaves no cause covers, so the
 incident itself does not inflate it.
 """
 
@@ -27,6 +30,7 @@ _MEDIAN_CHI2_1 = 0.4549364231195724
 _BINS = 10
 _MIN_LEAVES = 10
 _TINY = 1e-12
+_RICH_LEAVES = 1000
 
 
 @dataclass(frozen=True)
@@ -50,36 +54,43 @@ class Noise:
 
 
 def fit_noise(
-    actual: np.ndarray, expected: np.ndarray, base: np.ndarray, gradient: np.ndarray
+    actual: np.ndarray,
+    expected: np.ndarray,
+    base: np.ndarray,
+    gradient: np.ndarray,
+    errors: tuple[np.ndarray, ...] = (),
 ) -> Noise:
-    """Variance ``α b + β g²`` fitted on the residuals ``actual - expected``.
+    """Variance ``α b + Σ β_k e_k²`` fitted on the residuals ``actual - expected``.
 
-    ``b`` is the sampling variance shape; ``g²`` is the variance of a common effect of
-    unit size (forecast error in proportion to size). α and β ≥ 0 come from a
-    least-squares fit on the median squared residual of size bins, in relative terms;
-    with too few leaves, α = 1 and β = 0.
+    ``b`` is the sampling variance shape; the ``e_k`` are the shapes of forecast error
+    (``gradient`` when none are given: an error in proportion to a unit common effect).
+    α and β_k ≥ 0 come from a least-squares fit on the median squared residual of bins
+    of leaves sorted by each shape in turn (by ``b`` alone when there is one error
+    shape), in relative terms; with too few leaves,
+    α = 1 and β_k = 0. Shapes after the first are fitted only from ``_RICH_LEAVES``
+    leaves on: with fewer, bins of a handful of leaves cannot tell them apart.
     """
     base = np.where(base > 0, base, 0.0)
-    sq = gradient.astype(float) ** 2
-    alpha, beta = _components(actual - expected, base, sq)
-    return Noise(alpha * base + beta * sq, gradient.astype(float))
+    errors = errors or (gradient,)
+    errors = errors if len(actual) >= _RICH_LEAVES else errors[:1]
+    shapes = np.vstack([base, *[e.astype(float) ** 2 for e in errors]])
+    coefficients = _components(actual - expected, shapes)
+    return Noise(coefficients @ shapes, gradient.astype(float))
 
 
-def _components(resid: np.ndarray, base: np.ndarray, sq: np.ndarray) -> tuple[float, float]:
-    keep = base > 0
+def _components(resid: np.ndarray, shapes: np.ndarray) -> np.ndarray:
+    fallback = np.eye(len(shapes))[0]
+    keep = shapes[0] > 0
     if keep.sum() < 3 * _BINS:
-        return 1.0, 0.0
-    order = np.argsort(base[keep], kind="stable")
-    r2, b, f2 = resid[keep] ** 2, base[keep], sq[keep]
-    rows = np.array(
-        [
-            (np.median(b[i]), np.median(f2[i]), np.median(r2[i]))
-            for i in np.array_split(order, _BINS)
-        ]
-    )
-    rows = rows[rows[:, 2] > 0]
+        return fallback
+    kept, r2 = shapes[:, keep], resid[keep] ** 2
+    orderings = kept if len(kept) > 2 else kept[:1]  # one error shape: bins by size alone
+    bins = [
+        i for shape in orderings for i in np.array_split(np.argsort(shape, kind="stable"), _BINS)
+    ]
+    rows = np.array([[*np.median(kept[:, i], axis=1), np.median(r2[i])] for i in bins])
+    rows = rows[rows[:, -1] > 0]
     if len(rows) < 2:
-        return 1.0, 0.0
-    design = rows[:, :2] * _MEDIAN_CHI2_1 / rows[:, 2:3]
-    (alpha, beta), _ = nnls(design, np.ones(len(rows)))
-    return (float(alpha), float(beta)) if alpha + beta > 0 else (1.0, 0.0)
+        return fallback
+    coefficients, _ = nnls(rows[:, :-1] * _MEDIAN_CHI2_1 / rows[:, -1:], np.ones(len(rows)))
+    return coefficients if coefficients.sum() > 0 else fallback

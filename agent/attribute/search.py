@@ -22,8 +22,13 @@ clearly beyond noise: the ripple effect of HotSpot/Squeeze, checked rather than 
 The search is greedy: take the best segment, absorb its change into the expectation,
 score again among segments disjoint from those chosen, and stop when the best one is no
 longer surprising (``ALPHA``, corrected for the candidates of its layer), carries less
-than ``MIN_RESIDUAL_SHARE`` of the change, or ``limit`` is reached. Each round is a few
-``np.bincount`` per combination of dimensions.
+than ``MIN_RESIDUAL_SHARE`` of the largest cause's move, or ``limit`` is reached. Each
+round is a few ``np.bincount`` per combination of dimensions.
+
+All causes move one way: the total's, when the total's own move is beyond chance, else
+the way of the first (most surprising) cause. Sizes are compared between causes, not
+with the total: across many leaves the total also carries their noise, which can be
+larger than a real but local incident, or even go the other way.
 """
 
 from __future__ import annotations
@@ -42,9 +47,9 @@ __all__ = ["ALPHA", "MIN_RESIDUAL_SHARE", "Found", "Lattice", "search"]
 ALPHA = 0.01
 """Largest chance probability (corrected for the number of candidates) of a cause."""
 
-MIN_RESIDUAL_SHARE = 0.1
-"""A cause must carry at least this share of the total deviation (of the gross one when
-the search is not directed)."""
+MIN_RESIDUAL_SHARE = 0.08
+"""A cause must move at least this share of what the largest cause moved (of the gross
+deviation when the search is not directed)."""
 
 RIPPLE = 0.4
 """An ancestor replaces a segment when its other leaves moved at least this much as far."""
@@ -71,6 +76,8 @@ class Lattice:
     sizes: list[int]
     present: list[int]
     """Per combination, how many of its cells hold at least one leaf."""
+    text: list[np.ndarray]
+    """Per dimension, its values as strings (how segments name them)."""
 
     @classmethod
     def build(cls, leaves: pd.DataFrame, dimensions: list[str], max_layer: int) -> Lattice:
@@ -86,7 +93,9 @@ class Lattice:
         keyed = [_cell_keys(codes, cards, c) for c in cuboids]
         keys = [k for k, _ in keyed]
         present = [int(np.count_nonzero(np.bincount(k))) for k in keys]
-        return cls(dimensions, codes, labels, cuboids, keys, [n for _, n in keyed], present)
+        text = [np.array([str(v) for v in values]) for values in labels]
+        sizes = [n for _, n in keyed]
+        return cls(dimensions, codes, labels, cuboids, keys, sizes, present, text)
 
     def sums(self, cuboid: int, values: np.ndarray) -> np.ndarray:
         """Per cell of one combination, the sums of each column of ``values``."""
@@ -102,15 +111,14 @@ class Lattice:
         """The ``{dimension: value}`` of one cell (values as strings)."""
         leaf = int(np.flatnonzero(self.keys[cuboid] == cell)[0])
         dims = self.cuboids[cuboid]
-        return {self.dimensions[d]: str(self.labels[d][self.codes[leaf, d]]) for d in dims}
+        return {self.dimensions[d]: str(self.text[d][self.codes[leaf, d]]) for d in dims}
 
     def mask(self, segment: dict[str, str]) -> np.ndarray:
         """Boolean leaf mask of a segment given as ``{dimension: value}``."""
         inside = np.ones(len(self.codes), dtype=bool)
         for dim, value in segment.items():
             d = self.dimensions.index(dim)
-            as_text = np.array([str(v) for v in self.labels[d]])
-            inside &= np.isin(self.codes[:, d], np.flatnonzero(as_text == value))
+            inside &= np.isin(self.codes[:, d], np.flatnonzero(self.text[d] == value))
         return inside
 
 
@@ -135,9 +143,10 @@ def search(
 ) -> tuple[list[Found], np.ndarray]:
     """Greedy choice of disjoint causes; also the expectation with their changes absorbed.
 
-    ``directed``: only segments moving the same way as the total are candidates (the
-    search for rate moves); otherwise both ways count (population moves, whose total is
-    zero by construction).
+    ``directed``: only segments moving one way are candidates (the search for rate
+    moves; the way is the total's when its move is beyond chance, else the first
+    cause's); otherwise both ways count (population moves, whose total is zero by
+    construction).
     """
     state = _State(lattice, actual, expected, noise, directed)
     while len(state.chosen) < limit and state.total != 0:
@@ -166,12 +175,22 @@ class _State:
         self.pred = expected.astype(float).copy()
         resid = actual - expected
         self.total = float(resid.sum()) if directed else float(np.abs(resid).sum() / 2)
-        self.sign = float(np.sign(self.total)) if directed else 0.0
+        self.directed = directed
+        self.sign = self._direction(resid) if directed else 0.0
+        self.largest = 0.0
         cells = zip(lattice.keys, lattice.sizes, strict=True)
         self.info = [np.bincount(k, info, minlength=n) for k, n in cells]
         self.penalty = _layer_penalties(lattice)
         self.inside = np.zeros(len(actual), dtype=bool)
         self.chosen: list[Found] = []
+
+    def _direction(self, resid: np.ndarray) -> float:
+        """The total's sign if its move is surprising, else 0: the first cause decides."""
+        variance = self.noise.variance.sum() * self.noise.dispersion(
+            resid, np.ones_like(resid, bool)
+        )
+        z2 = float(_z2(np.array(self.total), np.array(variance)))
+        return float(np.sign(self.total)) if z2 > chi2.isf(ALPHA, 1) else 0.0
 
     def best(self) -> tuple[int, int, float] | None:
         """(cuboid, cell, z² at unit scale) of the best segment still free to choose."""
@@ -182,6 +201,7 @@ class _State:
         for i, (key, size) in enumerate(zip(self.lattice.keys, self.lattice.sizes, strict=True)):
             score = np.bincount(key, scores, minlength=size)
             z2 = _z2(score, self.info[i])
+            z2[self.info[i] <= 0] = -np.inf  # empty cells, or leaves nothing can move
             if self.sign:
                 z2[score * self.sign <= 0] = -np.inf
             if self.chosen:
@@ -244,13 +264,21 @@ class _State:
         z2 /= self.noise.dispersion(resid, ~(self.inside | members))
         layer = len(self.lattice.cuboids[cuboid])
         p_value = min(1.0, float(chi2.sf(z2, 1)) * np.exp(self.penalty[layer] / 2))
-        if p_value >= ALPHA or abs(residual) / abs(self.total) < MIN_RESIDUAL_SHARE:
+        if p_value >= ALPHA or not self._large_enough(residual):
             return False
+        if self.directed and not self.sign:
+            self.sign = float(np.sign(residual))
+        self.largest = max(self.largest, abs(residual))
         segment = self.lattice.segment(cuboid, cell)
         self.chosen.append(Found(segment, z2, p_value, residual))
         self.pred[members] += _spread(residual, self.noise.gradient[members])
         self.inside |= members
         return True
+
+    def _large_enough(self, residual: float) -> bool:
+        """At least MIN_RESIDUAL_SHARE of the largest cause (directed), or of the total."""
+        reference = max(self.largest, abs(residual)) if self.directed else abs(self.total)
+        return abs(residual) >= MIN_RESIDUAL_SHARE * reference
 
 
 def _z2(score: np.ndarray, info: np.ndarray) -> np.ndarray:

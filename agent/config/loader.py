@@ -7,13 +7,14 @@ import os
 import re
 import types
 import typing
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from agent.config.channels import notify_checks
 from agent.config.schema import (
     ENTITY_KINDS,
     KIND_FIELDS,
@@ -24,7 +25,7 @@ from agent.config.schema import (
 )
 from agent.errors import ConfigError, Problem
 
-__all__ = ["load_config"]
+__all__ = ["load_config", "problems_at"]
 
 Path_ = tuple[str | int, ...]
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -59,6 +60,13 @@ def load_config(path: str | Path) -> Config:
     if problems:
         raise ConfigError(_sorted(problems))
     return config
+
+
+def problems_at(path: str | Path, found: Iterable[tuple[Path_, str, str | None]]) -> list[Problem]:
+    """Problems found after loading (key path, message, hint), each at its line of ``path``."""
+    shown = str(path)
+    lines, _ = _parse(Path(path).read_text(encoding="utf-8"), shown)
+    return _sorted([_at(at, lines, shown, message, hint) for at, message, hint in found])
 
 
 def _sorted(problems: list[Problem]) -> list[Problem]:
@@ -236,6 +244,7 @@ def _cross_checks(data: dict[str, Any]) -> Iterator[tuple[Path_, str, str | None
                 f"add `entity:` (the customer id column) to source {source!r}",
             )
     yield from _event_checks(data.get("events"), metrics)
+    yield from notify_checks(data)
 
 
 def _event_checks(events: Any, metrics: dict[str, Any]) -> Iterator[tuple[Path_, str, str | None]]:

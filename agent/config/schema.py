@@ -19,13 +19,18 @@ from pydantic import (
     Tag,
     create_model,
     field_validator,
+    model_validator,
 )
 
 from agent.attribute.context import EventSpec, EventTable
+from agent.config.channels import CHANNEL_TAGS, Channel, RenotifySpec
 from agent.config.durations import is_valid_cron, parse_duration
 from agent.detect import DETECTORS
 from agent.detect.episodes import AlertPolicy
+from agent.feedback import FeedbackSpec, TuningSpec
+from agent.report.playbook import PlaybookEntry
 from agent.sources.base import CubeQuery, Grain, Kind, TableRef
+from agent.sources.customers import EXPORT_KINDS, LAST_ACTIVITY, CustomerQuery
 
 __all__ = [
     "ENTITY_KINDS",
@@ -33,6 +38,7 @@ __all__ = [
     "OPTIONAL_KIND_FIELDS",
     "Config",
     "DetectSpec",
+    "FreshnessSpec",
     "MetricSpec",
     "ReportsSpec",
     "UNION_TAGS",
@@ -43,6 +49,7 @@ __all__ = [
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 Unit = Literal["percent", "number", "currency", "score"]
+Column = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 
 DetectSpec: type[BaseModel] = create_model(  # type: ignore[call-overload]
@@ -53,13 +60,32 @@ DetectSpec: type[BaseModel] = create_model(  # type: ignore[call-overload]
 """`detect:` of a metric: one optional block per registered detector kind."""
 
 
-UNION_TAGS = ("events-list", "events-table")
+UNION_TAGS = ("events-list", "events-table", "playbook-text", "playbook-steps", *CHANNEL_TAGS)
 """Tags of the tagged unions below; the loader drops them from error paths."""
 Events = Annotated[
     Annotated[list[EventSpec], Tag("events-list")] | Annotated[EventTable, Tag("events-table")],
     Discriminator(lambda v: "events-table" if isinstance(v, dict | EventTable) else "events-list"),
 ]
 """`events:` is a list of events or ``{table: …}``, a warehouse table of them."""
+Playbook = Annotated[
+    Annotated[str, Tag("playbook-text")] | Annotated[list[PlaybookEntry], Tag("playbook-steps")],
+    Discriminator(lambda v: "playbook-text" if isinstance(v, str) else "playbook-steps"),
+]
+"""`playbook:` is plain text, or steps ``{when, text, links}`` whose text is a template."""
+
+
+class FreshnessSpec(BaseModel):
+    """`freshness:` of a source: how long a scheduled run waits for a period's last rows."""
+
+    model_config = _STRICT
+
+    wait: Duration = timedelta(hours=2)
+    """Keep retrying this long after the run's start before recording "data late"."""
+    retry: Duration = timedelta(minutes=15)
+    """Time between two looks at the source while waiting."""
+    query: str | None = None
+    """SQL returning one timestamp: how far the data is loaded (default: the newest
+    value of the source's time column), e.g. ``SELECT max(loaded_at) FROM etl_runs``."""
 
 
 class SourceSpec(BaseModel):
@@ -71,6 +97,7 @@ class SourceSpec(BaseModel):
     time: str
     entity: str | None = None
     filter: str | None = None
+    freshness: FreshnessSpec = Field(default_factory=FreshnessSpec)
 
 
 class ReportsSpec(BaseModel):
@@ -78,6 +105,8 @@ class ReportsSpec(BaseModel):
 
     dir: str = "reports"
     base_url: str | None = None
+    attach_rows: int = Field(500, ge=0)
+    """Customer lists up to this many rows are attached to the email; longer ones linked."""
 
 
 class MetricSpec(BaseModel):
@@ -106,8 +135,33 @@ class MetricSpec(BaseModel):
     watch_segments: bool = False
     schedule: str = "0 9 * * *"
     history: Duration = timedelta(days=120)
+    mutable: Duration = timedelta(days=3)
+    """How long after its end a period's rows may still change; older periods are read
+    once and then reused from the store (incremental runs)."""
     top_n: int = Field(20, ge=1, le=1000)
-    playbook: str | None = None
+    playbook: Playbook | None = None
+    notify: list[str] = Field(default_factory=list)
+    """Channels (names under `channels:`) told about this metric's alerts."""
+    owners: list[str] = Field(default_factory=list)
+    """Who an alert mentions: Slack ids (U…, W…, user groups S…) or names."""
+    renotify: RenotifySpec = Field(default_factory=RenotifySpec)
+    factors: list[str] = Field(default_factory=list)
+    """Metrics whose product this metric is; reports say which factor moved."""
+    export_customers: bool = False
+    customer_columns: list[Column] = Field(default_factory=list)
+    """The only source columns written to customer lists (besides the customer key)."""
+    tuning: TuningSpec = Field(default_factory=TuningSpec)
+
+    @model_validator(mode="after")
+    def _exportable(self) -> MetricSpec:
+        if self.export_customers and self.kind not in EXPORT_KINDS:
+            raise ValueError(
+                f"export_customers lists customers for kinds {', '.join(EXPORT_KINDS)}, "
+                f"not {self.kind} — remove it from this metric"
+            )
+        if LAST_ACTIVITY in self.customer_columns:
+            raise ValueError(f"customer_columns: {LAST_ACTIVITY} is always written — remove it")
+        return self
 
     @field_validator("schedule")
     @classmethod
@@ -139,9 +193,29 @@ class Config(BaseModel):
     country: str = "KR"
     warehouse: str
     reports: ReportsSpec = Field(default_factory=ReportsSpec)
+    store: str = "sqlite:///state/cx-agent.db"
+    """The state store (SQLAlchemy URL); relative SQLite paths are next to metrics.yaml."""
+    channels: dict[str, Channel] = Field(default_factory=dict)
     sources: dict[str, SourceSpec]
     metrics: dict[str, MetricSpec]
     events: Events = Field(default_factory=list)  # type: ignore[assignment]
+    feedback: FeedbackSpec = Field(default_factory=FeedbackSpec)
+
+    @field_validator("metrics")
+    @classmethod
+    def _factors_exist(cls, metrics: dict[str, MetricSpec]) -> dict[str, MetricSpec]:
+        for name, spec in metrics.items():
+            for factor in spec.factors:
+                other = metrics.get(factor)
+                if other is None or factor == name:
+                    known = ", ".join(m for m in metrics if m != name)
+                    raise ValueError(f"{name}.factors: {factor!r} is not another metric ({known})")
+                if other.grain != spec.grain:
+                    raise ValueError(
+                        f"{name}.factors: {factor} is per {other.grain}, {name} per {spec.grain}"
+                        " — factors must share the metric's grain"
+                    )
+        return metrics
 
     def table_ref(self, metric: str) -> TableRef:
         """The source table ``metric`` reads, as the warehouse layer wants it."""
@@ -170,6 +244,21 @@ class Config(BaseModel):
             category=spec.category,
             sql=spec.sql,
             top_n=spec.top_n,
+        )
+
+    def customer_query(self, metric: str, period: date, segment: dict[str, str]) -> CustomerQuery:
+        """The query listing the customers of ``segment`` behind ``metric`` at ``period``."""
+        spec = self.metrics[metric]
+        return CustomerQuery(
+            metric=metric,
+            kind=spec.kind,
+            source=self.table_ref(metric),
+            grain=spec.grain,
+            period=period,
+            segment=dict(segment),
+            columns=tuple(c for c in spec.customer_columns if c != self.table_ref(metric).entity),
+            window=spec.window,
+            lookback=spec.lookback,
         )
 
     @field_validator("timezone")

@@ -36,7 +36,7 @@ from agent.detect.baselines import (
     trailing,
     wall_clock,
 )
-from agent.model import Direction, Finding, FindingKind, Severity
+from agent.model import Direction, Finding, FindingKind, Note, Severity
 
 __all__ = [
     "DetectorBase",
@@ -105,7 +105,7 @@ class DetectorBase(Generic[S]):
         severity: Severity,
         score: float,
         since: pd.Timestamp,
-        reason: str,
+        reason: Note,
     ) -> Finding:
         """A finding about the last period of ``series``; ``band`` is (lower, upper)."""
         return Finding(

@@ -51,7 +51,7 @@ from agent.detect.bands import (
     share_variance,
     wall_clock,
 )
-from agent.model import Direction, Finding
+from agent.model import Direction, Finding, Note
 
 __all__ = [
     "ChangePointDetector",
@@ -129,9 +129,9 @@ class ChangePointDetector(DetectorBase[ChangePointSpec]):
                 severity=severity_of(score, 3.0, 6.0),
                 score=score,
                 since=since,
-                reason=(
-                    f"level moved {direction} from {before:.4g} to {after:.4g} "
-                    f"since {since:%Y-%m-%d} ({score:.1f} sigma)"
+                reason=Note(
+                    f"reason_change_point_{direction}",
+                    {"before": before, "after": after, "since": since, "sigma": score},
                 ),
             )
         ]

@@ -25,7 +25,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent.model import Episode, EpisodeStatus, Finding, FindingKind, Severity
+from agent.model import Episode, EpisodeStatus, Finding, FindingKind, Note, Severity
 
 __all__ = ["AlertPolicy", "EpisodeTracker", "recovered_finding"]
 
@@ -174,11 +174,11 @@ def recovered_finding(episode: Episode, first: Finding, period: datetime, value:
     """The INFO finding that closes ``episode`` in ``period``, where the metric is ``value``;
     ``first`` (the episode's first finding) gives the baseline it is back to."""
     if first.kind == FindingKind.LATE_DATA:
-        reason = "data arrives on time again"
+        reason = Note("reason_recovered_late")
     else:
-        reason = (
-            f"back within its usual range after {episode.periods} periods with findings "
-            f"(worst: {episode.severity})"
+        reason = Note(
+            "reason_recovered",
+            {"periods": episode.periods, "severity": str(episode.severity)},
         )
     return Finding(
         metric=episode.metric,

@@ -20,7 +20,7 @@ import pandas as pd
 
 from agent.cube import MetricSeries
 from agent.detect.bands import is_daily, wall_clock
-from agent.model import Direction, Finding, FindingKind, Severity
+from agent.model import Direction, Finding, FindingKind, Note, Severity
 
 __all__ = ["LATE_SHARE", "late_data"]
 
@@ -42,15 +42,16 @@ def late_data(
     """
     volume = float(series.den.get(period, 0.0))
     usual = _usual_volume(series, period)
-    day = f"{period:%Y-%m-%d}"
+    day = period.to_pydatetime()
     if volume <= 0 or data_end is None:
-        reason = f"data for {day} is missing"
+        reason = Note("reason_late_missing", {"day": day})
     elif data_end.normalize() < period_end.normalize():
-        reason = f"data for {day} is incomplete: the newest row is from {data_end:%Y-%m-%d %H:%M}"
+        newest = data_end.to_pydatetime()
+        reason = Note("reason_late_incomplete", {"day": day, "newest": newest})
     elif series.judged.get(period, False) and usual > 0 and volume < LATE_SHARE * usual:
-        reason = (
-            f"data for {day} looks incomplete: a volume of {volume:,.0f} is "
-            f"{volume / usual:.0%} of the usual {usual:,.0f}"
+        reason = Note(
+            "reason_late_low_volume",
+            {"day": day, "volume": volume, "ratio": volume / usual, "usual": usual},
         )
     else:
         return None
@@ -69,7 +70,7 @@ def _usual_volume(series: MetricSeries, period: pd.Timestamp) -> float:
 
 
 def _finding(
-    series: MetricSeries, period: pd.Timestamp, volume: float, usual: float, reason: str
+    series: MetricSeries, period: pd.Timestamp, volume: float, usual: float, reason: Note
 ) -> Finding:
     return Finding(
         metric=series.metric,

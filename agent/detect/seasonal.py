@@ -22,7 +22,7 @@ from agent.detect.bands import (
     run_start,
     severity_of,
 )
-from agent.model import Direction, Finding
+from agent.model import Direction, Finding, Note
 
 __all__ = ["AnomalySpec", "SeasonalDetector"]
 
@@ -66,7 +66,6 @@ class SeasonalDetector(DetectorBase[AnomalySpec]):
         value = float(series.value.iloc[-1])
         expected, lower, upper = (float(x) for x in band.iloc[-1])
         score = abs(value - expected) / ((upper - lower) / 2)
-        where = "above" if direction is Direction.UP else "below"
         return [
             self.finding(
                 series,
@@ -77,9 +76,15 @@ class SeasonalDetector(DetectorBase[AnomalySpec]):
                 severity=severity_of(score, 1.0, 2.0),
                 score=score,
                 since=run_start(side[series.judged] == side.iloc[-1]),
-                reason=(
-                    f"{value:.4g} is {where} the usual range {lower:.4g} to {upper:.4g} "
-                    f"(expected {expected:.4g}, baseline: {frame['model'].iloc[-1]})"
+                reason=Note(
+                    f"reason_anomaly_{direction}",
+                    {
+                        "value": value,
+                        "lower": lower,
+                        "upper": upper,
+                        "expected": expected,
+                        "model": str(frame["model"].iloc[-1]),
+                    },
                 ),
             )
         ]

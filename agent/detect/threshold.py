@@ -9,7 +9,7 @@ A ``threshold:`` block holds any of these rules; each judges the last period:
   2). For grains other than day, ``same_weekday`` is the previous period and
   ``median_4_weeks`` the median of the previous 4 periods;
 * ``target`` — a goal: missed when the value is on the bad side of it (below it when
-  ``good: up``, above it when ``good: down``); the reason says the value as a share of
+  ``good: up``, above it when ``good: down``); the reason gives the value as a share of
   the target.
 
 Only judged periods count, on both sides of a comparison: when the comparison period
@@ -40,7 +40,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, field_validator, mo
 from agent.cube import MetricSeries
 from agent.detect.bands import DetectorBase, is_daily, last_is_judged, run_start, severity_of
 from agent.detect.baselines import wall_clock
-from agent.model import Direction, Finding, Severity
+from agent.model import Direction, Finding, Note, Severity
 
 __all__ = ["ChangeRule", "ThresholdDetector", "ThresholdSpec"]
 
@@ -54,14 +54,16 @@ LAG_DAYS: dict[str, tuple[int, ...]] = {
     "median_4_weeks": (7, 14, 21, 28),
 }
 """Comparison periods of daily series, in days back; other grains go back 1..n periods."""
-AGAINST_TEXT: dict[tuple[str, bool], str] = {
-    ("previous", True): "the previous day",
-    ("same_weekday", True): "the same weekday last week",
-    ("median_4_weeks", True): "the median of the same weekday over the last 4 weeks",
-    ("previous", False): "the previous period",
-    ("same_weekday", False): "the previous period",
-    ("median_4_weeks", False): "the median of the previous 4 periods",
+AGAINST_CODE: dict[tuple[str, bool], str] = {
+    ("previous", True): "previous_day",
+    ("same_weekday", True): "same_weekday",
+    ("median_4_weeks", True): "median_4_weeks",
+    ("previous", False): "previous_period",
+    ("same_weekday", False): "previous_period",
+    ("median_4_weeks", False): "median_4_periods",
 }
+"""What a change was compared against, by (``against``, daily series): the ``against``
+value of a change reason (worded by the report)."""
 
 
 def _number(value: object) -> object:
@@ -77,8 +79,8 @@ def _number(value: object) -> object:
 
 
 Number = Annotated[float, BeforeValidator(_number)]
-Describe = Callable[[str, float, float, Direction], str]
-"""Words a breach: (metric name, value, expected, direction) -> reason."""
+Describe = Callable[[float, float, Direction], Note]
+"""Says why a breach is one: (value, expected, direction) -> reason."""
 
 
 class ChangeRule(BaseModel):
@@ -127,7 +129,7 @@ class _Breach:
     band: tuple[float, float]
     direction: Direction
     since: pd.Timestamp
-    reason: str
+    reason: Note
 
     @property
     def score(self) -> float:
@@ -176,15 +178,15 @@ class ThresholdDetector(DetectorBase[ThresholdSpec]):
 
     def _breaches(self, series: MetricSeries) -> list[_Breach]:
         """The breach of each configured rule in the last period (rules not broken left out)."""
-        spec, name = self.spec, series.metric or "the value"
+        spec = self.spec
         values = series.value[series.judged]
         found: list[_Breach | None] = []
         if spec.below is not None or spec.above is not None:
-            found.append(_judge(values, _limit_bounds(values, spec.below, spec.above), name))
+            found.append(_judge(values, _limit_bounds(values, spec.below, spec.above)))
         if spec.change is not None:
-            found.append(_judge(values, _change_bounds(series, spec.change), name))
+            found.append(_judge(values, _change_bounds(series, spec.change)))
         if spec.target is not None:
-            found.append(_judge(values, self._target_bounds(values, spec.target), name))
+            found.append(_judge(values, self._target_bounds(values, spec.target)))
         return [b for b in found if b is not None]
 
     def _target_bounds(self, values: pd.Series, target: float) -> _Bounds:
@@ -197,7 +199,7 @@ class ThresholdDetector(DetectorBase[ThresholdSpec]):
         )
 
 
-def _judge(values: pd.Series, bounds: _Bounds, name: str) -> _Breach | None:
+def _judge(values: pd.Series, bounds: _Bounds) -> _Breach | None:
     """The breach of the last period against ``bounds``, if it lies outside them."""
     side = pd.Series(
         np.where(values > bounds.upper, 1.0, np.where(values < bounds.lower, -1.0, 0.0)),
@@ -213,7 +215,7 @@ def _judge(values: pd.Series, bounds: _Bounds, name: str) -> _Breach | None:
         band=(float(bounds.lower.iloc[-1]), float(bounds.upper.iloc[-1])),
         direction=direction,
         since=run_start(side.dropna() == side.iloc[-1]),
-        reason=bounds.describe(name, value, expected, direction),
+        reason=bounds.describe(value, expected, direction),
     )
 
 
@@ -231,14 +233,13 @@ def _limit_bounds(values: pd.Series, below: float | None, above: float | None) -
 def _change_bounds(series: MetricSeries, rule: ChangeRule) -> _Bounds:
     base = _comparison(series.value.where(series.judged), rule.against)[series.judged]
     base = base.where(base != 0)
-    daily = is_daily(series.frame.index)
+    against = AGAINST_CODE[rule.against, is_daily(series.frame.index)]
 
-    def describe(name: str, value: float, expected: float, direction: Direction) -> str:
+    def describe(value: float, expected: float, direction: Direction) -> Note:
         moved = abs(value - expected) / abs(expected)
-        verb = "rose" if direction is Direction.UP else "fell"
-        against = AGAINST_TEXT[rule.against, daily]
-        limit = _percent(rule.max)
-        return f"{name} {verb} {_percent(moved, unlike=limit)} vs {against} (limit {limit})"
+        return Note(
+            f"reason_change_{direction}", {"moved": moved, "against": against, "max": rule.max}
+        )
 
     return _Bounds(
         expected=base,
@@ -264,22 +265,18 @@ def _comparison(values: pd.Series, against: str) -> pd.Series:
     return frame.median(axis=1).where(frame.count(axis=1) >= min(2, len(lags)))
 
 
-def _limit_reason(name: str, value: float, limit: float, direction: Direction) -> str:
+def _limit_reason(value: float, limit: float, direction: Direction) -> Note:
     side = "below" if direction is Direction.DOWN else "above"
-    return f"{name} is {value:.4g}, {side} the limit of {limit:.4g}"
+    return Note(f"reason_limit_{side}", {"value": value, "limit": limit})
 
 
-def _target_reason(name: str, value: float, target: float, direction: Direction) -> str:
+def _target_reason(value: float, target: float, direction: Direction) -> Note:
     if target > 0 and value >= 0:
-        return f"{name} is {_percent(value / target)} of its target of {target:.4g}"
+        return Note("reason_target_share", {"ratio": value / target, "target": target})
     side = "below" if direction is Direction.DOWN else "above"
-    return f"{name} is {value:.4g}, {side} its target of {target:.4g}"
+    return Note(f"reason_target_{side}", {"value": value, "target": target})
 
 
-def _percent(share: float, unlike: str = "") -> str:
-    """0.183 -> "18.3%", 0.15 -> "15%"; more decimals while it would read as ``unlike``."""
-    for digits in (1, 2, 3):
-        text = f"{100 * share:.{digits}f}".rstrip("0").rstrip(".") + "%"
-        if text != unlike:
-            break
-    return text
+def _percent(share: float) -> str:
+    """0.183 -> "18.3%", 0.15 -> "15%"."""
+    return f"{100 * share:.1f}".rstrip("0").rstrip(".") + "%"

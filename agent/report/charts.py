@@ -23,19 +23,32 @@ from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from agent.model import FindingKind, RunResult
+from agent.model import Explanation, FindingKind, RunResult
 from agent.report.formatting import format_value
 from agent.report.messages import MESSAGES
 
 if TYPE_CHECKING:
     from agent.report import ReportInput
 
-__all__ = ["CHART_PERIODS", "HANGUL_FONT_FILE", "chart_window", "hangul_font", "render_chart"]
+__all__ = [
+    "CHART_PERIODS",
+    "DPI",
+    "HANGUL_FONT_FILE",
+    "chart_fonts",
+    "chart_window",
+    "episode_span",
+    "hangul_font",
+    "png",
+    "render_chart",
+    "shade_episode",
+    "style_axes",
+    "wall_time",
+]
 
 CHART_PERIODS = 90
 _SIZE_INCHES = (8.0, 3.0)
-_DPI = 200
-_MARGINS = {"left": 0.1, "right": 0.98, "top": 0.94, "bottom": 0.14}
+DPI = 200
+_MARGINS = {"left": 0.1, "right": 0.98, "top": 0.9, "bottom": 0.14}
 _VALUE, _EXPECTED, _BAND, _SPAN = "#1f4e79", "#6e7781", "#d0d7de", "#ffd8b5"
 _SEVERITY_COLOURS = {"info": "#0969da", "warning": "#bf8700", "critical": "#cf222e"}
 HANGUL_FONT_FILE = "NanumGothic.ttf"
@@ -63,7 +76,7 @@ def chart_window(history: pd.DataFrame, period: datetime) -> pd.DataFrame:
     return history.sort_index().loc[:period].tail(CHART_PERIODS)
 
 
-def _local(ts: datetime, tz: object) -> pd.Timestamp:
+def wall_time(ts: datetime, tz: object) -> pd.Timestamp:
     """Wall-clock time in the history's timezone, tz-naive: matplotlib would plot UTC."""
     stamp = pd.Timestamp(ts)
     if stamp.tzinfo is not None and tz is not None:
@@ -91,17 +104,36 @@ def _draw_series(ax: Axes, frame: pd.DataFrame, msg: dict[str, str]) -> None:
     ax.plot(x, _column(frame, "value"), color=_VALUE, lw=1.6, label=msg["chart_value"])
 
 
-def _draw_findings(ax: Axes, run: RunResult, tz: object, start: pd.Timestamp | None) -> None:
-    """Shade each finding's since..period span; a vertical line at a change point's since."""
-    period = _local(run.period, tz)
-    for e in run.explanations:
-        since = _local(e.finding.since, tz)
-        if start is not None:
-            since = max(since, start)
-        if since < period:
-            ax.axvspan(since, period, color=_SPAN, alpha=0.5, lw=0, zorder=1.5)
-        if e.finding.kind == FindingKind.CHANGE_POINT:
-            ax.axvline(since, color=_SEVERITY_COLOURS[e.finding.severity], lw=1, ls=":")
+def episode_span(e: Explanation) -> tuple[datetime, datetime]:
+    """Since when and until when a finding's episode lasted (the finding alone without one)."""
+    if e.episode is not None:
+        return e.episode.since, max(e.episode.last_seen, e.finding.period)
+    return e.finding.since, e.finding.period
+
+
+def shade_episode(ax: Axes, e: Explanation, tz: object, start: pd.Timestamp | None) -> bool:
+    """Shade ``e``'s episode (since → last seen) and mark a change point's onset with a line;
+    whether anything was shaded (``start``: the first period drawn)."""
+    since, last = (wall_time(t, tz) for t in episode_span(e))
+    if e.finding.kind == FindingKind.CHANGE_POINT and (start is None or since >= start):
+        ax.axvline(since, color=_SEVERITY_COLOURS[e.finding.severity], lw=1.2, ls=":")
+    since = max(since, start) if start is not None else since
+    if since >= last:
+        return False
+    ax.axvspan(since, last, color=_SPAN, alpha=0.5, lw=0, zorder=1.5)
+    return True
+
+
+def _draw_findings(
+    ax: Axes, run: RunResult, tz: object, start: pd.Timestamp | None, msg: dict[str, str]
+) -> None:
+    """Shade each finding's episode, mark change points, and name both in the legend."""
+    shaded = [shade_episode(ax, e, tz, start) for e in run.explanations]
+    if any(shaded):
+        ax.fill_between([], [], color=_SPAN, alpha=0.5, lw=0, label=msg["chart_episode"])
+    kinds = {e.finding.kind for e in run.explanations}
+    if FindingKind.CHANGE_POINT in kinds:
+        ax.plot([], [], color=_EXPECTED, lw=1.2, ls=":", label=msg["chart_change"])
 
 
 def _draw_period(ax: Axes, run: RunResult, tz: object, msg: dict[str, str]) -> None:
@@ -109,7 +141,7 @@ def _draw_period(ax: Axes, run: RunResult, tz: object, msg: dict[str, str]) -> N
         return
     colour = _SEVERITY_COLOURS[run.severity] if run.severity else _VALUE
     ax.scatter(
-        [_local(run.period, tz)],
+        [wall_time(run.period, tz)],
         [run.value],
         s=36,
         color=colour,
@@ -118,8 +150,9 @@ def _draw_period(ax: Axes, run: RunResult, tz: object, msg: dict[str, str]) -> N
     )
 
 
-def _style(ax: Axes, inp: ReportInput) -> None:
-    locator = AutoDateLocator()
+def style_axes(ax: Axes, inp: ReportInput, *, ticks: int | None = None, size: int = 8) -> None:
+    """Dates below (in ``inp.locale``), values in the metric's unit, light grid, no box."""
+    locator = AutoDateLocator(maxticks=ticks) if ticks else AutoDateLocator()
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(
         ConciseDateFormatter(locator, **_DATE_FORMATS.get(inp.locale, {}))  # type: ignore[arg-type]
@@ -130,8 +163,8 @@ def _style(ax: Axes, inp: ReportInput) -> None:
     ax.grid(axis="y", color="#eaeef2", lw=0.8)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    ax.tick_params(labelsize=8)
-    ax.legend(loc="upper left", fontsize=7, frameon=False, ncols=4)
+    ax.tick_params(labelsize=size)
+    ax.xaxis.get_offset_text().set_fontsize(size)
 
 
 @lru_cache(maxsize=1)
@@ -149,7 +182,7 @@ def hangul_font() -> str | None:
     return None
 
 
-def _fonts(locale: str) -> dict[str, list[str]]:
+def chart_fonts(locale: str) -> dict[str, list[str]]:
     """rc settings for ``locale``: a Hangul font first for Korean, else matplotlib's default."""
     if locale != "ko":
         return {}
@@ -167,8 +200,14 @@ def _fonts(locale: str) -> dict[str, list[str]]:
 def render_chart(inp: ReportInput) -> bytes:
     """PNG bytes (1600×600 px) of the last ``CHART_PERIODS`` periods of ``inp.history``,
     labelled in ``inp.locale``."""
-    with rc_context(_fonts(inp.locale)):
+    with rc_context(chart_fonts(inp.locale)):
         return _draw(inp)
+
+
+def png(fig: Figure) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=DPI)
+    return buffer.getvalue()
 
 
 def _draw(inp: ReportInput) -> bytes:
@@ -179,10 +218,9 @@ def _draw(inp: ReportInput) -> bytes:
     fig.subplots_adjust(**_MARGINS)  # fixed margins: a layout engine would double the cost
     ax = fig.add_subplot()
     _draw_series(ax, frame, msg)
-    start = _local(frame.index[0], tz) if len(frame) else None
-    _draw_findings(ax, inp.run, tz, start)
+    start = wall_time(frame.index[0], tz) if len(frame) else None
+    _draw_findings(ax, inp.run, tz, start, msg)
     _draw_period(ax, inp.run, tz, msg)
-    _style(ax, inp)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=_DPI)
-    return buffer.getvalue()
+    style_axes(ax, inp)
+    ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), fontsize=7, frameon=False, ncols=6)
+    return png(fig)

@@ -32,14 +32,25 @@ from agent.report.formatting import (
     format_share,
     format_value,
     is_finite,
+    segment_label,
 )
 from agent.report.messages import MESSAGES, fill
+from agent.report.parts import (
+    Assets,
+    assets_view,
+    exports_view,
+    factors_view,
+    feedback_view,
+    steps_view,
+)
+from agent.report.wording import Wording
 
 if TYPE_CHECKING:
     from agent.report import ReportInput
 
 __all__ = [
     "MESSAGES",
+    "Assets",
     "band_text",
     "build_context",
     "episode_text",
@@ -52,13 +63,6 @@ __all__ = [
 def _on(dt: datetime, inp: ReportInput, msg: dict[str, str]) -> str:
     date = format_period(dt, inp.grain, inp.locale)
     return fill(msg["on_day" if inp.grain == "day" else "in_period"], date=date)
-
-
-def segment_label(segment: Segment, msg: dict[str, str]) -> str:
-    """``{"channel": "app", "device": "android"}`` -> "channel=app & device=android"."""
-    if not segment:
-        return msg["all_customers"]
-    return " & ".join(f"{dim}={val}" for dim, val in segment.items())
 
 
 def _subject(title: str, segment: Segment, msg: dict[str, str]) -> str:
@@ -115,7 +119,7 @@ def _late_headline(e: Explanation, inp: ReportInput, msg: dict[str, str]) -> str
         msg["headline_late"],
         subject=_subject(inp.run.title, f.segment, msg),
         when=_on(f.period, inp, msg),
-        reason=f.reason,
+        reason=_wording(inp)(f.reason),
     )
     return text + "."
 
@@ -192,7 +196,26 @@ def band_text(lower: float, upper: float, unit: Unit, locale: str = "en") -> str
     return f"{low} – {high}"
 
 
-def _finding_view(e: Explanation, inp: ReportInput, msg: dict[str, str]) -> dict[str, Any]:
+def _wording(inp: ReportInput) -> Wording:
+    return Wording(inp.locale, inp.unit, inp.grain)
+
+
+def _finding_view(
+    i: int, e: Explanation, inp: ReportInput, msg: dict[str, str], assets: Assets
+) -> dict[str, Any]:
+    """Finding ``i`` of the run, with its charts and links from ``assets``."""
+    return (
+        _facts_view(e, inp, msg)
+        | assets_view(i, inp, msg, assets)
+        | {
+            "factors": factors_view(e, inp.locale),
+            "exports": exports_view(e, msg, assets.depth),
+            "feedback": feedback_view(e, msg),
+        }
+    )
+
+
+def _facts_view(e: Explanation, inp: ReportInput, msg: dict[str, str]) -> dict[str, Any]:
     f, unit, locale = e.finding, inp.unit, inp.locale
     return {
         "headline": finding_headline(e, inp, msg),
@@ -206,7 +229,7 @@ def _finding_view(e: Explanation, inp: ReportInput, msg: dict[str, str]) -> dict
         "band": band_text(f.lower, f.upper, unit, locale),
         "since": format_period(f.since, inp.grain, locale, year=True),
         "score": f"{f.score:.2f}" if is_finite(f.score) else MISSING,
-        "reason": f.reason,
+        "reason": _wording(inp)(f.reason),
         "causes": [_cause_view(c, inp, msg) for c in e.causes],
         "explained": format_share(e.explained_share),
         "others": format_share(1 - e.explained_share),
@@ -253,7 +276,7 @@ def _event_text(ev: KnownEvent, locale: str, msg: dict[str, str]) -> str:
     )
 
 
-def build_context(inp: ReportInput, *, chart_src: str, periods_shown: int) -> dict[str, Any]:
+def build_context(inp: ReportInput, assets: Assets) -> dict[str, Any]:
     """Everything report.html.j2 / report.md.j2 show, as ready-to-print strings, in the
     report's locale (``inp.locale``)."""
     msg, run = MESSAGES[inp.locale], inp.run
@@ -268,17 +291,10 @@ def build_context(inp: ReportInput, *, chart_src: str, periods_shown: int) -> di
         "headline": run_headline(inp, msg),
         "severity": str(severity) if severity else None,
         "severity_label": msg[f"severity_{severity}"] if severity else msg["no_findings"],
-        "chart_src": chart_src,
-        "chart_alt": fill(msg["chart_alt"], title=run.title, n=periods_shown),
-        "findings": [_finding_view(e, inp, msg) for e in run.explanations],
-        "notes": list(run.notes),
-        "playbook": _paragraphs(inp.playbook) if run.explanations else [],
+        "chart_src": assets.chart,
+        "chart_alt": fill(msg["chart_alt"], title=run.title, n=assets.periods_shown),
+        "findings": [_finding_view(i, e, inp, msg, assets) for i, e in enumerate(run.explanations)],
+        "notes": [_wording(inp)(note) for note in run.notes],
+        "next_steps": steps_view(inp),
         "dimensions": ", ".join(inp.dimensions),
     }
-
-
-def _paragraphs(text: str | None) -> list[str]:
-    """A playbook's paragraphs (blank-line separated), each on one line."""
-    if not text:
-        return []
-    return [" ".join(p.split()) for p in text.split("\n\n") if p.strip()]

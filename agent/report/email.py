@@ -3,7 +3,10 @@
 Mail clients ignore ``<style>`` blocks, flexbox, grid and ``data:`` images, and clip
 long messages (Gmail at about 100 KB). So the HTML is a 600 px layout of nested
 ``<table role="presentation">``, every rule of its stylesheet is inlined into ``style``
-attributes (css-inline), the chart is a PNG referenced as ``cid:…``, and long lists are
+attributes (css-inline), the charts are PNGs referenced as ``cid:…`` (the main chart and
+each shown finding's causes chart; the small multiples stay in the full report, to keep
+the message small), links that only work next to the report files (customer CSVs, the
+previous report) are left out, and long lists are
 cut with an "… and N more" row, shorter still when the HTML would pass
 ``EMAIL_MAX_BYTES``. Wording comes from the same
 view-model as the report pages (``build_context``); sending is not done here.
@@ -18,8 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 import css_inline
 
+from agent.report.cause_charts import render_causes_chart
 from agent.report.charts import chart_window, render_chart
-from agent.report.context import build_context
+from agent.report.context import Assets, build_context
 from agent.report.messages import MESSAGES, fill
 from agent.report.render import render_template
 
@@ -81,8 +85,8 @@ def _one_line(text: str) -> str:
     return " ".join(_CONTROL.sub(" ", text).split())
 
 
-def _content_id(metric: str) -> str:
-    return f"{_UNSAFE_ID.sub('-', metric).strip('-.') or 'metric'}.chart@cx-agent"
+def _content_id(metric: str, part: str = "chart") -> str:
+    return f"{_UNSAFE_ID.sub('-', metric).strip('-.') or 'metric'}.{part}@cx-agent"
 
 
 def _fit(
@@ -107,7 +111,14 @@ def email_report(inp: ReportInput, *, templates_dir: Path | None = None) -> Emai
     msg = MESSAGES[inp.locale]
     cid = _content_id(inp.run.metric)
     shown = len(chart_window(inp.history, inp.run.period))
-    full = build_context(inp, chart_src=f"cid:{cid}", periods_shown=shown)
+    images = {cid: render_chart(inp)}
+    assets = Assets(chart=f"cid:{cid}", periods_shown=shown, depth="")
+    for i, e in enumerate(inp.run.explanations[:EMAIL_ROWS]):
+        causes = render_causes_chart(e, inp)
+        if causes is not None:
+            key = _content_id(inp.run.metric, f"causes-{i + 1}")
+            images[key], assets.causes[i] = causes, f"cid:{key}"
+    full = build_context(inp, assets)
     html, ctx = _fit(full, msg, templates_dir)
     text = render_template("email.txt.j2", ctx, templates_dir=templates_dir)
     subject = fill(msg["email_subject"], severity=ctx["severity_label"], headline=ctx["headline"])
@@ -115,5 +126,5 @@ def email_report(inp: ReportInput, *, templates_dir: Path | None = None) -> Emai
         subject=_one_line(subject),
         html=html,
         text=text,
-        images={cid: render_chart(inp)},
+        images={key: png for key, png in images.items() if f"cid:{key}" in html},
     )

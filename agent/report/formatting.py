@@ -22,11 +22,13 @@ __all__ = [
     "format_date",
     "format_delta",
     "format_number",
+    "format_percent",
     "format_period",
     "format_share",
     "format_value",
     "is_finite",
     "md_escape",
+    "segment_label",
 ]
 
 Unit = Literal["percent", "number", "currency", "score"]
@@ -120,6 +122,23 @@ def format_share(x: float | None) -> str:
     if x is None or not is_finite(x):
         return MISSING
     return f"{x * 100:.0f}%"
+
+
+def format_percent(x: float, unlike: str = "") -> str:
+    """A ratio to one decimal at most: 0.183 -> "18.3%", 0.15 -> "15%"; more decimals while
+    it would read as ``unlike`` (a move of 10.04% against a limit of 10%)."""
+    for digits in (1, 2, 3):
+        text = f"{100 * x:.{digits}f}".rstrip("0").rstrip(".") + "%"
+        if text != unlike:
+            break
+    return text
+
+
+def segment_label(segment: dict[str, str], msg: dict[str, str]) -> str:
+    """``{"channel": "app", "device": "android"}`` -> "channel=app & device=android"."""
+    if not segment:
+        return msg["all_customers"]
+    return " & ".join(f"{dim}={val}" for dim, val in segment.items())
 
 
 def md_escape(value: object) -> str:

@@ -10,13 +10,24 @@ Missing-data findings form their own episodes, as they do when the run tracks th
 
 from __future__ import annotations
 
+import glob
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
-from agent.model import EpisodeStatus, FindingKind, Segment, Severity
+from agent.model import EpisodeStatus, FindingKind, RunResult, Segment, Severity
 
-__all__ = ["EpisodeHistory", "EpisodeMark", "Reported", "episode_histories", "mark_of"]
+__all__ = [
+    "EpisodeHistory",
+    "EpisodeMark",
+    "Reported",
+    "episode_histories",
+    "mark_of",
+    "previous_reports",
+]
 
 Key = tuple[str, tuple[tuple[str, str], ...], bool]
 """(metric, segment items, is a missing-data episode)."""
@@ -134,3 +145,48 @@ def episode_histories(findings: list[Reported]) -> list[EpisodeHistory]:
             episodes.append(current)
         current.findings.append(f)
     return episodes
+
+
+def _earlier(reports_dir: Path, run: RunResult) -> list[tuple[datetime, str, list[dict]]]:
+    """Earlier reports of ``run``'s metric on disk: (period, link from a report, findings),
+    newest first. Unreadable files are left out (the index lists them)."""
+    found = []
+    for path in reports_dir.glob(f"*/{glob.escape(run.metric)}.json"):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            period = datetime.fromisoformat(data["period"])
+            findings = list(data["findings"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if period < run.period:
+            link = quote(f"../{path.parent.name}/{path.with_suffix('.html').name}")
+            found.append((period, link, findings))
+    return sorted(found, key=lambda item: item[0], reverse=True)
+
+
+def previous_reports(reports_dir: Path, run: RunResult) -> dict[int, tuple[datetime, str]]:
+    """Per finding of ``run`` that continues an episode, the latest earlier report of that
+    episode (same segment, same start): its period and its link from ``run``'s report."""
+    wanted = {
+        i: (e.finding.segment, e.episode.since)
+        for i, e in enumerate(run.explanations)
+        if e.episode is not None and e.episode.status != EpisodeStatus.NEW
+    }
+    if not wanted:
+        return {}
+    earlier = _earlier(reports_dir, run)
+    previous = {}
+    for i, (segment, since) in wanted.items():
+        for period, link, findings in earlier:
+            if any(_same_episode(f, segment, since) for f in findings):
+                previous[i] = (period, link)
+                break
+    return previous
+
+
+def _same_episode(finding: dict[str, Any], segment: Segment, since: datetime) -> bool:
+    episode = finding.get("episode") or {}
+    try:
+        return finding["segment"] == segment and datetime.fromisoformat(episode["since"]) == since
+    except (KeyError, TypeError, ValueError):
+        return False

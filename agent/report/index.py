@@ -17,53 +17,12 @@ from typing import Any
 from urllib.parse import quote
 
 from agent.model import Severity
-from agent.report.context import segment_label
-from agent.report.formatting import format_date, format_value
+from agent.report.formatting import format_date, format_value, segment_label
 from agent.report.history import EpisodeHistory, Reported, episode_histories, mark_of
 from agent.report.messages import MESSAGES, fill
 from agent.report.render import SCHEMA, render_template, write_atomic
 
 __all__ = ["IndexRow", "read_reports", "write_index"]
-
-INDEX_MESSAGES: dict[str, dict[str, str]] = {
-    "en": {
-        "filter": "Show",
-        "all_metrics": "all metrics",
-        "all_severities": "all severities",
-        "last_seen": "Last seen",
-        "status": "Status",
-        "worst": "Worst",
-        "reports": "Reports",
-        "first_report": "first {date}",
-        "latest_report": "latest {date}",
-        "report_one": "1 report",
-        "report_count": "{n} reports",
-        "previous_report": "previous report",
-        "episode_open": "open",
-        "episode_closed": "recovered {date}",
-        "no_episodes": "No findings so far.",
-        "latest_run": "Latest report",
-    },
-    "ko": {
-        "filter": "보기",
-        "all_metrics": "모든 지표",
-        "all_severities": "모든 심각도",
-        "last_seen": "마지막 발견",
-        "status": "상태",
-        "worst": "최고 심각도",
-        "reports": "리포트",
-        "first_report": "처음 {date}",
-        "latest_report": "최근 {date}",
-        "report_one": "1건",
-        "report_count": "{n}건",
-        "previous_report": "이전 리포트",
-        "episode_open": "진행 중",
-        "episode_closed": "{date} 회복",
-        "no_episodes": "아직 발견 사항이 없습니다.",
-        "latest_run": "최근 리포트",
-    },
-}
-"""Words only the index shows, merged over the report catalog of the same locale."""
 
 SEVERITIES = ("critical", "warning", "info")
 
@@ -133,7 +92,7 @@ class _Views:
 
     def __init__(self, lang: str, episodes: list[EpisodeHistory]) -> None:
         self.lang = lang
-        self.msg = MESSAGES[lang] | INDEX_MESSAGES[lang]
+        self.msg = MESSAGES[lang]
         self.previous: dict[int, Reported] = {}
         for ep in episodes:
             before = {r.report: prev for prev, r in itertools.pairwise(ep.reports)}

@@ -8,9 +8,9 @@ particle after a field in its double form, as Korean software does ("{subject}�
 
 from __future__ import annotations
 
-import re
-import string
 from typing import Literal
+
+from agent.report.hangul import fit_particles
 
 __all__ = ["MESSAGES", "Locale", "fill"]
 
@@ -110,6 +110,85 @@ MESSAGES: dict[str, dict[str, str]] = {
         "unreadable": "Could not read: {names}",
         "and_more": "… and {n} more",
         "email_subject": "[{severity}] {headline}",
+        # reasons detectors give (Finding.reason codes)
+        "reason_anomaly_up": "{value} is above the usual range {lower} to {upper} "
+        "(expected {expected}; baseline: {model})",
+        "reason_anomaly_down": "{value} is below the usual range {lower} to {upper} "
+        "(expected {expected}; baseline: {model})",
+        "reason_change_point_up": "the level rose from {before} to {after} since {since} "
+        "({sigma} sigma)",
+        "reason_change_point_down": "the level fell from {before} to {after} since {since} "
+        "({sigma} sigma)",
+        "reason_limit_below": "{value} is below the limit of {limit}",
+        "reason_limit_above": "{value} is above the limit of {limit}",
+        "reason_change_up": "rose {moved} vs {against} (limit {max})",
+        "reason_change_down": "fell {moved} vs {against} (limit {max})",
+        "reason_target_share": "at {ratio} of its target of {target}",
+        "reason_target_below": "{value} is below its target of {target}",
+        "reason_target_above": "{value} is above its target of {target}",
+        "reason_late_missing": "data for {day} is missing",
+        "reason_late_incomplete": "data for {day} is incomplete: the newest row is from {newest}",
+        "reason_late_low_volume": "data for {day} looks incomplete: a volume of {volume} is "
+        "{ratio} of the usual {usual}",
+        "reason_recovered_late": "data arrives on time again",
+        "reason_recovered": "back within its usual range after {periods} periods with findings "
+        "(worst: {severity})",
+        "against_previous_day": "the previous day",
+        "against_same_weekday": "the same weekday last week",
+        "against_median_4_weeks": "the median of the same weekday over the last 4 weeks",
+        "against_previous_period": "the previous period",
+        "against_median_4_periods": "the median of the previous 4 periods",
+        "model_recent median": "recent median",
+        "model_smoothing": "exponential smoothing",
+        "model_same-slot median": "same-weekday median",
+        "model_STL": "STL",
+        "model_Holt-Winters": "Holt-Winters",
+        "country_KR": "Korea",
+        # data notes (RunResult.notes codes)
+        "note_holidays": "{count} periods shaped by public holidays ({country}) are not judged.",
+        "note_folded": "Rare values of {dimension} are folded into {other}.",
+        "note_not_judged": "{period} is not judged (incomplete, immature or a holiday).",
+        "note_pending": "{reason} — seen for {periods} of the {need} periods needed to alert.",
+        "note_tuned_band": "Sensitivity lowered after {count} false alarms: the anomaly band "
+        "is now {band}.",
+        "note_tuned_shift": "Sensitivity lowered after {count} false alarms: a change point now "
+        "needs a shift of {after} (was {before}).",
+        "note_expected": "A move {effect} from {start} to {end} was marked expected by the team, "
+        "and is not alerted. {text}",
+        "band_medium": "medium (wider)",
+        "band_low": "low (widest)",
+        # per-finding parts
+        "previous_report_of": "Previous report of this alert: {date}",
+        "chart_episode": "episode",
+        "causes_chart_alt": "{title}: how much of the change each segment accounts for, "
+        "split into rate and mix effects, and the other segments",
+        "segments_chart_alt": "{title}: the top segments' own values over the last {n} periods",
+        "total_change": "total vs. the periods before",
+        "factors": "Which factor moved",
+        "factor": "Factor",
+        "exports": "Customers behind the causes",
+        "export_row": "{segment}: {rows} customers",
+        "feedback": "Was this alert useful?",
+        "feedback_true": "Yes, a real problem",
+        "feedback_false": "No, a false alarm",
+        "feedback_expected": "Expected (planned)",
+        # index
+        "filter": "Show",
+        "all_metrics": "all metrics",
+        "all_severities": "all severities",
+        "last_seen": "Last seen",
+        "status": "Status",
+        "worst": "Worst",
+        "reports": "Reports",
+        "first_report": "first {date}",
+        "latest_report": "latest {date}",
+        "report_one": "1 report",
+        "report_count": "{n} reports",
+        "previous_report": "previous report",
+        "episode_open": "open",
+        "episode_closed": "recovered {date}",
+        "no_episodes": "No findings so far.",
+        "latest_run": "Latest report",
     },
     "ko": {
         "months": "1월 2월 3월 4월 5월 6월 7월 8월 9월 10월 11월 12월",
@@ -205,53 +284,86 @@ MESSAGES: dict[str, dict[str, str]] = {
         "unreadable": "읽지 못한 파일: {names}",
         "and_more": "… 외 {n}개",
         "email_subject": "[{severity}] {headline}",
+        "reason_anomaly_up": "{value}(으)로 평소 범위({lower}~{upper})보다 높습니다 "
+        "(예상값 {expected}, 기준선: {model})",
+        "reason_anomaly_down": "{value}(으)로 평소 범위({lower}~{upper})보다 낮습니다 "
+        "(예상값 {expected}, 기준선: {model})",
+        "reason_change_point_up": "{since}부터 수준이 {before}에서 {after}(으)로 올랐습니다 "
+        "({sigma} 시그마)",
+        "reason_change_point_down": "{since}부터 수준이 {before}에서 {after}(으)로 내려갔습니다 "
+        "({sigma} 시그마)",
+        "reason_limit_below": "{value}(으)로 하한 {limit}보다 낮습니다",
+        "reason_limit_above": "{value}(으)로 상한 {limit}보다 높습니다",
+        "reason_change_up": "{against} 대비 {moved} 상승했습니다 (한도 {max})",
+        "reason_change_down": "{against} 대비 {moved} 하락했습니다 (한도 {max})",
+        "reason_target_share": "목표 {target}의 {ratio} 수준입니다",
+        "reason_target_below": "{value}(으)로 목표 {target}에 못 미칩니다",
+        "reason_target_above": "{value}(으)로 목표 {target}을(를) 넘었습니다",
+        "reason_late_missing": "{day} 데이터가 없습니다",
+        "reason_late_incomplete": "{day} 데이터가 아직 다 들어오지 않았습니다: "
+        "가장 최근 행은 {newest}의 것입니다",
+        "reason_late_low_volume": "{day} 데이터가 덜 들어온 것 같습니다: "
+        "규모 {volume}은(는) 평소 {usual}의 {ratio}입니다",
+        "reason_recovered_late": "데이터가 다시 제때 들어옵니다",
+        "reason_recovered": "이상이 감지된 기간 {periods}개 뒤 평소 범위로 돌아왔습니다 "
+        "(최고 심각도: {severity})",
+        "against_previous_day": "전날",
+        "against_same_weekday": "지난주 같은 요일",
+        "against_median_4_weeks": "최근 4주 같은 요일의 중앙값",
+        "against_previous_period": "직전 기간",
+        "against_median_4_periods": "직전 4개 기간의 중앙값",
+        "model_recent median": "최근 중앙값",
+        "model_smoothing": "지수 평활",
+        "model_same-slot median": "같은 요일 중앙값",
+        "model_STL": "STL",
+        "model_Holt-Winters": "Holt-Winters",
+        "country_KR": "한국",
+        "note_holidays": "공휴일({country})의 영향을 받은 기간 {count}개는 판단하지 않았습니다.",
+        "note_folded": "{dimension}의 드문 값은 {other} 항목으로 묶었습니다.",
+        "note_not_judged": "{period}은(는) 판단하지 않았습니다 (미완료, 성숙 전 또는 공휴일).",
+        "note_pending": "{reason} — 알림에 필요한 {need}개 기간 중 {periods}개 기간에서 확인됨.",
+        "note_tuned_band": "오경보 {count}건 이후 민감도를 낮췄습니다: "
+        "이상 범위가 이제 {band}입니다.",
+        "note_tuned_shift": "오경보 {count}건 이후 민감도를 낮췄습니다: "
+        "변화점은 이제 {after} 이상의 변화가 필요합니다 (이전 {before}).",
+        "note_expected": "{start}부터 {end}까지의 {effect} 움직임은 팀이 예상된 것으로 표시해 "
+        "알리지 않습니다. {text}",
+        "band_medium": "중간 (더 넓게)",
+        "band_low": "낮음 (가장 넓게)",
+        "previous_report_of": "이 알림의 이전 리포트: {date}",
+        "chart_episode": "이상 구간",
+        "causes_chart_alt": "{title}: 세그먼트별로 변화를 얼마나 설명하는지(비율 효과와 "
+        "구성비 효과)와 기타 세그먼트",
+        "segments_chart_alt": "{title}: 상위 세그먼트별 최근 {n}개 기간의 값",
+        "total_change": "이전 기간 대비 전체 변화",
+        "factors": "어떤 요인이 움직였나",
+        "factor": "요인",
+        "exports": "원인 세그먼트의 고객 목록",
+        "export_row": "{segment}: 고객 {rows}명",
+        "feedback": "이 알림이 도움이 되었나요?",
+        "feedback_true": "예, 실제 문제입니다",
+        "feedback_false": "아니요, 잘못된 알림입니다",
+        "feedback_expected": "예상된 변화입니다",
+        "filter": "보기",
+        "all_metrics": "모든 지표",
+        "all_severities": "모든 심각도",
+        "last_seen": "마지막 발견",
+        "status": "상태",
+        "worst": "최고 심각도",
+        "reports": "리포트",
+        "first_report": "처음 {date}",
+        "latest_report": "최근 {date}",
+        "report_one": "1건",
+        "report_count": "{n}건",
+        "previous_report": "이전 리포트",
+        "episode_open": "진행 중",
+        "episode_closed": "{date} 회복",
+        "no_episodes": "아직 발견 사항이 없습니다.",
+        "latest_run": "최근 리포트",
     },
 }
-
-# Korean particle forms: (after a final consonant, after a vowel).
-_PARTICLES = {
-    "이(가)": ("이", "가"),
-    "은(는)": ("은", "는"),
-    "을(를)": ("을", "를"),
-    "과(와)": ("과", "와"),
-    "(으)로": ("으로", "로"),
-}
-_PARTICLE = re.compile("(.)(" + "|".join(re.escape(p) for p in _PARTICLES) + ")")
-_RIEUL = 8  # final ㄹ: takes 로, not 으로
-# How a non-Hangul character ends when read aloud: 0 = a vowel, else the final consonant
-# (ㄱ 1, ㄴ 4, ㄹ 8, ㅁ 16, ㅇ 21). Digits as Sino-Korean numbers (일, 이, 삼…), "%" as
-# 퍼센트, capitals as letter names (엘, 엠, 엔, 알), lowercase as the end of an English word.
-_SPOKEN_END = {
-    **dict(zip("0123456789", (21, 8, 0, 16, 0, 0, 1, 8, 8, 0), strict=True)),
-    **dict.fromkeys(string.ascii_letters + "%", 0),
-    "L": 8,
-    "M": 16,
-    "N": 4,
-    "R": 8,
-    "l": 8,
-    "m": 16,
-    "n": 4,
-}
-
-
-def _final_consonant(char: str) -> int | None:
-    """The final consonant index of ``char`` as read in Korean (0: none), None if unknown."""
-    if "가" <= char <= "힣":
-        return (ord(char) - ord("가")) % 28
-    return _SPOKEN_END.get(char)
-
-
-def _particle(match: re.Match[str]) -> str:
-    before, form = match[1], match[2]
-    final = _final_consonant(before)
-    if final is None:
-        return before + form  # unknown reading: keep the double form, as Korean UIs do
-    after_consonant, after_vowel = _PARTICLES[form]
-    if form == "(으)로" and final == _RIEUL:
-        return before + after_vowel
-    return before + (after_consonant if final else after_vowel)
 
 
 def fill(pattern: str, **fields: object) -> str:
     """``pattern.format(**fields)`` with Korean particles fitted to the word before them."""
-    return _PARTICLE.sub(_particle, pattern.format(**fields))
+    return fit_particles(pattern.format(**fields))

@@ -14,14 +14,17 @@ from enum import Enum
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import numpy as np
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, select_autoescape
 
 from agent.errors import ReportError
 from agent.model import Cause, Explanation
-from agent.report.context import MESSAGES, build_context, run_headline
+from agent.report.context import MESSAGES, Assets, build_context, run_headline
 from agent.report.formatting import md_escape
+from agent.report.parts import steps_view
+from agent.report.wording import Wording
 
 if TYPE_CHECKING:
     from agent.report import ReportInput
@@ -51,7 +54,7 @@ def default_templates_dir() -> Path:
 def _environment(templates_dir: Path, markdown: bool) -> Environment:
     """HTML: autoescape. Markdown: no HTML escaping, but every ``{{ }}`` goes through
     ``md_escape`` (``finalize``), so no data value can add markup or a raw tag."""
-    return Environment(
+    env = Environment(
         loader=FileSystemLoader(templates_dir),
         autoescape=False if markdown else select_autoescape(("html", "html.j2"), default=True),
         finalize=md_escape if markdown else None,
@@ -60,6 +63,14 @@ def _environment(templates_dir: Path, markdown: bool) -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    env.filters["safe_url"] = safe_url
+    return env
+
+
+def safe_url(url: str) -> str:
+    """A link target that cannot end a Markdown link early: spaces, parentheses and angle
+    brackets percent-encoded (existing escapes kept)."""
+    return quote(url, safe=":/?#[]@!$&'*+,;=%~")
 
 
 def render_template(
@@ -74,19 +85,15 @@ def render_template(
         raise ReportError(str(folder / name), f"template failed: {exc}") from exc
 
 
-def render_html(
-    inp: ReportInput, *, chart_src: str, periods_shown: int, templates_dir: Path | None = None
-) -> str:
-    """The report page; ``chart_src`` is the image address (a file name, or ``cid:…``)."""
-    ctx = build_context(inp, chart_src=chart_src, periods_shown=periods_shown)
-    return render_template("report.html.j2", ctx, templates_dir=templates_dir)
+def render_html(inp: ReportInput, assets: Assets, *, templates_dir: Path | None = None) -> str:
+    """The report page, showing the images and links of ``assets``."""
+    return render_template(
+        "report.html.j2", build_context(inp, assets), templates_dir=templates_dir
+    )
 
 
-def render_markdown(
-    inp: ReportInput, *, chart_src: str, periods_shown: int, templates_dir: Path | None = None
-) -> str:
-    ctx = build_context(inp, chart_src=chart_src, periods_shown=periods_shown)
-    return render_template("report.md.j2", ctx, templates_dir=templates_dir)
+def render_markdown(inp: ReportInput, assets: Assets, *, templates_dir: Path | None = None) -> str:
+    return render_template("report.md.j2", build_context(inp, assets), templates_dir=templates_dir)
 
 
 def _plain(value: Any) -> Any:
@@ -110,9 +117,11 @@ def _cause(c: Cause) -> dict[str, Any]:
     return dataclasses.asdict(c) | {"contribution": c.contribution}
 
 
-def _explanation(e: Explanation) -> dict[str, Any]:
+def _explanation(e: Explanation, words: Wording) -> dict[str, Any]:
     causes = [_cause(c) for c in e.causes]
     return dataclasses.asdict(e.finding) | {
+        "reason": words(e.finding.reason),
+        "reason_code": dataclasses.asdict(e.finding.reason) if e.finding.reason else None,
         "causes": causes,
         "explained_share": e.explained_share,
         "episode": dataclasses.asdict(e.episode) if e.episode else None,
@@ -120,6 +129,9 @@ def _explanation(e: Explanation) -> dict[str, Any]:
         "ruled_out": [_cause(c) for c in e.ruled_out],
         "related": [dataclasses.asdict(r) for r in e.related],
         "events": [dataclasses.asdict(ev) for ev in e.events],
+        "factors": [dataclasses.asdict(f) for f in e.factors],
+        "exports": [dataclasses.asdict(x) for x in e.exports],
+        "feedback_links": dict(e.feedback_links),
     }
 
 
@@ -145,7 +157,9 @@ def json_contract(inp: ReportInput) -> dict[str, Any]:
         - ``value``, ``expected``, ``lower``, ``upper``: the value, its baseline and band
           (for a change point: the level before the change);
         - ``direction``: ``up`` | ``down``; ``severity``; ``score``: the detector's
-          strength of evidence; ``reason``: the detector's one-line why;
+          strength of evidence; ``reason``: the detector's one-line why, in the report's
+          language; ``reason_code``: the same as ``{code, params}`` (the catalog key and
+          its values, for tools), or ``null``;
         - ``causes``: ranked segments explaining the change, each with ``segment``,
           ``share`` (fraction of the change it accounts for; may exceed 1),
           ``value_before``/``value_after``, ``size_before``/``size_after`` (denominator),
@@ -161,12 +175,21 @@ def json_contract(inp: ReportInput) -> dict[str, Any]:
         - ``related``: other metrics in the top causes' segments over the same windows
           (``metric``, ``title``, ``segment``, ``value_before``, ``value_after``, ``unit``);
         - ``events``: known events overlapping the onset (``name``, ``kind``, ``start``,
-          ``end``, ``segment``, ``effect``).
-    - ``notes``: data notes in plain text (folded segments, immature periods…).
+          ``end``, ``segment``, ``effect``);
+        - ``factors``: for a product metric, each factor (``metric``, ``title``,
+          ``value_before``, ``value_after``, ``share`` of the change in log terms,
+          ``unit``), the one that moved most first; ``[]`` otherwise;
+        - ``exports``: customer CSVs of the causes (``segment``, ``path`` relative to
+          the reports directory, ``rows``, ``columns``);
+        - ``feedback_links``: verdict (``true`` | ``false`` | ``expected``) → URL.
+    - ``notes``: data notes in the report's language (folded segments, holidays,
+      immature periods…); ``note_codes``: the same as ``{code, params}``.
+    - ``next_steps``: the playbook's steps for what was found (``text``, ``links``:
+      ``[{title, href}]``), in the report's language; ``[]`` when nothing was found.
     - ``headline``: the one-sentence summary shown at the top of the report, in the
       report's language (``locale`` in metrics.yaml: ``en`` | ``ko``).
     """
-    run = inp.run
+    run, words = inp.run, Wording(inp.locale, inp.unit, inp.grain)
     contract = {
         "schema": SCHEMA,
         "metric": run.metric,
@@ -175,9 +198,11 @@ def json_contract(inp: ReportInput) -> dict[str, Any]:
         "period": run.period,
         "value": run.value,
         "severity": run.severity,
-        "findings": [_explanation(e) for e in run.explanations],
-        "notes": list(run.notes),
+        "findings": [_explanation(e, words) for e in run.explanations],
+        "notes": [words(note) for note in run.notes],
+        "note_codes": [dataclasses.asdict(note) for note in run.notes],
         "headline": run_headline(inp, MESSAGES[inp.locale]),
+        "next_steps": steps_view(inp),
     }
     result: dict[str, Any] = _plain(contract)
     return result

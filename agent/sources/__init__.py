@@ -1,9 +1,8 @@
 """Warehouses: ``open_source(url)`` picks the Source class by the URL's scheme.
 
-To add a warehouse, write a class with ``dialect``, ``fetch_cube``, ``data_bounds``,
-``ping`` and ``close`` (see ``base.Source``) whose constructor takes
-``(url, *, base_dir)``, build its cube with ``sql.build_cube_expr`` and register its
-scheme in ``SOURCES``.
+To add a warehouse Ibis speaks, subclass ``warehouses.UrlSource`` (or ``IbisSource``
+when its connection is not a plain URL), whose constructor takes ``(url, *, base_dir)``,
+and register its scheme in ``SOURCES``; the cube SQL is ``sql.build_cube_expr`` for all.
 """
 
 from __future__ import annotations
@@ -14,15 +13,42 @@ from typing import Protocol
 from agent.errors import ConfigError, Problem
 from agent.sources.base import CubeQuery, Source, TableRef
 from agent.sources.duckdb import DuckDBSource
+from agent.sources.ibis_source import IbisSource
+from agent.sources.warehouses import (
+    BigQuerySource,
+    DatabricksSource,
+    PostgresSource,
+    SnowflakeSource,
+    SparkSource,
+    TrinoSource,
+)
 
-__all__ = ["SOURCES", "CubeQuery", "DuckDBSource", "Source", "TableRef", "open_source", "scheme_of"]
+__all__ = [
+    "SOURCES",
+    "CubeQuery",
+    "DuckDBSource",
+    "IbisSource",
+    "Source",
+    "TableRef",
+    "open_source",
+    "scheme_of",
+]
 
 
 class _Opener(Protocol):
     def __call__(self, url: str, /, *, base_dir: Path) -> Source: ...
 
 
-SOURCES: dict[str, _Opener] = {"duckdb": DuckDBSource}
+SOURCES: dict[str, _Opener] = {
+    "duckdb": DuckDBSource,
+    "postgres": PostgresSource,
+    "postgresql": PostgresSource,
+    "spark": SparkSource,
+    "bigquery": BigQuerySource,
+    "snowflake": SnowflakeSource,
+    "trino": TrinoSource,
+    "databricks": DatabricksSource,
+}
 
 
 def scheme_of(url: str) -> str:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import ClassVar, Literal, Protocol
+from typing import TYPE_CHECKING, ClassVar, Literal, Protocol
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    from agent.sources.customers import CustomerQuery
 
 __all__ = ["CubeQuery", "Grain", "Kind", "Source", "TableRef"]
 
@@ -63,6 +66,10 @@ class Source(Protocol):
 
     def data_bounds(self, source: TableRef) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
         """Earliest and latest value of the source's time column (after its filter)."""
+        ...
+
+    def fetch_customers(self, query: CustomerQuery) -> pd.DataFrame:
+        """The customers behind one cause: entity key, last activity, declared columns."""
         ...
 
     def fetch_events(self, table: str) -> pd.DataFrame:

@@ -10,9 +10,12 @@ through ``con.sql`` in the warehouse dialect; everything on top of it is Ibis, s
 same builder compiles for DuckDB, Postgres and the other Ibis backends. Only the
 aggregated cube leaves the warehouse.
 
-Entity kinds (returning, retention, churn, mix) first reduce events to entity-days
-(one row per entity and day, each dimension taken from the entity's first event of
-that day) and use window functions over each entity's days; no Python loops.
+Entity kinds (returning, retention, mix) reduce events to one row per (entity, period)
+in one aggregation, each dimension taken from the entity's first event of the period,
+then use at most one window function over each entity's periods. Churn, whose windows
+count in days, does the same over entity-days and turns each day's membership of the
+population into a run of periods summed per leaf. One query per metric, no loops in
+Python, and the work grows with the events scanned.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from agent.sources.base import CubeQuery, Grain, TableRef
 __all__ = ["NONE", "base_select", "build_cube_expr", "bucket_start", "next_bucket", "user_sql"]
 
 NONE = "(none)"
+_NumLike = int | ir.IntegerValue
 
 _UNIT = {"day": "D", "week": "W", "month": "M"}
 # internal column names, prefixed so they never meet a user's column
@@ -39,7 +43,8 @@ _DAY = "_cx_day"
 _NUM = "_cx_num"
 _DEN = "_cx_den"
 _CAT = "_cx_cat"
-_END = "_cx_end"
+_FIRST = "_cx_first"
+_LAST = "_cx_last"
 
 
 def bucket_start(day: date, grain: Grain) -> date:
@@ -107,7 +112,8 @@ def _span(q: CubeQuery) -> tuple[date, date]:
 
 
 def _step(grain: Grain) -> ir.IntervalScalar:
-    return {"day": ibis.interval(days=1), "week": ibis.interval(weeks=1)}.get(
+    # a week as 7 days: Trino has no WEEK interval unit
+    return {"day": ibis.interval(days=1), "week": ibis.interval(days=7)}.get(
         grain, ibis.interval(months=1)
     )
 
@@ -146,78 +152,89 @@ def _additive(con: ibis.BaseBackend, q: CubeQuery) -> ir.Table:
     return _leaves(t, q, t[_NUM], den)
 
 
-def _entity_days(
-    con: ibis.BaseBackend, q: CubeQuery, lo: date, hi: date, extra: tuple[str, ...] = ()
-) -> ir.Table:
-    """One row per (entity, day); dimensions (and ``extra``) from the day's first event."""
+def _entity_rows(con: ibis.BaseBackend, q: CubeQuery, lo: date, hi: date) -> ir.Table:
     if not q.source.entity:
         raise ValueError(f"{q.metric}: kind {q.kind!r} needs the source's 'entity'")
-    t = _rows(con, q, lo, hi)
+    return _rows(con, q, lo, hi)
+
+
+def _entity_days(con: ibis.BaseBackend, q: CubeQuery, lo: date, hi: date) -> ir.Table:
+    """One row per (entity, day); dimensions from the day's first event."""
+    t = _entity_rows(con, q, lo, hi)
     time = t[q.source.time]
     firsts = {d: _dim(t, d).argmin(time) for d in q.dimensions}
-    firsts |= {c: t[c].argmin(time) for c in extra}
-    keys = {_ENTITY: t[q.source.entity], _DAY: time.truncate("D")}
-    days = t.group_by(**keys).aggregate(**firsts)
-    return days.mutate(period=days[_DAY].truncate(_UNIT[q.grain]))
+    return t.group_by(**{_ENTITY: t[q.source.entity], _DAY: time.truncate("D")}).aggregate(**firsts)
 
 
-def _per_entity_period(days: ir.Table, q: CubeQuery, **aggs: ir.Value) -> ir.Table:
-    """One row per (entity, period) in range, dimensions from its first active day."""
-    firsts = {d: days[d].argmin(days[_DAY]) for d in q.dimensions}
-    ep = days.group_by([_ENTITY, "period"]).aggregate(**firsts, **aggs)
-    return ep.filter(ep.period >= _ts(_span(q)[0]))
+def _entity_periods(
+    con: ibis.BaseBackend, q: CubeQuery, lo: date, hi: date, **aggs: ir.Value
+) -> ir.Table:
+    """One row per (entity, period) from the events in [lo, hi), in one aggregation.
+
+    Dimensions come from the entity's first event of the period; ``_FIRST`` and
+    ``_LAST`` are its first and last active days. ``aggs`` map a name to a row
+    expression of the source whose value at that first event is wanted.
+    """
+    t = _entity_rows(con, q, lo, hi)
+    time = t[q.source.time]
+    firsts = {d: _dim(t, d).argmin(time) for d in q.dimensions}
+    firsts |= {name: t[col].argmin(time) for name, col in aggs.items()}
+    keys = {_ENTITY: t[q.source.entity], "period": time.truncate(_UNIT[q.grain])}
+    ep = t.group_by(**keys).aggregate(**firsts, **{_FIRST: time.min(), _LAST: time.max()})
+    return ep.mutate(**{c: ep[c].truncate("D") for c in (_FIRST, _LAST)})
 
 
-def _by_entity() -> LegacyWindowBuilder:
-    return ibis.window(group_by=_ENTITY, order_by=_DAY)
+def _in_range(ep: ir.Table, q: CubeQuery) -> ir.Table:
+    first, end = _span(q)
+    return ep.filter(ep.period >= _ts(first), ep.period < _ts(end))
+
+
+def _by_entity(order_by: str) -> LegacyWindowBuilder:
+    return ibis.window(group_by=_ENTITY, order_by=order_by)
 
 
 def _returning(con: ibis.BaseBackend, q: CubeQuery) -> ir.Table:
     """Active entities (den) also active in [period - lookback, period) (num).
 
-    The min of lag(day) over the entity's days in a period is the lag of its first day.
+    The entity's last activity before a period is the last day of its previous
+    active period, so one aggregation per (entity, period) and one lag suffice.
     """
     lookback = _need(q.lookback, "lookback", q)
     first, end = _span(q)
-    days = _entity_days(con, q, first - lookback, end)
-    days = days.mutate(prev=days[_DAY].lag().over(_by_entity()))
-    ep = _per_entity_period(days, q, prev=days.prev.min())
-    hit = (ep.prev < ep.period) & (ep.prev >= ep.period - ibis.interval(lookback))
+    ep = _entity_periods(con, q, first - lookback, end)
+    ep = _in_range(ep.mutate(prev=ep[_LAST].lag().over(_by_entity("period"))), q)
+    hit = ep.prev >= ep.period - ibis.interval(lookback)
     return _leaves(ep, q, ibis.ifelse(hit, 1, 0), ibis.literal(1))
 
 
 def _retention(con: ibis.BaseBackend, q: CubeQuery) -> ir.Table:
     """Active entities (den) active again in [period_end, period_end + window) (num).
 
-    The max of lead(day) over the entity's days in a period is the next activity after
-    its last day. Immature periods are returned too; maturity is the caller's business.
+    The entity's next activity after a period is the first day of its next active
+    period. Immature periods are returned too; maturity is the caller's business.
     """
     window = _need(q.window, "window", q)
     first, end = _span(q)
-    days = _entity_days(con, q, first, end + window)
-    days = days.mutate(nxt=days[_DAY].lead().over(_by_entity()))
-    ep = _per_entity_period(days, q, nxt=days.nxt.max())
-    ep = ep.filter(ep.period < _ts(end))
+    ep = _entity_periods(con, q, first, end + window)
+    ep = _in_range(ep.mutate(nxt=ep[_FIRST].lead().over(_by_entity("period"))), q)
     period_end = ep.period + _step(q.grain)
     hit = (ep.nxt >= period_end) & (ep.nxt < period_end + ibis.interval(window))
     return _leaves(ep, q, ibis.ifelse(hit, 1, 0), ibis.literal(1))
 
 
 def _mix(con: ibis.BaseBackend, q: CubeQuery) -> ir.Table:
-    """Active entities (den) in the category on their first active day of the period (num)."""
-    days = _entity_days(con, q, *_span(q), extra=(_CAT,))
-    ep = _per_entity_period(days, q, cat=days[_CAT].argmin(days[_DAY]))
+    """Active entities (den) in the category at their first event of the period (num)."""
+    ep = _entity_periods(con, q, *_span(q), cat=_CAT)
     return _leaves(ep, q, ep.cat, ibis.literal(1))
 
 
 def _calendar(q: CubeQuery) -> ir.Table:
-    """A small table of the periods in range and their ends (start of the next bucket)."""
+    """A small table of the period starts in range."""
     start, end = _span(q)
     starts = [start]
     while (start := next_bucket(start, q.grain)) < end:
         starts.append(start)
-    ends = [next_bucket(s, q.grain) for s in starts]
-    return ibis.memtable({"period": pd.to_datetime(starts), _END: pd.to_datetime(ends)})
+    return ibis.memtable({"period": pd.to_datetime(starts)})
 
 
 def _churn(con: ibis.BaseBackend, q: CubeQuery) -> ir.Table:
@@ -226,19 +243,51 @@ def _churn(con: ibis.BaseBackend, q: CubeQuery) -> ir.Table:
     An entity-day d with next activity n is the entity's last day before E-W exactly
     when d + W < E <= n + W (n null = never); it is in the population when also
     E <= d + 2W, and lapsed when E <= n (or n null). Dimensions come from day d.
+    Those E form a run of consecutive periods, so each entity-day adds +1 where its
+    run starts and -1 after it ends, and a running sum per leaf counts the entities:
+    the work grows with entity-days, not with entity-days times periods.
     """
     w = _need(q.window, "window", q)
     first, end = _span(q)
-    days = _entity_days(con, q, first - 2 * w, end).drop("period")
-    days = days.mutate(nxt=days[_DAY].lead().over(_by_entity()))
-    cal, win = _calendar(q), ibis.interval(w)
-    e, d, n = cal[_END], days[_DAY], days.nxt
-    joined = days.join(
-        cal, [e > d + win, e <= d + ibis.interval(2 * w), n.isnull() | (e <= n + win)]
+    days = _entity_days(con, q, first - 2 * w, end)
+    days = days.mutate(nxt=days[_DAY].lead().over(_by_entity(_DAY)))
+    d, step, unit = days[_DAY], _step(q.grain), _UNIT[q.grain]
+    cap = d + ibis.interval(2 * w)
+    nxt = days.nxt.fill_null(cap)
+    start = (d + ibis.interval(w)).truncate(unit)  # the first period whose end is past d + W
+
+    def last(bound: ir.TimestampValue) -> ir.TimestampValue:  # the last period ending by it
+        return (ibis.least(cap, bound) - step).truncate(unit)
+
+    runs = days.select(*q.dimensions, start=start, den=last(nxt + ibis.interval(w)), num=last(nxt))
+    return _running_sums(runs, q)
+
+
+def _running_sums(runs: ir.Table, q: CubeQuery) -> ir.Table:
+    """Per leaf and period in range: the runs [start, den] and [start, num] covering it."""
+    first = _ts(_span(q)[0])
+    dims, step = list(q.dimensions), _step(q.grain)
+
+    def edge(open_: ir.BooleanValue, at: ir.TimestampValue, den: int, num: _NumLike) -> ir.Table:
+        return runs.filter(open_).select(
+            *dims, period=ibis.greatest(at, first), **{_DEN: den, _NUM: num}
+        )
+
+    has_den, has_num = runs.den >= runs.start, runs.num >= runs.start
+    edges = ibis.union(
+        edge(has_den, runs.start, 1, ibis.ifelse(has_num, 1, 0)),
+        edge(has_den, runs.den + step, -1, 0),
+        edge(has_num, runs.num + step, 0, -1),
+        distinct=False,
     )
-    lapsed = ibis.ifelse(n.isnull() | (e <= n), 1, 0)
-    rows = joined.select("period", *q.dimensions, lapsed=lapsed)
-    return _leaves(rows, q, rows.lapsed, ibis.literal(1))
+    moves = edges.group_by(["period", *dims]).aggregate(dn=edges[_DEN].sum(), nn=edges[_NUM].sum())
+    grid = moves.select(*dims).distinct().cross_join(_calendar(q)) if dims else _calendar(q)
+    grid = grid.left_join(moves, ["period", *dims]).select(grid, dn=moves.dn, nn=moves.nn)
+    upto = ibis.cumulative_window(group_by=dims, order_by="period")
+    sums = grid.mutate(
+        num=grid.nn.fill_null(0).sum().over(upto), den=grid.dn.fill_null(0).sum().over(upto)
+    )
+    return sums.filter(sums.den > 0).select("period", *dims, "num", "den")
 
 
 def _user_query(con: ibis.BaseBackend, q: CubeQuery) -> ir.Table:

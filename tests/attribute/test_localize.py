@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -191,3 +192,45 @@ def test_a_score_that_can_be_negative_moves_by_a_shift_of_its_rate():
     found = localize(_leaves(["channel", "region"], rows), ["channel", "region"], additive=False)
     assert [c.segment for c in found.causes] == [{"channel": "call_center"}]
     assert found.causes[0].value_after == pytest.approx(-0.1)
+
+
+def test_a_second_cause_under_a_tenth_of_the_change_is_named_when_beyond_noise():
+    rows = []
+    for leaf in itertools.product(["app", "web", "store"], ["android", "ios"], ["north", "south"]):
+        after = {("app", "android"): 0, ("store", "ios"): 45_500}.get(leaf[:2], 50_000)
+        rows.append((*leaf, 50_000, 1, after, 1))
+    found = localize(
+        _leaves(["channel", "device", "region"], rows),
+        ["channel", "device", "region"],
+        additive=True,
+    )
+    assert [c.segment for c in found.causes] == [
+        {"channel": "app", "device": "android"},
+        {"channel": "store", "device": "ios"},
+    ]
+    assert [c.share for c in found.causes] == pytest.approx([100 / 109, 9 / 109])
+
+
+def test_a_local_drop_is_found_when_chance_moves_of_big_leaves_lift_the_total():
+    rng = np.random.default_rng(7)
+    leaves = pd.DataFrame(
+        itertools.product([f"c{i}" for i in range(6)], [f"d{i}" for i in range(6)], ["n", "s"]),
+        columns=["channel", "device", "region"],
+    )
+    big = np.arange(len(leaves)) % 19 == 0  # a few big leaves, none in the incident
+    volume = np.where(big, 100_000.0, 100.0)
+    after = volume * np.where((leaves["channel"] == "c1") & (leaves["device"] == "d2"), 0.5, 1)
+    error = np.where(big, -0.03, rng.normal(0, 0.03, len(leaves)))  # 3 % forecast errors
+    leaves = leaves.assign(
+        num_before=volume * (1 + error),
+        den_before=1.0,
+        num_after=after,
+        den_after=1.0,
+    )
+    assert leaves["num_after"].sum() > leaves["num_before"].sum()
+    found = localize(leaves, ["channel", "device", "region"], additive=True)
+    assert [c.segment for c in found.causes] == [{"channel": "c1", "device": "d2"}]
+    incident = leaves[(leaves["channel"] == "c1") & (leaves["device"] == "d2")]
+    moved = incident["num_after"].sum() - incident["num_before"].sum()  # about -100
+    assert found.causes[0].rate_effect == pytest.approx(moved)
+    assert found.causes[0].share < 0  # it moved against the (chance) rise of the total

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from agent.detect.episodes import AlertPolicy, EpisodeTracker, recovered_finding
-from agent.model import Direction, EpisodeStatus, Finding, FindingKind, Severity
+from agent.model import Direction, EpisodeStatus, Finding, FindingKind, Note, Severity
 
 DAY0 = datetime(2026, 11, 1)
 
@@ -127,6 +127,4 @@ def test_the_recovered_finding_says_what_it_is_back_to() -> None:
     assert done.kind is FindingKind.RECOVERED and done.severity is Severity.INFO
     assert (done.value, done.expected, done.lower, done.upper) == (0.21, 0.20, 0.18, 0.22)
     assert done.since == day(0)
-    assert done.reason == (
-        "back within its usual range after 2 periods with findings (worst: critical)"
-    )
+    assert done.reason == Note("reason_recovered", {"periods": 2, "severity": "critical"})

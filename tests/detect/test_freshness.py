@@ -6,7 +6,7 @@ import pandas as pd
 
 from agent.cube import MetricSeries
 from agent.detect.freshness import late_data
-from agent.model import FindingKind
+from agent.model import FindingKind, Note
 from tests.detect import days, rate
 
 N = 29
@@ -30,23 +30,22 @@ def test_a_day_without_rows_is_missing_data() -> None:
     known = MetricSeries(series.frame.iloc[:-1], False, "m", {})
     finding = late_data(known, LAST, END, LAST - pd.Timedelta(hours=1))
     assert finding is not None and finding.kind is FindingKind.LATE_DATA
-    assert finding.reason == "data for 2025-02-03 is missing"
+    assert finding.reason == Note("reason_late_missing", {"day": LAST})
     assert (finding.value, finding.expected) == (0.0, 1000.0)
 
 
 def test_a_warehouse_that_stops_before_the_day_is_incomplete() -> None:
     finding = late_data(visits(300.0), LAST, END, LAST - pd.Timedelta(minutes=5))
     assert finding is not None
-    assert finding.reason == (
-        "data for 2025-02-03 is incomplete: the newest row is from 2025-02-02 23:55"
-    )
+    newest = LAST - pd.Timedelta(minutes=5)
+    assert finding.reason == Note("reason_late_incomplete", {"day": LAST, "newest": newest})
 
 
 def test_a_day_with_a_third_of_its_usual_volume_looks_incomplete() -> None:
     finding = late_data(visits(300.0), LAST, END, LAST + pd.Timedelta(hours=23))
     assert finding is not None
-    assert finding.reason == (
-        "data for 2025-02-03 looks incomplete: a volume of 300 is 30% of the usual 1,000"
+    assert finding.reason == Note(
+        "reason_late_low_volume", {"day": LAST, "volume": 300.0, "ratio": 0.3, "usual": 1000.0}
     )
 
 

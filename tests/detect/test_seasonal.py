@@ -64,7 +64,8 @@ def test_five_point_drop_on_forty_thousand_customers_is_found() -> None:
     model = frame["model"].iloc[-1]
     assert model in {"same-slot median", "STL", "Holt-Winters"}  # weekly season
     assert finding.expected == candidate_forecasts(series.value)[model].iloc[-1]
-    assert f"baseline: {model}" in finding.reason
+    assert finding.reason is not None and finding.reason.code == "reason_anomaly_down"
+    assert finding.reason.params["model"] == model
     assert finding.direction == Direction.DOWN
     assert finding.severity == Severity.CRITICAL
     assert finding.since == finding.period == days(MONDAYS)[-1]

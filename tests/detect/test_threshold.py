@@ -16,7 +16,7 @@ from agent.cube import MetricSeries
 from agent.detect import ThresholdDetector, ThresholdSpec
 from agent.detect.base import AlertOn
 from agent.errors import ConfigError
-from agent.model import Direction, Severity
+from agent.model import Direction, Note, Severity
 from tests.detect import additive, days, rate
 
 
@@ -49,7 +49,7 @@ def test_breach_below_reports_limit_and_run_start() -> None:
     assert finding.direction == Direction.DOWN
     assert finding.severity == Severity.WARNING
     assert finding.score == pytest.approx(0.02 / 0.35)
-    assert finding.reason == "m is 0.33, below the limit of 0.35"
+    assert finding.reason == Note("reason_limit_below", {"value": 0.33, "limit": 0.35})
 
 
 def test_breach_more_than_ten_percent_of_the_limit_is_critical() -> None:
@@ -84,7 +84,7 @@ def test_breach_above_on_a_metric_where_down_is_good() -> None:
     assert finding.direction == Direction.UP
     assert finding.since == days(3)[1]
     assert finding.severity == Severity.CRITICAL
-    assert finding.reason == "m is 130, above the limit of 100"
+    assert finding.reason == Note("reason_limit_above", {"value": 130.0, "limit": 100.0})
 
 
 # Relative change
@@ -99,7 +99,10 @@ def test_fall_against_the_previous_day() -> None:
     assert finding.since == days(3)[2]
     assert finding.score == pytest.approx(0.025 / 0.425)
     assert finding.severity == Severity.WARNING
-    assert finding.reason == "m fell 20% vs the previous day (limit 15%)"
+    assert finding.reason == Note(
+        "reason_change_down",
+        {"moved": pytest.approx(0.2), "against": "previous_day", "max": 0.15},
+    )
 
 
 def test_change_within_the_limit_is_no_breach() -> None:
@@ -108,7 +111,10 @@ def test_change_within_the_limit_is_no_breach() -> None:
 
 def test_a_move_just_past_the_limit_does_not_read_as_the_limit() -> None:
     [finding] = detector(change={"max": "10%"}).detect(additive([10000, 8996]))
-    assert finding.reason == "m fell 10.04% vs the previous day (limit 10%)"
+    assert finding.reason == Note(
+        "reason_change_down",
+        {"moved": pytest.approx(0.1004), "against": "previous_day", "max": 0.1},
+    )
 
 
 def test_fall_against_the_same_weekday_last_week() -> None:
@@ -116,7 +122,10 @@ def test_fall_against_the_same_weekday_last_week() -> None:
     [finding] = detector(change={"max": "15%", "against": "same_weekday"}).detect(additive(values))
     assert (finding.value, finding.expected) == (82.0, 100.0)
     assert (finding.lower, finding.upper) == (85.0, 115.0)
-    assert finding.reason == "m fell 18% vs the same weekday last week (limit 15%)"
+    assert finding.reason == Note(
+        "reason_change_down",
+        {"moved": pytest.approx(0.18), "against": "same_weekday", "max": 0.15},
+    )
 
 
 def test_fall_against_the_median_of_the_same_weekday_over_4_weeks() -> None:
@@ -127,8 +136,9 @@ def test_fall_against_the_median_of_the_same_weekday_over_4_weeks() -> None:
         additive(values)
     )
     assert finding.expected == 102.5
-    assert finding.reason == (
-        "m fell 40% vs the median of the same weekday over the last 4 weeks (limit 20%)"
+    assert finding.reason == Note(
+        "reason_change_down",
+        {"moved": pytest.approx(0.4), "against": "median_4_weeks", "max": 0.2},
     )
     assert finding.severity == Severity.CRITICAL  # 61.5 is 25% under the edge of 82
 
@@ -136,9 +146,9 @@ def test_fall_against_the_median_of_the_same_weekday_over_4_weeks() -> None:
 @pytest.mark.parametrize(
     ("against", "expected", "text"),
     [
-        ("previous", 100.0, "the previous period"),
-        ("same_weekday", 100.0, "the previous period"),
-        ("median_4_weeks", 150.0, "the median of the previous 4 periods"),
+        ("previous", 100.0, "previous_period"),
+        ("same_weekday", 100.0, "previous_period"),
+        ("median_4_weeks", 150.0, "median_4_periods"),
     ],
 )
 def test_weekly_grain_compares_with_previous_periods(
@@ -147,7 +157,7 @@ def test_weekly_grain_compares_with_previous_periods(
     series = weekly([200, 100, 400, 100, 60])
     [finding] = detector(change={"max": "10%", "against": against}).detect(series)
     assert finding.expected == expected
-    assert finding.reason.endswith(f"vs {text} (limit 10%)")
+    assert finding.reason is not None and finding.reason.params["against"] == text
 
 
 def test_change_run_starts_at_the_first_breaching_period() -> None:
@@ -195,7 +205,7 @@ def test_target_missed_reports_progress() -> None:
     assert finding.since == days(3)[1]
     assert finding.score == pytest.approx(5 / 40)
     assert finding.severity == Severity.CRITICAL
-    assert finding.reason == "m is 87.5% of its target of 40"
+    assert finding.reason == Note("reason_target_share", {"ratio": 0.875, "target": 40.0})
 
 
 def test_target_of_a_metric_where_down_is_good_is_missed_above_it() -> None:
@@ -203,7 +213,9 @@ def test_target_of_a_metric_where_down_is_good_is_missed_above_it() -> None:
     [finding] = target.detect(rate([0.04, 0.06], [1000.0] * 2))
     assert (finding.lower, finding.upper) == (-math.inf, 0.05)
     assert finding.direction == Direction.UP
-    assert finding.reason == "m is 120% of its target of 0.05"
+    assert finding.reason == Note(
+        "reason_target_share", {"ratio": pytest.approx(1.2), "target": 0.05}
+    )
     assert target.detect(rate([0.06, 0.04], [1000.0] * 2)) == []
 
 
@@ -213,7 +225,7 @@ def test_beating_the_target_is_never_a_finding() -> None:
 
 def test_target_at_or_below_zero_is_worded_without_a_share() -> None:
     [finding] = detector(target=0).detect(additive([5, -12]))
-    assert finding.reason == "m is -12, below its target of 0"
+    assert finding.reason == Note("reason_target_below", {"value": -12.0, "target": 0.0})
 
 
 # Direction and several rules
@@ -225,7 +237,10 @@ def test_a_rise_is_reported_only_when_asked_or_when_down_is_good() -> None:
     assert detector(**spec).detect(series) == []
     [finding] = detector(alert_on="both", **spec).detect(series)
     assert finding.direction == Direction.UP
-    assert finding.reason == "m rose 30% vs the previous day (limit 20%)"
+    assert finding.reason == Note(
+        "reason_change_up",
+        {"moved": pytest.approx(0.3), "against": "previous_day", "max": 0.2},
+    )
     assert detector(Direction.DOWN, **spec).detect(series) == [finding]
 
 
@@ -235,7 +250,10 @@ def test_several_rules_give_the_most_severe_breach() -> None:
     # limit: 3% under 0.30; change: 19% under the edge 0.36; target: 17% under 0.35
     assert finding.expected == 0.40
     assert finding.severity == Severity.CRITICAL
-    assert finding.reason == "m fell 27.5% vs the previous day (limit 10%)"
+    assert finding.reason == Note(
+        "reason_change_down",
+        {"moved": pytest.approx(0.275), "against": "previous_day", "max": 0.1},
+    )
 
 
 def test_a_rule_broken_on_the_good_side_leaves_the_others() -> None:

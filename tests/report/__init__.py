@@ -14,6 +14,7 @@ from agent.model import (
     Explanation,
     Finding,
     FindingKind,
+    Note,
     RunResult,
     Severity,
 )
@@ -21,6 +22,7 @@ from agent.report import ReportInput
 
 SEOUL = ZoneInfo("Asia/Seoul")
 XSS = "<script>alert(1)</script>"
+FOLDED = Note("note_folded", {"dimension": "device", "other": "(other)"})
 
 
 def day(month: int, dom: int) -> datetime:
@@ -40,6 +42,12 @@ def history(end: datetime, periods: int = 120) -> pd.DataFrame:
     )
 
 
+def segment_series(end: datetime, before: float, after: float, periods: int = 120) -> pd.Series:
+    """A segment's own daily values: ``before``, then ``after`` from a week before ``end``."""
+    index = pd.date_range(end=end, periods=periods, freq="D")
+    return pd.Series(np.where(index >= end - timedelta(days=7), after, before), index=index)
+
+
 def revisit_finding(period: datetime) -> Explanation:
     finding = Finding(
         metric="revisit_rate",
@@ -54,7 +62,10 @@ def revisit_finding(period: datetime) -> Explanation:
         severity=Severity.CRITICAL,
         score=4.25,
         since=period - timedelta(days=7),
-        reason="level shift of -4.1 pts",
+        reason=Note(
+            "reason_change_point_down",
+            {"before": 0.353, "after": 0.312, "since": period - timedelta(days=7), "sigma": 4.25},
+        ),
     )
     causes = [
         Cause(
@@ -97,7 +108,7 @@ def report_input(
         period=period,
         value=value,
         explanations=[revisit_finding(period)] if findings else [],
-        notes=["2 device values folded into (other)"],
+        notes=[FOLDED],
     )
     return ReportInput(
         run=run,
@@ -106,4 +117,8 @@ def report_input(
         good="up",
         grain="day",
         dimensions=["channel", "device", "region"],
+        segments=[
+            ({"channel": "app", "device": "android"}, segment_series(period, 0.36, 0.29)),
+            ({"region": XSS}, segment_series(period, 0.3, 0.25)),
+        ],
     )

@@ -123,9 +123,12 @@ def test_report_shows_its_chart_and_tables(
     open_page: Opener, site: Path, errors: list[str], tmp_path: Path, report: str, shot: str
 ) -> None:
     page = open_page(site / report)
-    chart = page.locator("img.chart")
-    assert chart.is_visible()
-    assert chart.evaluate("img => img.complete && img.naturalWidth") > 0
+    charts = page.locator("img.chart")
+    assert charts.count() == 3  # the metric, its causes, the top segments' own series
+    for chart in charts.all():
+        chart.scroll_into_view_if_needed()
+        assert chart.is_visible()
+        assert chart.evaluate("img => img.complete && img.naturalWidth") > 0
     assert page.locator("table.facts").is_visible()
     assert page.locator("table.causes tr").count() == 3  # header + two causes
     assert page.locator("table.causes").is_visible()
@@ -144,7 +147,20 @@ def test_index_lists_everything_and_its_links_open(
     page.locator("a.previous").click()
     page.wait_for_load_state("load")
     assert page.url.endswith("/2024-11-18/revisit_rate.html")
-    assert page.locator("img.chart").evaluate("img => img.naturalWidth") > 0
+    assert page.locator("img.chart").first.evaluate("img => img.naturalWidth") > 0
+    assert errors == []
+
+
+def test_a_report_links_the_previous_report_of_its_alert(
+    open_page: Opener, site: Path, errors: list[str]
+) -> None:
+    page = open_page(site / "2024-11-19/revisit_rate.html")
+    link = page.locator("table.facts a.previous")
+    assert link.inner_text() == "Previous report of this alert: Nov 18, 2024"
+    link.click()
+    page.wait_for_load_state("load")
+    assert page.url.endswith("/2024-11-18/revisit_rate.html")
+    assert page.locator("table.facts a.previous").count() == 0  # the first report of it
     assert errors == []
 
 

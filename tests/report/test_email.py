@@ -79,7 +79,8 @@ def test_every_style_is_inline_and_no_style_or_link_element_is_left() -> None:
 def test_every_cid_in_the_html_has_an_image_and_every_image_is_used() -> None:
     report = email_report(report_input(PERIOD))
     cids = set(re.findall(r'src="cid:([^"]+)"', report.html))
-    assert cids == set(report.images) == {"revisit_rate.chart@cx-agent"}
+    assert cids == set(report.images)
+    assert cids == {"revisit_rate.chart@cx-agent", "revisit_rate.causes-1@cx-agent"}
     png = report.images["revisit_rate.chart@cx-agent"]
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
     assert "data:" not in report.html
@@ -156,6 +157,7 @@ def test_the_variant_assembles_into_a_mime_message_that_parses_back() -> None:
         "text/plain",
         "multipart/related",
         "text/html",
+        "image/png",
         "image/png",
     ]
     image = next(p for p in parsed.walk() if p.get_content_type() == "image/png")

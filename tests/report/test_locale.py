@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 from matplotlib import font_manager
 
+from agent.model import Note
 from agent.report import ReportInput, write_reports
+from agent.report.cause_charts import render_causes_chart, render_segments_chart
 from agent.report.charts import HANGUL_FONT_FILE, hangul_font, render_chart
 from agent.report.formatting import (
     format_change,
@@ -36,17 +38,20 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def korean_input() -> ReportInput:
-    """The demo-like revisit-rate drop, as a Korean team configures it (Korean title,
-    reason and notes; segment names stay as the warehouse has them)."""
+    """The demo-like revisit-rate drop, as a Korean team configures it (Korean title;
+    segment names stay as the warehouse has them)."""
     inp = report_input(day(11, 18), title="재방문율")
-    explanation = inp.run.explanations[0]
-    finding = dataclasses.replace(explanation.finding, reason="수준 변화 −4.1%p")
-    run = dataclasses.replace(
-        inp.run,
-        explanations=[dataclasses.replace(explanation, finding=finding)],
-        notes=["device 값 2개를 (other)로 묶음"],
+    low = Note(
+        "reason_late_low_volume",
+        {"day": day(11, 17), "volume": 820.0, "ratio": 0.31, "usual": 2650.0},
     )
-    return dataclasses.replace(inp, run=run, locale="ko")
+    notes = [
+        *inp.run.notes,
+        Note("note_holidays", {"count": 3, "country": "KR"}),
+        Note("note_not_judged", {"period": day(11, 16)}),
+        Note("note_pending", {"reason": low, "periods": 1, "need": 2}),
+    ]
+    return dataclasses.replace(inp, run=dataclasses.replace(inp.run, notes=notes), locale="ko")
 
 
 def fields(pattern: str) -> set[str]:
@@ -159,7 +164,7 @@ def test_korean_report_is_korean_throughout(tmp_path: Path) -> None:
     assert _english_left(visible) == []
     markdown = files.md.read_text(encoding="utf-8")
     assert f"**{KO_HEADLINE}**" in markdown
-    assert _english_left(markdown.replace("\\", "").replace("revisit_rate.png", "")) == []
+    assert _english_left(re.sub(r"revisit_rate[.\w-]*png", "", markdown.replace("\\", ""))) == []
     assert json.loads(files.json.read_text(encoding="utf-8"))["headline"] == KO_HEADLINE
 
 
@@ -176,12 +181,18 @@ def test_matplotlib_resolves_the_hangul_font() -> None:
 def test_korean_chart_draws_every_glyph() -> None:
     if hangul_font() is None:
         pytest.skip(f"{HANGUL_FONT_FILE} is not installed (Debian: apt-get install fonts-nanum)")
+    inp = korean_input()
+    finding = inp.run.explanations[0]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        png = render_chart(korean_input())
+        pngs = [
+            render_chart(inp),
+            render_causes_chart(finding, inp),
+            render_segments_chart(finding, inp),
+        ]
     assert [str(w.message) for w in caught] == []  # no "Glyph … missing from font(s)"
-    assert png.startswith(PNG_SIGNATURE)
-    assert png != render_chart(dataclasses.replace(korean_input(), locale="en"))
+    assert all(png is not None and png.startswith(PNG_SIGNATURE) for png in pngs)
+    assert pngs[0] != render_chart(dataclasses.replace(inp, locale="en"))
 
 
 def test_metrics_yaml_locale_ko_writes_korean_reports(tmp_path: Path) -> None:

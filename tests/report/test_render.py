@@ -40,12 +40,15 @@ def test_files_are_named_by_date_and_metric(files: ReportFiles, tmp_path: Path) 
         md=folder / "revisit_rate.md",
         json=folder / "revisit_rate.json",
         png=folder / "revisit_rate.png",
+        charts=(folder / "revisit_rate.causes-1.png", folder / "revisit_rate.segments-1.png"),
     )
     assert sorted(p.name for p in folder.iterdir()) == [
+        "revisit_rate.causes-1.png",
         "revisit_rate.html",
         "revisit_rate.json",
         "revisit_rate.md",
         "revisit_rate.png",
+        "revisit_rate.segments-1.png",
     ]
 
 
@@ -87,7 +90,16 @@ def test_json_is_the_documented_contract(files: ReportFiles) -> None:
         "severity": "critical",
         "score": 4.25,
         "since": "2024-11-11T00:00:00+09:00",
-        "reason": "level shift of -4.1 pts",
+        "reason": "the level fell from 35.3% to 31.2% since Nov 11 (4.2 sigma)",
+        "reason_code": {
+            "code": "reason_change_point_down",
+            "params": {
+                "before": 0.353,
+                "after": 0.312,
+                "since": "2024-11-11T00:00:00+09:00",
+                "sigma": 4.25,
+            },
+        },
         "causes": [cause, xss_cause],
         "explained_share": 0.88,
         "episode": None,
@@ -95,6 +107,9 @@ def test_json_is_the_documented_contract(files: ReportFiles) -> None:
         "ruled_out": [],
         "related": [],
         "events": [],
+        "factors": [],
+        "exports": [],
+        "feedback_links": {},
     }
     assert json.loads(files.json.read_text(encoding="utf-8")) == {
         "schema": "cx-agent/report@1",
@@ -105,8 +120,12 @@ def test_json_is_the_documented_contract(files: ReportFiles) -> None:
         "value": 0.312,
         "severity": "critical",
         "findings": [finding],
-        "notes": ["2 device values folded into (other)"],
+        "notes": ["Rare values of device are folded into (other)."],
+        "note_codes": [
+            {"code": "note_folded", "params": {"dimension": "device", "other": "(other)"}}
+        ],
         "headline": HEADLINE,
+        "next_steps": [],
     }
 
 
@@ -129,15 +148,15 @@ def test_markdown_has_headline_and_cause_table(files: ReportFiles) -> None:
         "| −3.2 pts | −3.0 pts | −0.2 pts | 78% | 99% |"
     ) in md
     assert "Explained by these segments: 88% · Other segments: 12%" in md
-    assert "- 2 device values folded into (other)" in md
+    assert "- Rare values of device are folded into (other)." in md
 
 
 def test_html_has_headline_chart_and_causes(files: ReportFiles) -> None:
     html = files.html.read_text(encoding="utf-8")
     assert HEADLINE.replace("&", "&amp;") in html
-    (src,) = re.findall(r'<img class="chart" src="([^"]+)"', html)
-    chart = files.html.parent / src
-    assert chart == files.png
+    srcs = re.findall(r'<img class="chart" src="([^"]+)"', html)
+    assert [files.html.parent / src for src in srcs] == [files.png, *files.charts]
+    chart = files.png
     header = chart.read_bytes()[:24]
     assert header[:8] == b"\x89PNG\r\n\x1a\n"
     assert struct.unpack(">II", header[16:24]) == (1600, 600)  # 8×3 in at 2× (200 dpi)
@@ -173,8 +192,8 @@ def test_the_playbook_says_what_to_do_next_when_something_moved(tmp_path: Path) 
     files = write_reports(moved, tmp_path / "moved")
     html = files.html.read_text(encoding="utf-8")
     assert "<h2>What to do next</h2>" in html
-    assert "<p>Ask the &lt;b&gt;mobile&lt;/b&gt; team to roll back.</p>" in html
-    assert "## What to do next\n\nCheck the app release notes." in files.md.read_text()
+    assert "<li>Ask the &lt;b&gt;mobile&lt;/b&gt; team to roll back.</li>" in html
+    assert "## What to do next\n\n- Check the app release notes." in files.md.read_text()
     calm = dataclasses.replace(report_input(day(11, 18), findings=False), playbook=playbook)
     assert "What to do next" not in write_reports(calm, tmp_path / "calm").html.read_text()
 
@@ -190,8 +209,8 @@ def test_a_broken_template_writes_nothing(tmp_path: Path) -> None:
 
 def test_rewriting_a_report_replaces_it_whole(files: ReportFiles, tmp_path: Path) -> None:
     again = write_reports(report_input(day(11, 18), findings=False, value=0.35), tmp_path)
-    assert again == files
-    assert len(list(files.json.parent.iterdir())) == 4  # no temp files left behind
+    assert again == dataclasses.replace(files, charts=())
+    assert len(list(files.json.parent.iterdir())) == 4  # no temp files, no stale charts
     assert json.loads(again.json.read_text(encoding="utf-8"))["findings"] == []
 
 

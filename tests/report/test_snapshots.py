@@ -18,6 +18,7 @@ from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
 from agent.model import (
     Cause,
+    CustomerExport,
     Direction,
     Episode,
     EpisodeStatus,
@@ -25,11 +26,12 @@ from agent.model import (
     Finding,
     FindingKind,
     KnownEvent,
+    Note,
     Related,
     RunResult,
     Severity,
 )
-from agent.report import ReportFiles, ReportInput, write_reports
+from agent.report import PlaybookEntry, ReportFiles, ReportInput, write_reports
 
 SEOUL = ZoneInfo("Asia/Seoul")
 PERIOD = datetime(2026, 11, 18, tzinfo=SEOUL)
@@ -76,7 +78,10 @@ def _explanation() -> Explanation:
         severity=Severity.CRITICAL,
         score=5.5,
         since=SINCE,
-        reason="level shift of -4.1 pts",
+        reason=Note(
+            "reason_change_point_down",
+            {"before": 0.353, "after": 0.312, "since": SINCE, "sigma": 5.5},
+        ),
     )
     episode = Episode(
         metric="revisit_rate",
@@ -107,7 +112,33 @@ def _explanation() -> Explanation:
                 effect="up",
             )
         ],
+        exports=[
+            CustomerExport(
+                segment=android,
+                path="2026-11-18/revisit_rate-channel=app&device=android.csv",
+                rows=1234,
+                columns=["customer_id", "tier", "last_seen"],
+            )
+        ],
+        feedback_links={
+            "false": "http://127.0.0.1:8765/feedback?t=tok&label=false",
+            "true": "http://127.0.0.1:8765/feedback?t=tok&label=true",
+            "expected": "http://127.0.0.1:8765/feedback?t=tok&label=expected",
+        },
     )
+
+
+PLAYBOOK = [
+    PlaybookEntry.model_validate(
+        {
+            "when": {"dimension": "device"},
+            "text": "Ask the {{ cause.dims.device }} app team about {{ cause.segment }} "
+            "({{ cause.share }} of the change, {{ cause.before }} → {{ cause.after }}).",
+            "links": [{"title": "Release notes", "url": "https://example.com/releases"}],
+        }
+    ),
+    PlaybookEntry.model_validate({"text": "{{ metric.title }} is at {{ finding.value }}."}),
+]
 
 
 def _input(locale: str) -> ReportInput:
@@ -124,7 +155,10 @@ def _input(locale: str) -> ReportInput:
         period=PERIOD,
         value=0.312,
         explanations=[_explanation()],
-        notes=["2 device values folded into (other)"],
+        notes=[
+            Note("note_folded", {"dimension": "device", "other": "(other)"}),
+            Note("note_holidays", {"count": 3, "country": "KR"}),
+        ],
     )
     return ReportInput(
         run=run,
@@ -134,6 +168,7 @@ def _input(locale: str) -> ReportInput:
         grain="day",
         dimensions=["channel", "device", "region"],
         locale=locale,  # type: ignore[arg-type]
+        playbook=PLAYBOOK,
     )
 
 

@@ -108,3 +108,32 @@ def test_broken_metric_names_metric_source_and_reason(
     assert reason in message
     assert f"FROM {source.table} WHERE" in err.value.sql_head and "\n" not in message
     assert err.value.__cause__ is not None
+
+
+def _settings(source: DuckDBSource) -> tuple[str, int]:
+    query = "SELECT current_setting('memory_limit'), current_setting('threads')"
+    return source.connection().raw_sql(query).fetchone()
+
+
+def test_url_query_sets_duckdb_memory_and_threads(warehouse: Path) -> None:
+    url = "duckdb:///wh.duckdb?memory_limit=300MB&threads=1"
+    with open_source(url, base_dir=warehouse.parent) as source:
+        assert source.fetch_cube(count_query())["num"].sum() == 2.0
+        assert _settings(source) == ("286.1 MiB", 1)  # 300 MB in DuckDB's binary units
+
+
+def test_memory_is_bounded_by_default_and_other_connections_still_open(warehouse: Path) -> None:
+    with duckdb.connect(str(warehouse), read_only=True) as other:
+        with open_source("duckdb:///wh.duckdb", base_dir=warehouse.parent) as source:
+            assert _settings(source)[0] == "488.2 MiB"  # 512MB
+        assert other.sql("SELECT count(*) FROM events").fetchone() == (3,)
+
+
+def test_bad_duckdb_setting_is_a_config_or_source_error(warehouse: Path) -> None:
+    with pytest.raises(ConfigError) as err:
+        open_source("duckdb:///wh.duckdb?memory limit=1GB", base_dir=warehouse.parent)
+    assert "'memory limit' is not a DuckDB setting name" in str(err.value)
+    source = open_source("duckdb:///wh.duckdb?threads=many", base_dir=warehouse.parent)
+    with pytest.raises(SourceError) as failed:
+        source.fetch_cube(count_query())
+    assert "many" in str(failed.value)

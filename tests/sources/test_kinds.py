@@ -315,7 +315,7 @@ def test_one_query_returns_only_aggregates_and_compiles_for_postgres(
     source: DuckDBSource, kind: str
 ) -> None:
     q = query(kind, "channel", "device", grain="week", **KIND_OPTIONS[kind])
-    expr = build_cube_expr(source._connection(), q)
+    expr = build_cube_expr(source.connection(), q)
     assert isinstance(expr.op(), ops.Sort)
     assert isinstance(expr.op().parent, ops.Aggregate)  # nothing row-level leaves
     assert expr.columns == ("period", "channel", "device", "num", "den")

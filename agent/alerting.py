@@ -1,0 +1,67 @@
+"""A recorded run's alerts, handed to the notify stage: built, routed, recorded, delivered.
+
+Called by ``agent.run`` right after a run is recorded, so every delivery refers to a
+recorded run and its episodes. Nothing happens for a metric without ``notify:``.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from agent.config import Config
+from agent.notify import (
+    NotifyPolicy,
+    RunBody,
+    active_silences,
+    build_notifiers,
+    enqueue,
+    flush,
+    route,
+)
+from agent.report import ReportInput, email_report, json_contract
+from agent.report.alert import build_alerts
+from agent.store import Store
+from agent.store.runs import utcnow
+
+__all__ = ["DELIVERY_BUDGET", "notify_run", "report_url"]
+
+DELIVERY_BUDGET = timedelta(minutes=2)
+"""How long a run waits out retries of a channel that is down; later runs retry the rest."""
+
+
+def report_url(config: Config, report_path: str | None, reports_dir: Path) -> str | None:
+    """The report's address: under ``reports.base_url`` when set, else its local file URL."""
+    if report_path is None:
+        return None
+    base = config.reports.base_url
+    if base:
+        return f"{base.rstrip('/')}/{report_path}"
+    return (reports_dir / report_path).resolve().as_uri()
+
+
+def notify_run(
+    store: Store, config: Config, inp: ReportInput, report_path: str | None, reports_dir: Path
+) -> None:
+    """Record what each of the metric's channels is to hear about this run, then send it."""
+    spec = config.metrics[inp.run.metric]
+    if not spec.notify:
+        return
+    url = report_url(config, report_path, reports_dir)
+    alerts = build_alerts(inp, report_url=url, owners=spec.owners)
+    if not alerts:
+        return
+    now = utcnow()
+    floors = {name: config.channels[name].min_severity for name in spec.notify}
+    routed = route(alerts, floors, active_silences(store, now))
+    policy = NotifyPolicy(spec.renotify.worse_by, spec.renotify.remind_every)
+    # the file channel writes the alert only: no need to render the email and chart for it
+    rich = any(config.channels[name].type != "files" for name in spec.notify)
+    if enqueue(store, routed, now=now, policy=policy, body=(lambda: _body(inp)) if rich else None):
+        notifiers = build_notifiers(config.channels, base_dir=reports_dir)
+        flush(store, notifiers, budget=DELIVERY_BUDGET)
+
+
+def _body(inp: ReportInput) -> RunBody:
+    mail = email_report(inp)
+    return RunBody(mail.subject, mail.html, mail.text, mail.images, json_contract(inp))

@@ -1,0 +1,137 @@
+"""Warehouses other than DuckDB, each behind an install extra of cx-agent.
+
+``postgres://``, ``bigquery://``, ``snowflake://``, ``trino://`` and ``databricks://`` URLs
+go to ``ibis.connect`` as written (``postgresql://`` is read as ``postgres://``);
+``spark://`` builds a SparkSession (see ``SparkSource``). A missing driver is a
+ConfigError naming the extra to install, raised before anything connects.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import ClassVar
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+
+from agent.sources.ibis_source import IbisSource, require_driver
+
+__all__ = [
+    "BigQuerySource",
+    "DatabricksSource",
+    "PostgresSource",
+    "SnowflakeSource",
+    "SparkSource",
+    "TrinoSource",
+    "UrlSource",
+]
+
+
+def _without_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+class UrlSource(IbisSource):
+    """A warehouse ``ibis.connect`` opens from its URL; subclasses name scheme and driver."""
+
+    dialect: ClassVar[str]
+    driver: ClassVar[str]  # the module the Ibis backend imports
+    extra: ClassVar[str]  # pip install 'cx-agent[extra]'
+
+    def __init__(self, url: str, *, base_dir: Path | None = None) -> None:
+        require_driver(self.dialect, self.driver, self.extra)
+        rest = url.partition("://")[2]
+        self.url = f"{self.dialect}://{rest}"
+        super().__init__(_without_password(self.url))
+
+    def _open(self) -> ibis.BaseBackend:
+        return ibis.connect(self.url)
+
+
+class PostgresSource(UrlSource):
+    """``postgres://user:password@host:5432/database[/schema]``."""
+
+    dialect, driver, extra = "postgres", "psycopg", "postgres"
+
+
+class BigQuerySource(UrlSource):
+    """``bigquery://project/dataset`` (credentials from the environment)."""
+
+    dialect, driver, extra = "bigquery", "google.cloud.bigquery", "bigquery"
+
+
+class SnowflakeSource(UrlSource):
+    """``snowflake://user:password@account/database/schema?warehouse=WH``."""
+
+    dialect, driver, extra = "snowflake", "snowflake.connector", "snowflake"
+
+
+class TrinoSource(UrlSource):
+    """``trino://user@host:8080/catalog/schema``."""
+
+    dialect, driver, extra = "trino", "trino", "trino"
+
+
+class DatabricksSource(UrlSource):
+    """``databricks://...`` as Ibis' Databricks backend reads it."""
+
+    dialect, driver, extra = "databricks", "databricks.sql", "databricks"
+
+
+def _master(netloc: str) -> str:
+    """Spark master of a ``spark://`` URL's host part: local mode, YARN or a cluster."""
+    if netloc in ("", "local"):
+        return "local[*]"
+    if netloc == "yarn":
+        return netloc
+    return f"spark://{netloc}"
+
+
+class SparkSource(IbisSource):
+    """Spark SQL through PySpark: ``spark://local`` (local mode, every core),
+    ``spark://yarn`` or ``spark://master-host:7077``; query parameters are Spark
+    settings (``?spark.sql.shuffle.partitions=64``, ``?spark.master=local[2]``).
+
+    When the process already has an active SparkSession (a notebook, a job running
+    cx-agent inside Spark), that session is used and left running on close.
+    """
+
+    dialect: ClassVar[str] = "spark"
+
+    def __init__(self, url: str, *, base_dir: Path | None = None) -> None:
+        require_driver("spark", "pyspark", "spark")
+        parts = urlsplit(url)
+        self.master = _master(parts.netloc)
+        self.settings = dict(parse_qsl(parts.query))
+        self._owns_session = False
+        super().__init__(f"spark ({self.master})")
+
+    def _open(self) -> ibis.BaseBackend:
+        from pyspark.sql import SparkSession
+
+        session = SparkSession.getActiveSession()
+        if session is None:
+            builder = SparkSession.builder.master(self.master).appName("cx-agent")
+            defaults = {"spark.ui.showConsoleProgress": "false"}
+            for key, value in (defaults | self.settings).items():
+                builder = builder.config(key, value)
+            session = builder.getOrCreate()
+            self._owns_session = True
+        return ibis.pyspark.connect(session)
+
+    def _disconnect(self, con: ibis.BaseBackend) -> None:
+        if self._owns_session:
+            con.disconnect()
+
+    def _collect(self, expr: ir.Table) -> pd.DataFrame:
+        # PySpark 4.0's toPandas passes pandas 3 a deprecated ``copy=`` argument.
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=DeprecationWarning, module="pyspark")
+            return expr.to_pandas()

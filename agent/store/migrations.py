@@ -1,0 +1,56 @@
+"""Forward migrations of the state store: each step takes version N to N + 1.
+
+A new store gets every table at the current version at once. An older store is moved
+forward one step at a time, each step in its own transaction, so an interrupted upgrade
+resumes where it stopped. A store newer than this cx-agent is refused, not damaged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Connection, inspect
+
+from agent.errors import ConfigError, Problem
+from agent.store import schema
+from agent.store.schema import SCHEMA_VERSION
+
+if TYPE_CHECKING:
+    from agent.store import Store
+
+STEPS: dict[int, Callable[[Connection], None]] = {}
+"""``STEPS[n]`` migrates a store at version ``n`` to ``n + 1``."""
+
+
+def migrate(store: Store) -> None:
+    """Create the tables of a new store, or move an existing one to SCHEMA_VERSION."""
+    if not inspect(store.engine).has_table("meta"):
+        with store.transaction() as conn:
+            schema.metadata.create_all(conn)
+            _set_version(conn, SCHEMA_VERSION)
+        return
+    version = store.schema_version()
+    if version > SCHEMA_VERSION:
+        raise ConfigError(
+            [
+                Problem(
+                    "metrics.yaml",
+                    None,
+                    None,
+                    f"store: schema version {version} is newer than this cx-agent "
+                    f"understands ({SCHEMA_VERSION})",
+                    "upgrade cx-agent, or point store: at another database",
+                )
+            ]
+        )
+    for step in range(version, SCHEMA_VERSION):
+        with store.transaction() as conn:
+            STEPS[step](conn)
+            _set_version(conn, step + 1)
+
+
+def _set_version(conn: Connection, version: int) -> None:
+    table = schema.meta
+    conn.execute(table.delete().where(table.c.key == "schema_version"))
+    conn.execute(table.insert().values(key="schema_version", value=str(version)))

@@ -1,0 +1,173 @@
+"""Reads of the store for people: ``cx-agent status`` and ``cx-agent history``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, column, func, inspect, select, table
+
+from agent.store import Store
+from agent.store.schema import deliveries, episodes, job_health, runs
+
+__all__ = [
+    "EpisodeRow",
+    "MetricStatus",
+    "OPEN",
+    "STUCK_FAILURES",
+    "episode_history",
+    "has_run",
+    "last_period",
+    "metric_status",
+]
+
+OPEN = ("new", "ongoing")
+"""Episode statuses of an alerted story that is not over."""
+STUCK_FAILURES = 2
+"""Failed runs in a row after which a metric counts as stuck."""
+JOBS_TABLE = "apscheduler_jobs"
+"""Where ``cx-agent serve`` keeps its schedule (APScheduler's SQLAlchemy job store)."""
+
+
+@dataclass(frozen=True)
+class MetricStatus:
+    """One metric as ``cx-agent status`` shows it."""
+
+    metric: str
+    last_period: datetime | None
+    last_status: str | None
+    last_severity: str | None
+    last_finished: datetime | None
+    failures: int
+    last_error: str | None
+    next_run: datetime | None
+    """Aware UTC; None when ``serve`` has not scheduled the metric."""
+    open_episodes: int
+    pending_deliveries: int
+    failed_deliveries: int
+    overdue_deliveries: int
+    """Failed, or still pending after their expiry: they will not be sent by themselves."""
+
+    @property
+    def stuck(self) -> list[str]:
+        """What needs a person, in words (empty when all is well)."""
+        reasons = []
+        if self.failures >= STUCK_FAILURES:
+            reasons.append(f"{self.failures} failed runs in a row: {self.last_error}")
+        if self.overdue_deliveries:
+            reasons.append(f"{self.overdue_deliveries} alert deliveries failed or expired")
+        return reasons
+
+
+@dataclass(frozen=True)
+class EpisodeRow:
+    since: datetime
+    last_seen: datetime
+    status: str
+    segment_key: str
+    direction: str
+    severity: str
+    periods: int
+    last_value: float | None
+    last_expected: float | None
+
+
+def metric_status(store: Store, metrics: list[str], now: datetime) -> list[MetricStatus]:
+    """The status of each of ``metrics``; ``now`` is naive UTC (delivery expiry)."""
+    with store.engine.connect() as conn:
+        schedule = _next_runs(conn)
+        return [_status(conn, name, now, schedule.get(name)) for name in metrics]
+
+
+def _status(conn: Connection, name: str, now: datetime, next_run: datetime | None) -> MetricStatus:
+    last = conn.execute(
+        select(runs.c.period, runs.c.status, runs.c.severity, runs.c.finished_at)
+        .where(runs.c.metric == name)
+        .order_by(runs.c.period.desc())
+        .limit(1)
+    ).first()
+    health = conn.execute(
+        select(job_health.c.failures, job_health.c.last_error).where(job_health.c.metric == name)
+    ).first()
+    open_count = conn.execute(
+        select(func.count())
+        .select_from(episodes)
+        .where(episodes.c.metric == name, episodes.c.status.in_(OPEN))
+    ).scalar_one()
+    return MetricStatus(
+        metric=name,
+        last_period=last.period if last else None,
+        last_status=last.status if last else None,
+        last_severity=last.severity if last else None,
+        last_finished=last.finished_at if last else None,
+        failures=health.failures if health else 0,
+        last_error=health.last_error if health else None,
+        next_run=next_run,
+        open_episodes=int(open_count),
+        **_delivery_counts(conn, name, now),
+    )
+
+
+def _delivery_counts(conn: Connection, name: str, now: datetime) -> dict[str, int]:
+    d = deliveries.c
+    waiting = d.status.in_(("pending", "sending"))
+    rows = conn.execute(
+        select(d.status, d.expires_at).where(
+            d.metric == name, waiting | d.status.in_(("failed", "expired"))
+        )
+    ).all()
+    pending = sum(1 for r in rows if r.status in ("pending", "sending"))
+    failed = sum(1 for r in rows if r.status in ("failed", "expired"))
+    overdue = failed + sum(
+        1 for r in rows if r.status in ("pending", "sending") and r.expires_at < now
+    )
+    return {
+        "pending_deliveries": pending,
+        "failed_deliveries": failed,
+        "overdue_deliveries": overdue,
+    }
+
+
+def _next_runs(conn: Connection) -> dict[str, datetime]:
+    """Next run time of each scheduled metric, as ``serve`` stored it (none before serve)."""
+    if not inspect(conn).has_table(JOBS_TABLE):
+        return {}
+    jobs = table(JOBS_TABLE, column("id"), column("next_run_time"))
+    rows = conn.execute(select(jobs.c.id, jobs.c.next_run_time)).all()
+    return {job_id: datetime.fromtimestamp(when, UTC) for job_id, when in rows if when is not None}
+
+
+def episode_history(store: Store, metric: str) -> list[EpisodeRow]:
+    """Every recorded episode of ``metric``, the latest first."""
+    e = episodes.c
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            select(
+                e.since,
+                e.last_seen,
+                e.status,
+                e.segment_key,
+                e.direction,
+                e.severity,
+                e.periods,
+                e.last_value,
+                e.last_expected,
+            )
+            .where(e.metric == metric, e.status != "merged")
+            .order_by(e.since.desc(), e.segment_key)
+        ).all()
+    return [EpisodeRow(*row) for row in rows]
+
+
+def last_period(store: Store, metric: str) -> datetime | None:
+    """The latest period of ``metric`` with a recorded run (naive, as stored)."""
+    with store.engine.connect() as conn:
+        return conn.execute(select(func.max(runs.c.period)).where(runs.c.metric == metric)).scalar()
+
+
+def has_run(store: Store, metric: str, period: datetime) -> bool:
+    with store.engine.connect() as conn:
+        found = conn.execute(
+            select(runs.c.id).where(runs.c.metric == metric, runs.c.period == period)
+        ).first()
+    return found is not None

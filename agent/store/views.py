@@ -1,0 +1,61 @@
+"""The store as the console shows it: ``cx-agent status`` and ``cx-agent history``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from agent.store.queries import EpisodeRow, MetricStatus
+
+__all__ = ["history_lines", "status_lines"]
+
+
+def status_lines(rows: list[MetricStatus], timezone: str) -> Iterator[str]:
+    """A table of the metrics, then one ``STUCK`` line per thing that needs a person."""
+    yield (
+        f"{'metric':<24} {'last run':<11} {'result':<18} {'next run':<17} {'open':>4}  deliveries"
+    )
+    for row in rows:
+        yield (
+            f"{row.metric:<24} {_day(row.last_period):<11} {_result(row):<18} "
+            f"{_next(row.next_run, timezone):<17} {row.open_episodes:>4}  "
+            f"{row.pending_deliveries} pending, {row.failed_deliveries} failed"
+        )
+    stuck = [(row.metric, reason) for row in rows for reason in row.stuck]
+    for metric, reason in stuck:
+        yield f"STUCK {metric}: {reason}"
+    if not stuck:
+        yield "Nothing is stuck."
+
+
+def history_lines(metric: str, rows: list[EpisodeRow]) -> Iterator[str]:
+    """One line per episode: when, how long, where, which way, how bad, and its state."""
+    if not rows:
+        yield f"{metric}: no episodes recorded yet"
+        return
+    yield f"{'since':<11} {'last seen':<11} {'periods':>7}  {'status':<10} {'severity':<9} segment"
+    for e in rows:
+        segment = e.segment_key or "all customers"
+        yield (
+            f"{_day(e.since):<11} {_day(e.last_seen):<11} {e.periods:>7}  {e.status:<10} "
+            f"{e.severity:<9} {segment} ({e.direction})"
+        )
+
+
+def _day(moment: datetime | None) -> str:
+    return "-" if moment is None else f"{moment:%Y-%m-%d}"
+
+
+def _result(row: MetricStatus) -> str:
+    if row.failures:
+        return f"failing ({row.failures}x)"
+    if row.last_status is None:
+        return "never run"
+    return row.last_status + (f" ({row.last_severity})" if row.last_severity else "")
+
+
+def _next(moment: datetime | None, timezone: str) -> str:
+    if moment is None:
+        return "not scheduled"
+    return f"{moment.astimezone(ZoneInfo(timezone)):%Y-%m-%d %H:%M}"

@@ -1,0 +1,152 @@
+"""Playbooks: steps per cause pattern with the cause's numbers filled in, checked at load."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from agent.config import load_config
+from agent.errors import ConfigError
+from agent.model import EpisodeStatus
+from agent.report import NextStep, PlaybookEntry, next_steps, write_reports
+from agent.report.playbook import Link
+from tests.config.test_load import GOOD, write
+
+from . import XSS, day, report_input
+from .test_index import in_episode
+
+ANDROID = {"channel": "app", "device": "android"}
+
+
+def entries(*items: dict) -> list[PlaybookEntry]:
+    return [PlaybookEntry.model_validate(item) for item in items]
+
+
+def steps(playbook: list[PlaybookEntry], locale: str = "en") -> list[NextStep]:
+    inp = report_input(day(11, 18))
+    return next_steps(playbook, inp.run, unit="percent", grain="day", locale=locale)
+
+
+def test_an_entry_per_dimension_speaks_of_each_cause_with_that_dimension() -> None:
+    playbook = entries(
+        {
+            "when": {"dimension": "device"},
+            "text": "Call the {{ cause.dims.device }} team: {{ cause.segment }} went from "
+            "{{ cause.before }} to {{ cause.after }} ({{ cause.share }} of the change).",
+            "links": [{"title": "Crash dashboard", "url": "https://example.com/crashes"}],
+        },
+        {"when": {"dimension": "tier"}, "text": "Never shown: no cause has a tier."},
+    )
+    assert steps(playbook) == [
+        NextStep(
+            "Call the android team: channel=app & device=android went from 36.0% to 29.0% "
+            "(78% of the change).",
+            [Link("Crash dashboard", "https://example.com/crashes")],
+            ANDROID,
+        )
+    ]
+
+
+def test_an_entry_per_segment_matches_that_segment_exactly() -> None:
+    playbook = entries(
+        {"when": {"segment": {"region": XSS}}, "text": "Region {{ cause.dims.region }}."},
+        {"when": {"segment": {"channel": "app"}}, "text": "Not channel=app alone."},
+    )
+    assert steps(playbook) == [NextStep(f"Region {XSS}.", [], {"region": XSS})]
+
+
+def test_a_general_entry_speaks_once_per_finding_with_its_top_cause_in_korean() -> None:
+    playbook = entries(
+        {"text": "{{ metric.title }}: {{ finding.change }} ({{ finding.since }}부터), "
+         "주요 원인 {{ cause.segment }}"}
+    )  # fmt: skip
+    assert [s.text for s in steps(playbook, "ko")] == [
+        "Revisit rate: −4.1%p (11월 11일부터), 주요 원인 channel=app & device=android"
+    ]
+
+
+def test_nothing_to_do_when_nothing_moved() -> None:
+    playbook = entries({"text": "Always?"})
+    calm = report_input(day(11, 18), findings=False).run
+    assert next_steps(playbook, calm, unit="percent", grain="day") == []
+    recovered = in_episode(report_input(day(11, 18)), EpisodeStatus.RECOVERED, 3).run
+    assert next_steps(playbook, recovered, unit="percent", grain="day") == []
+    assert next_steps("Plain text too.", recovered, unit="percent", grain="day") == []
+
+
+def test_a_finding_without_causes_reads_a_dash_for_the_cause() -> None:
+    inp = report_input(day(11, 18))
+    [e] = inp.run.explanations
+    run = dataclasses.replace(inp.run, explanations=[dataclasses.replace(e, causes=[])])
+    playbook = entries({"text": "Top cause: {{ cause.segment }} ({{ cause.share }})."})
+    found = next_steps(playbook, run, unit="percent", grain="day")
+    assert [s.text for s in found] == ["Top cause: — (—)."]
+
+
+def test_steps_show_in_the_report_with_hostile_values_as_text(tmp_path: Path) -> None:
+    playbook = entries(
+        {
+            "when": {"dimension": "region"},
+            "text": "Check {{ cause.segment }}",
+            "links": [{"title": "<b>Runbook</b>", "url": "https://example.com/a b(1)"}],
+        }
+    )
+    inp = dataclasses.replace(report_input(day(11, 18)), playbook=playbook)
+    files = write_reports(inp, tmp_path)
+    html = files.html.read_text(encoding="utf-8")
+    md = files.md.read_text(encoding="utf-8")
+    assert (
+        "<li>Check region=&lt;script&gt;alert(1)&lt;/script&gt; · "
+        '<a href="https://example.com/a b(1)">&lt;b&gt;Runbook&lt;/b&gt;</a></li>'
+    ) in html
+    assert (
+        "- Check region=\\<script\\>alert(1)\\</script\\> · "
+        "[\\<b\\>Runbook\\</b\\>](https://example.com/a%20b%281%29)"
+    ) in md
+    assert "<script>" not in html and "<script>" not in md
+
+
+PLAYBOOK_YAML = """\
+    playbook:
+      - when: {dimension: channel}
+        text: "{{ cause.segmnt }} moved"
+      - text: "{% if %}"
+      - text: "{{ cause.__class__.__mro__ }}"
+      - text: ok
+        links: [{title: x, url: "javascript:alert(1)"}]
+      - when: {dimension: channel, segment: {channel: app}}
+        text: ok
+"""
+
+
+def test_template_mistakes_are_config_errors_with_file_line_and_metric(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, GOOD + PLAYBOOK_YAML))
+    shown = str(tmp_path / "metrics.yaml")
+    lines = [
+        line.replace(shown, "metrics.yaml").split("; it can use")[0] for line in err.value.lines()
+    ]
+    at = "revisit_rate: metrics.revisit_rate.playbook"
+    assert lines == [
+        f"metrics.yaml:16: {at}.0: playbook text does not render: "
+        "'dict object' has no attribute 'segmnt'",
+        f"metrics.yaml:18: {at}.1: playbook text does not render: "
+        "Expected an expression, got 'end of statement block' (line 1 of the text)",
+        f"metrics.yaml:19: {at}.2: playbook text does not render: "
+        "access to attribute '__class__' of 'dict' object is unsafe",
+        f"metrics.yaml:21: {at}.3.links.0.url: 'javascript:alert(1)' is not a web or mail "
+        "link; start it with https://",
+        f"metrics.yaml:22: {at}.4.when: `when` takes `dimension` or `segment`, not both",
+    ]
+    assert "it can use metric.{key, title}; finding.{value, " in err.value.lines()[0]
+
+
+def test_plain_text_and_steps_both_load(tmp_path: Path) -> None:
+    steps_yaml = '    playbook:\n      - {when: {dimension: channel}, text: "{{ cause.share }}"}\n'
+    config = load_config(write(tmp_path, GOOD + steps_yaml))
+    [entry] = config.metrics["revisit_rate"].playbook  # type: ignore[misc]
+    assert entry.when.dimension == "channel"
+    text = load_config(write(tmp_path, GOOD + "    playbook: Call {{ nobody }}.\n"))
+    assert text.metrics["revisit_rate"].playbook == "Call {{ nobody }}."
