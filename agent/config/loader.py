@@ -185,6 +185,8 @@ def _did_you_mean(path: Path_) -> str:
     close = difflib.get_close_matches(str(path[-1]), allowed, n=1)
     if close:
         return f"did you mean `{close[0]}`?"
+    if not allowed:  # inside a union the schema walk cannot follow (a channel's type)
+        return "remove it; the README lists the keys this block takes"
     return "valid keys here: " + ", ".join(sorted(allowed))
 
 
