@@ -14,7 +14,7 @@ import typer
 from agent.config import Config, load_config
 from agent.config.durations import cron_trigger, next_runs, parse_duration
 from agent.config.loader import problems_at
-from agent.errors import AgentError, ConfigError, ExitCode, Problem
+from agent.errors import AgentError, ConfigError, ExitCode
 from agent.feedback import UnknownEpisode, record_label
 from agent.model import RunResult
 from agent.notify import (
@@ -165,16 +165,10 @@ def demo(
     cfg = load_config(config)
     last = _as_of(end, cfg)
     if scheme_of(cfg.warehouse) != "duckdb":
-        raise ConfigError(
-            [
-                Problem(
-                    str(config),
-                    None,
-                    None,
-                    f"warehouse {cfg.warehouse!r} is not a DuckDB file",
-                    "the demo writes a DuckDB file: use duckdb:///demo/warehouse.duckdb",
-                )
-            ]
+        raise ConfigError.setting(
+            f"warehouse {cfg.warehouse!r} is not a DuckDB file",
+            "the demo writes a DuckDB file: use duckdb:///demo/warehouse.duckdb",
+            file=str(config),
         )
     warehouse = duckdb_path(cfg.warehouse, config.parent.resolve())
     _echo(f"Generating the demo warehouse {warehouse} ({customers:,} customers) ...")

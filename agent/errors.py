@@ -69,6 +69,11 @@ class ConfigError(AgentError):
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
 
+    @classmethod
+    def setting(cls, message: str, hint: str, file: str = "metrics.yaml") -> ConfigError:
+        """One problem with a file-wide setting (``warehouse:``, ``store:``…), no metric."""
+        return cls([Problem(file, None, None, message, hint)])
+
     def lines(self) -> list[str]:
         return [str(p) for p in self.problems]
 

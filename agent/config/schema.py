@@ -249,14 +249,15 @@ class Config(BaseModel):
     def customer_query(self, metric: str, period: date, segment: dict[str, str]) -> CustomerQuery:
         """The query listing the customers of ``segment`` behind ``metric`` at ``period``."""
         spec = self.metrics[metric]
+        ref = self.table_ref(metric)
         return CustomerQuery(
             metric=metric,
             kind=spec.kind,
-            source=self.table_ref(metric),
+            source=ref,
             grain=spec.grain,
             period=period,
             segment=dict(segment),
-            columns=tuple(c for c in spec.customer_columns if c != self.table_ref(metric).entity),
+            columns=tuple(c for c in spec.customer_columns if c != ref.entity),
             window=spec.window,
             lookback=spec.lookback,
         )

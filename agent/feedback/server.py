@@ -15,7 +15,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from agent.errors import ConfigError, Problem
+from agent.errors import ConfigError
 from agent.feedback.labels import UnknownEpisode, record_label
 from agent.feedback.links import FeedbackSpec, valid_token
 from agent.store import Store
@@ -42,16 +42,9 @@ def start_feedback_server(spec: FeedbackSpec, store: Store) -> FeedbackServer:
     try:
         server = FeedbackServer(spec, store)
     except OSError as exc:
-        raise ConfigError(
-            [
-                Problem(
-                    "metrics.yaml",
-                    None,
-                    None,
-                    f"feedback: cannot listen on {spec.host}:{spec.port} ({exc.strerror})",
-                    "stop what uses that port, or set feedback.port to a free one",
-                )
-            ]
+        raise ConfigError.setting(
+            f"feedback: cannot listen on {spec.host}:{spec.port} ({exc.strerror})",
+            "stop what uses that port, or set feedback.port to a free one",
         ) from exc
     threading.Thread(target=server.serve_forever, name="cx-agent-feedback", daemon=True).start()
     return server

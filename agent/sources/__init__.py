@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol
 
-from agent.errors import ConfigError, Problem
+from agent.errors import ConfigError
 from agent.sources.base import CubeQuery, Source, TableRef
 from agent.sources.duckdb import DuckDBSource
 from agent.sources.ibis_source import IbisSource
@@ -71,15 +71,8 @@ def open_source(url: str, *, base_dir: Path) -> Source:
     if opener is None:
         supported = ", ".join(f"{name}://" for name in SOURCES)
         shown = f"scheme {scheme!r}" if sep else "a URL without scheme"
-        raise ConfigError(
-            [
-                Problem(
-                    file="metrics.yaml",
-                    line=None,
-                    metric=None,
-                    message=f"warehouse: {shown} is not supported",
-                    hint=f"use one of {supported} (or a path ending in .duckdb)",
-                )
-            ]
+        raise ConfigError.setting(
+            f"warehouse: {shown} is not supported",
+            f"use one of {supported} (or a path ending in .duckdb)",
         )
     return opener(url, base_dir=base_dir)

@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl
 
 import ibis
 
-from agent.errors import ConfigError, Problem
+from agent.errors import ConfigError
 from agent.sources.ibis_source import IbisSource
 
 __all__ = ["DEFAULT_SETTINGS", "DuckDBSource", "duckdb_path", "duckdb_settings"]
@@ -43,7 +43,7 @@ def duckdb_settings(url_or_path: str | Path) -> dict[str, str]:
     if bad:
         message = f"warehouse: {bad[0]!r} is not a DuckDB setting name"
         hint = "write duckdb:///file.duckdb?memory_limit=2GB&threads=4"
-        raise ConfigError([Problem("metrics.yaml", None, None, message, hint)])
+        raise ConfigError.setting(message, hint)
     return settings
 
 

@@ -17,7 +17,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from agent.errors import ConfigError, Problem, SourceError
+from agent.errors import ConfigError, SourceError
 from agent.sources.base import CubeQuery, TableRef
 from agent.sources.customers import CustomerQuery, build_customers_expr
 from agent.sources.sql import base_select, build_cube_expr, user_sql
@@ -55,16 +55,9 @@ def require_driver(scheme: str, module: str, extra: str) -> None:
     except ModuleNotFoundError:  # a missing parent package of a dotted name
         found = False
     if not found:
-        raise ConfigError(
-            [
-                Problem(
-                    file="metrics.yaml",
-                    line=None,
-                    metric=None,
-                    message=f"warehouse: {scheme}:// needs the {module} driver, not installed",
-                    hint=f"pip install 'cx-agent[{extra}]'",
-                )
-            ]
+        raise ConfigError.setting(
+            f"warehouse: {scheme}:// needs the {module} driver, not installed",
+            f"pip install 'cx-agent[{extra}]'",
         )
 
 

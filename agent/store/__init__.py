@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event, select
 
-from agent.errors import ConfigError, Problem
+from agent.errors import ConfigError
 from agent.store import schema
 
 __all__ = ["DEFAULT_STORE", "Store", "open_store"]
@@ -68,16 +68,9 @@ def _resolve(url: str, base_dir: Path | None) -> str:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ConfigError(
-            [
-                Problem(
-                    "metrics.yaml",
-                    None,
-                    None,
-                    f"store: cannot create {path.parent} ({exc.strerror})",
-                    "point store: at a writable sqlite:///path/to/cx-agent.db",
-                )
-            ]
+        raise ConfigError.setting(
+            f"store: cannot create {path.parent} ({exc.strerror})",
+            "point store: at a writable sqlite:///path/to/cx-agent.db",
         ) from exc
     return prefix + str(path)
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, inspect
 
-from agent.errors import ConfigError, Problem
+from agent.errors import ConfigError
 from agent.store import schema
 from agent.store.schema import SCHEMA_VERSION
 
@@ -32,17 +32,10 @@ def migrate(store: Store) -> None:
         return
     version = store.schema_version()
     if version > SCHEMA_VERSION:
-        raise ConfigError(
-            [
-                Problem(
-                    "metrics.yaml",
-                    None,
-                    None,
-                    f"store: schema version {version} is newer than this cx-agent "
-                    f"understands ({SCHEMA_VERSION})",
-                    "upgrade cx-agent, or point store: at another database",
-                )
-            ]
+        raise ConfigError.setting(
+            f"store: schema version {version} is newer than this cx-agent "
+            f"understands ({SCHEMA_VERSION})",
+            "upgrade cx-agent, or point store: at another database",
         )
     for step in range(version, SCHEMA_VERSION):
         with store.transaction() as conn:
