@@ -24,7 +24,7 @@ import pandas as pd
 from agent.config import Config, MetricSpec
 from agent.cube import OTHER
 from agent.sources.base import Source
-from agent.sources.sql import bucket_start, next_bucket
+from agent.sources.rows import bucket_start, next_bucket
 from agent.store import Store
 from agent.store.cubes import Span, load_cube, save_cube
 

@@ -12,11 +12,14 @@ about 10 bytes per event: 1 GB at 100M). For each size, in one run:
 
 * ``scan`` — the reference full scan ``select count(*), sum(amount) from events`` through
   the DuckDB source's own connection settings, best of 3, in a subprocess;
-* per metric of the demo ``metrics.yaml``: ``cx-agent run --once --metric NAME`` in a
-  subprocess, on a copy of the file pointing at the size's warehouse. The subprocess
-  times the warehouse queries it makes (``cube``: the metric's cube; ``other``: data
-  bounds and the cubes of related metrics); the parent measures its wall time
-  (``run``) and its peak RSS (``wait4``).
+* per metric of the demo ``metrics.yaml``, two ``cx-agent run --once --metric NAME`` in
+  subprocesses on a copy of the file pointing at the size's warehouse, sharing one empty
+  state store: ``first`` judges the day before the last one (nothing stored yet: the
+  whole history is read), ``daily`` then judges the last day, as the scheduler does
+  each morning (periods past the metric's ``mutable:`` window come from the store).
+  Each subprocess times the warehouse queries it makes (``cube``: the metric's cube;
+  ``other``: data bounds and the cubes of related metrics); the parent measures its
+  wall time (``run``) and its peak RSS (``wait4``).
 
 ``cube/scan`` is the metric's cube time over the scan time, measured side by side;
 the target is ≤ 2 (≤ 4 for the cohort kinds returning, retention and churn). A last
@@ -137,10 +140,10 @@ def _run_worker(config: str, metric: str, as_of: str) -> dict[str, float]:
             finally:
                 record(query.metric, start)
 
-        def data_bounds(self, source):  # type: ignore[no-untyped-def]
+        def data_bounds(self, source, since=None, until=None):  # type: ignore[no-untyped-def]
             start = time.perf_counter()
             try:
-                return super().data_bounds(source)
+                return super().data_bounds(source, since, until)
             finally:
                 record("(data bounds)", start)
 
@@ -154,34 +157,42 @@ def _run_worker(config: str, metric: str, as_of: str) -> dict[str, float]:
     return times
 
 
+RUNS = ("first", "daily")
+
+
 @dataclass(frozen=True)
 class Row:
     size: int
     metric: str
     kind: str
+    run: str
+    """``first`` (empty store) or ``daily`` (the next day, on the store the first left)."""
     scan: float
-    run: Child | None
+    child: Child | None
     """None when the run failed (its output went to stderr)."""
 
 
 def _measure(events: int, metrics: list[str], work: Path) -> list[Row]:
+    from datetime import timedelta
+
     from bench._scale_data import END
 
     warehouse, made = _warehouse(events)
     note = f"generated in {made:.0f} s" if made is not None else "cached"
     print(f"{_label(events)} events: {warehouse} ({note})", file=sys.stderr, flush=True)
-    config = _config_for(warehouse, work)
-    kinds = {n: m["kind"] for n, m in yaml.safe_load(config.read_text())["metrics"].items()}
+    kinds = {n: m["kind"] for n, m in yaml.safe_load(CONFIG.read_text())["metrics"].items()}
     rows = []
     for name in metrics:
-        scan = _child(["--worker-scan", str(warehouse)]).report["scan"]
-        try:
-            run: Child | None = _child(["--worker-run", str(config), name, END.isoformat()])
-        except RuntimeError as exc:  # one broken metric must not hide the others
-            print(exc, file=sys.stderr, flush=True)
-            run = None
-        rows.append(Row(events, name, kinds[name], scan, run))
-        _line(rows[-1])
+        config = _config_for(warehouse, Path(tempfile.mkdtemp(prefix=f"{name}-", dir=work)))
+        for run, day in zip(RUNS, (END - timedelta(days=1), END), strict=True):
+            scan = _child(["--worker-scan", str(warehouse)]).report["scan"]
+            try:
+                child: Child | None = _child(["--worker-run", str(config), name, day.isoformat()])
+            except RuntimeError as exc:  # one broken metric must not hide the others
+                print(exc, file=sys.stderr, flush=True)
+                child = None
+            rows.append(Row(events, name, kinds[name], run, scan, child))
+            _line(rows[-1])
     return rows
 
 
@@ -190,22 +201,24 @@ def _target(kind: str) -> float:
 
 
 def _header() -> None:
-    head = f"{'events':>7} {'metric':<20} {'kind':<9} {'scan s':>7} {'cube s':>7} {'cube/scan':>9} "
-    head += f"{'target':>6} {'other s':>7} {'queries':>7} {'run s':>6} {'peak MB':>7}"
+    head = f"{'events':>7} {'metric':<20} {'kind':<9} {'run':<5} {'scan s':>7} {'cube s':>7} "
+    head += f"{'cube/scan':>9} {'target':>6} {'other s':>7} {'queries':>7} {'run s':>6} "
+    head += f"{'peak MB':>7}"
     print(head)
     print("-" * len(head), flush=True)
 
 
 def _line(r: Row) -> None:
     """One row of the table, printed as soon as it is measured (100M takes a while)."""
-    if r.run is None:
-        print(f"{_label(r.size):>7} {r.metric:<20} {r.kind:<9} {r.scan:7.3f}  run failed")
+    lead = f"{_label(r.size):>7} {r.metric:<20} {r.kind:<9} {r.run:<5} {r.scan:7.3f}"
+    if r.child is None:
+        print(f"{lead}  run failed", flush=True)
         return
-    t, ratio = r.run.report, r.run.report["cube"] / r.scan
+    t, ratio = r.child.report, r.child.report["cube"] / r.scan
     print(
-        f"{_label(r.size):>7} {r.metric:<20} {r.kind:<9} {r.scan:7.3f} {t['cube']:7.2f} "
-        f"{ratio:9.1f} {'≤' + format(_target(r.kind), 'g'):>6} {t['other']:7.2f} "
-        f"{int(t['queries']):7d} {r.run.seconds:6.1f} {r.run.peak_mb:7.0f}",
+        f"{lead} {t['cube']:7.2f} {ratio:9.1f} {'≤' + format(_target(r.kind), 'g'):>6} "
+        f"{t['other']:7.2f} {int(t['queries']):7d} {r.child.seconds:6.1f} "
+        f"{r.child.peak_mb:7.0f}",
         flush=True,
     )
 
@@ -213,16 +226,17 @@ def _line(r: Row) -> None:
 def _linearity(rows: list[Row]) -> None:
     sizes = sorted({r.size for r in rows})
     print("\ncube seconds per million events (flat = linear in events)")
-    print(f"{'metric':<20} " + " ".join(f"{_label(s):>8}" for s in sizes))
-    for metric in dict.fromkeys(r.metric for r in rows):
+    print(f"{'metric':<20} {'run':<5} " + " ".join(f"{_label(s):>8}" for s in sizes))
+    for metric, run in dict.fromkeys((r.metric, r.run) for r in rows):
         per = {
-            r.size: r.run.report["cube"] / (r.size / 1e6)
+            r.size: r.child.report["cube"] / (r.size / 1e6)
             for r in rows
-            if r.metric == metric and r.run
+            if (r.metric, r.run) == (metric, run) and r.child
         }
-        print(f"{metric:<20} " + " ".join(f"{per.get(s, float('nan')):8.3f}" for s in sizes))
+        cells = " ".join(f"{per.get(s, float('nan')):8.3f}" for s in sizes)
+        print(f"{metric:<20} {run:<5} {cells}")
     scans = {r.size: r.scan / (r.size / 1e6) for r in rows}
-    print(f"{'(scan)':<20} " + " ".join(f"{scans[s]:8.4f}" for s in sizes))
+    print(f"{'(scan)':<26} " + " ".join(f"{scans[s]:8.4f}" for s in sizes))
 
 
 def main() -> None:

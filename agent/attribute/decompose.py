@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
+from scipy.special import ndtr
 
 __all__ = [
     "LEAF_COLUMNS",
@@ -233,5 +233,5 @@ def _confidence(x0: np.ndarray, x1: np.ndarray, variance: np.ndarray) -> np.ndar
     diff = np.abs(x1 - x0)
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(variance > 0, diff / np.sqrt(variance), np.where(diff > 0, np.inf, 0.0))
-    conf = 1 - 2 * norm.sf(np.nan_to_num(z, nan=0.0))
+    conf = 1 - 2 * ndtr(-np.nan_to_num(z, nan=0.0))  # ndtr: norm.cdf without its overhead
     return np.clip(conf, 0.0, 1.0)

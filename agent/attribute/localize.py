@@ -24,11 +24,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy.spatial.distance import jensenshannon
-from scipy.stats import chi2
+from scipy.special import chdtr
 
 from agent.attribute.decompose import LEAF_COLUMNS, array_split, effect_columns, unit_variance
-from agent.attribute.noise import Noise, fit_noise
-from agent.attribute.search import Found, Lattice, search
+from agent.attribute.lattice import Lattice
+from agent.attribute.noise import Noise
+from agent.attribute.problems import mix_problem, rate_problem
+from agent.attribute.search import Found, search
 from agent.model import Cause, Segment
 
 __all__ = ["MAX_LAYER", "MIN_SHARE", "Localization", "localize"]
@@ -81,7 +83,7 @@ def localize(
     if not tables:
         return Localization([], 0.0, 1.0, checked=lattice.dimensions)
     dims = sorted(tables, key=lambda d: _power(tables[d], additive), reverse=True)
-    rate = _problem(values, additive)
+    rate = rate_problem(values, additive)
     found, pred = search(lattice, *rate, limit=top)
     causes = _causes(values, lattice, found, additive, unit)
     if not additive:
@@ -91,34 +93,8 @@ def localize(
     ruled_out = _ruled_out(lattice, {d: tables[d] for d in dims}, causes, (rate[0] - pred, rate[2]))
     checked = dims + [d for d in lattice.dimensions if d not in tables]
     return Localization(
-        causes, explained, 1.0 - explained, checked, sum(lattice.present), ruled_out
+        causes, explained, 1.0 - explained, checked, int(lattice.present().sum()), ruled_out
     )
-
-
-def _problem(values: np.ndarray, additive: bool) -> tuple[np.ndarray, np.ndarray, Noise]:
-    """(actual, expected, noise) of the numerator: the rate move for a ratio metric."""
-    n0, d0, n1, d1 = values.T
-    if additive:
-        size = (np.abs(n1) + np.abs(n0)) / 2  # symmetric: noise in n0 must not set weights
-        return n1, n0, fit_noise(n1, n0, size, size)
-    overall = n0.sum() / d0.sum() if d0.sum() > 0 else n1.sum() / max(d1.sum(), 1e-300)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        r0 = np.where(d0 > 0, n0 / d0, overall)
-        r1 = np.where(d1 > 0, n1 / d1, r0)
-    expected = d1 * r0
-    if np.all((r0 >= 0) & (r0 <= 1) & (r1 >= 0) & (r1 <= 1)):
-        pooled = (n0 + n1 + overall) / (d0 + d1 + 1)
-        base = d1 * pooled * (1 - pooled)  # binomial; a common effect shifts the log-odds
-        errors = (base, d1 * pooled, d1 * (1 - pooled))
-        return n1, expected, fit_noise(n1, expected, base, base, errors)
-    return n1, expected, fit_noise(n1, expected, d1, d1)  # a common shift of the rate
-
-
-def _mix_problem(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, Noise]:
-    """(actual, expected, noise) of the denominator, expected at the actual total size."""
-    d0, d1 = values[:, 1], values[:, 3]
-    expected = d0 * (d1.sum() / d0.sum()) if d0.sum() > 0 else d0
-    return d1, expected, fit_noise(d1, expected, (np.abs(d1) + np.abs(expected)) / 2, expected)
 
 
 def _causes(
@@ -139,7 +115,7 @@ def _population_causes(
     values: np.ndarray, lattice: Lattice, named: list[Cause], unit: float | None, top: int
 ) -> list[Cause]:
     """Segments whose share of the population moved the metric, mostly by mix effect."""
-    moved = search(lattice, *_mix_problem(values), limit=top, directed=False)[0]
+    moved = search(lattice, *mix_problem(values), limit=top, directed=False)[0]
     segments = [c.segment for c in named]
     return [
         c
@@ -190,7 +166,7 @@ def _ruled_out(
         segment = {dim: str(row["value"])}
         mask = lattice.mask(segment)
         z2 = _z2(resid[mask].sum(), noise.variance[mask].sum() * scale)
-        out.append(_cause(segment, row, float(chi2.cdf(z2, 1))))
+        out.append(_cause(segment, row, float(chdtr(1, z2))))
     return out
 
 
@@ -220,7 +196,7 @@ def _dimension_tables(
     """``split`` of every dimension that saw a net change, from the lattice's cells."""
     tables = {}
     for d, dim in enumerate(lattice.dimensions):
-        sums = lattice.sums(lattice.cuboids.index((d,)), values)
+        sums = lattice.sums(d, values)
         order = np.argsort(lattice.text[d], kind="stable")
         columns = effect_columns(sums[:, order], additive, unit)
         tables[dim] = {"value": lattice.labels[d][order]} | columns

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, ClassVar, Literal, Protocol
 
 import pandas as pd
@@ -64,8 +64,12 @@ class Source(Protocol):
         (strings, NULL as ``"(none)"``), ``num``, ``den`` (float)."""
         ...
 
-    def data_bounds(self, source: TableRef) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
-        """Earliest and latest value of the source's time column (after its filter)."""
+    def data_bounds(
+        self, source: TableRef, since: datetime | None = None, until: datetime | None = None
+    ) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+        """Earliest and latest value of the source's time column (after its filter), over
+        the rows with time in [since, until) when given: a warehouse that prunes by time
+        then reads only those."""
         ...
 
     def fetch_customers(self, query: CustomerQuery) -> pd.DataFrame:

@@ -17,7 +17,7 @@ import ibis
 from agent.errors import SourceError
 from agent.sources.base import CubeQuery, TableRef
 from agent.sources.ibis_source import IbisSource, translate_errors
-from agent.sources.sql import base_select
+from agent.sources.rows import base_select
 
 __all__ = ["Gap", "check_warehouse"]
 

@@ -29,7 +29,7 @@ import ibis
 import ibis.expr.types as ir
 
 from agent.sources.base import Grain, TableRef
-from agent.sources.sql import NONE, base_select, next_bucket
+from agent.sources.rows import NONE, base_select, next_bucket
 
 __all__ = ["EXPORT_KINDS", "LAST_ACTIVITY", "CustomerQuery", "build_customers_expr"]
 

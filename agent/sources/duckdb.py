@@ -2,7 +2,7 @@
 
 DuckDB settings ride on the URL's query string, e.g.
 ``duckdb:///warehouse.duckdb?memory_limit=2GB&threads=4&temp_directory=/var/tmp/cx``.
-``memory_limit`` defaults to 512MB so the agent stays small beside whatever else runs on
+``memory_limit`` defaults to 256MB so the agent stays small beside whatever else runs on
 its machine: larger aggregations spill to ``temp_directory`` (DuckDB's default is
 ``<file>.tmp`` next to the warehouse, which must then be writable) instead of growing.
 ``threads`` defaults to DuckDB's own (every core); DuckDB's progress bar is off, as
@@ -22,7 +22,7 @@ from agent.sources.ibis_source import IbisSource
 
 __all__ = ["DEFAULT_SETTINGS", "DuckDBSource", "duckdb_path", "duckdb_settings"]
 
-DEFAULT_SETTINGS = {"memory_limit": "512MB", "enable_progress_bar": "false"}
+DEFAULT_SETTINGS = {"memory_limit": "256MB", "enable_progress_bar": "false"}
 
 
 def duckdb_path(url_or_path: str | Path, base_dir: Path) -> Path:

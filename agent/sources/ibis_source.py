@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from types import TracebackType
 from typing import ClassVar, Self
 
@@ -20,7 +21,8 @@ import pandas as pd
 from agent.errors import ConfigError, SourceError
 from agent.sources.base import CubeQuery, TableRef
 from agent.sources.customers import CustomerQuery, build_customers_expr
-from agent.sources.sql import base_select, build_cube_expr, user_sql
+from agent.sources.rows import base_select
+from agent.sources.sql import build_cube_expr, user_sql
 
 __all__ = ["IbisSource", "require_driver", "translate_errors"]
 
@@ -95,12 +97,18 @@ class IbisSource:
         frame["period"] = _naive(frame["period"])
         return frame.sort_values(keys, ignore_index=True)
 
-    def data_bounds(self, source: TableRef) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+    def data_bounds(
+        self, source: TableRef, since: datetime | None = None, until: datetime | None = None
+    ) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
         """Earliest and latest value of the source's time column after its filter."""
         sql = base_select(source)
         with translate_errors("(data bounds)", source.name, sql):
             t = self.connection().sql(sql)
             time = t[source.time].cast("timestamp")
+            if since is not None:
+                t = t.filter(time >= ibis.literal(since, type="timestamp"))
+            if until is not None:
+                t = t.filter(time < ibis.literal(until, type="timestamp"))
             row = self._collect(t.aggregate(lo=time.min(), hi=time.max())).iloc[0]
         return _timestamp(row["lo"]), _timestamp(row["hi"])
 

@@ -234,3 +234,23 @@ def test_a_local_drop_is_found_when_chance_moves_of_big_leaves_lift_the_total():
     moved = incident["num_after"].sum() - incident["num_before"].sum()  # about -100
     assert found.causes[0].rate_effect == pytest.approx(moved)
     assert found.causes[0].share < 0  # it moved against the (chance) rise of the total
+
+
+def test_a_shift_shared_by_every_segment_is_not_blamed_on_any_of_them():
+    # 1,200 leaves; every forecast is 4 % too high (a baseline lagging a slow decline), so
+    # every channel is a little below it, and channel c3 also falls by 30 %
+    rng = np.random.default_rng(3)
+    leaves = pd.DataFrame(
+        itertools.product(
+            [f"c{i}" for i in range(10)], [f"d{i}" for i in range(10)], [f"r{i}" for i in range(12)]
+        ),
+        columns=["channel", "device", "region"],
+    )
+    leaves = leaves.assign(
+        num_before=1000 * 1.04 * (1 + rng.normal(0, 0.03, len(leaves))),
+        den_before=1.0,
+        num_after=np.where(leaves["channel"] == "c3", 700.0, 1000.0),
+        den_after=1.0,
+    )
+    found = localize(leaves, ["channel", "device", "region"], additive=True)
+    assert [c.segment for c in found.causes] == [{"channel": "c3"}]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
@@ -77,6 +77,16 @@ def test_data_bounds_respect_the_filter(warehouse: Path) -> None:
         assert source.data_bounds(empty) == (None, None)
 
 
+def test_data_bounds_over_a_window_of_time_read_only_its_rows(warehouse: Path) -> None:
+    with DuckDBSource(warehouse) as source:
+        late = source.data_bounds(VISITS, since=datetime(2024, 1, 3))
+        assert late == (pd.Timestamp("2024-01-05 23:59"), pd.Timestamp("2024-01-05 23:59"))
+        early = source.data_bounds(VISITS, until=datetime(2024, 1, 5, 23, 59))
+        assert early == (pd.Timestamp("2024-01-02 10:00"), pd.Timestamp("2024-01-02 10:00"))
+        between = source.data_bounds(VISITS, since=datetime(2024, 1, 3), until=datetime(2024, 1, 4))
+        assert between == (None, None)
+
+
 def test_missing_file_is_an_error_not_a_new_database(tmp_path: Path) -> None:
     source = open_source("duckdb:///missing.duckdb", base_dir=tmp_path)
     with pytest.raises(SourceError) as err:
@@ -125,7 +135,7 @@ def test_url_query_sets_duckdb_memory_and_threads(warehouse: Path) -> None:
 def test_memory_is_bounded_by_default_and_other_connections_still_open(warehouse: Path) -> None:
     with duckdb.connect(str(warehouse), read_only=True) as other:
         with open_source("duckdb:///wh.duckdb", base_dir=warehouse.parent) as source:
-            assert _settings(source)[0] == "488.2 MiB"  # 512MB
+            assert _settings(source)[0] == "244.1 MiB"  # 256MB
         assert other.sql("SELECT count(*) FROM events").fetchone() == (3,)
 
 

@@ -6,6 +6,7 @@ Both are started once per test session and hold a copy of one small demo warehou
 
 from __future__ import annotations
 
+import gc
 import glob
 import os
 import pwd
@@ -13,6 +14,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import warnings
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -184,3 +186,13 @@ def spark_demo(demo_duckdb: Path, tmp_path_factory: pytest.TempPathFactory) -> I
         yield "spark://local"
     finally:
         session.stop()
+
+
+@pytest.fixture
+def _collect_pyspark_sockets() -> Iterator[None]:
+    """PySpark leaves the sockets it reads results from to the garbage collector: collect
+    them here, quietly, rather than in whichever test runs next."""
+    yield
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()

@@ -7,9 +7,6 @@ in DuckDB and in a copy of it on each engine; the cubes must match to float tole
 
 from __future__ import annotations
 
-import gc
-import warnings
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -101,16 +98,6 @@ def test_postgres_gives_the_duckdb_cube(
 def _one_per_kind() -> list[str]:
     """Spark is slow to plan; one example of each kind keeps its share of the suite short."""
     return list({q.kind: name for name, q in reversed(QUERIES.items())}.values())
-
-
-@pytest.fixture
-def _collect_pyspark_sockets() -> Iterator[None]:
-    """PySpark leaves the sockets it reads results from to the garbage collector: collect
-    them here, quietly, rather than in whichever test runs next."""
-    yield
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ResourceWarning)
-        gc.collect()
 
 
 @pytest.mark.filterwarnings("ignore::ResourceWarning")

@@ -1,0 +1,102 @@
+"""How strongly each segment of the lattice moved: the score test of one common effect.
+
+Every leaf has a residual ``r = y - f`` (actual minus expected), a gradient ``g`` (how
+much its expectation moves per unit of a common effect on a segment: its size for
+counts and sums, its binomial variance for rates, whose effects act on the log-odds)
+and a noise variance ``V`` (``noise.py``). With ``w = g / V``, a segment's evidence is
+
+    z² = (Σ w r)² / Σ w g    (score² / information).
+
+z² adds up over parts of a segment that moved alike and shrinks when the segment also
+holds leaves that did not move, so the best segment covers the moved leaves and little
+else. Both sums are kept per cell of every cuboid (``lattice.py``). When the search
+absorbs a cause's change into the expectation, only the score of the cells holding its
+leaves changes: it is updated from those leaves alone, never recomputed from all.
+
+From ``RICH_LEAVES`` leaves on, a segment's effect is measured from the level of the
+other leaves no cause explains yet, not from zero (a two-sample test). A move every
+segment shares is the total's, not any segment's: a baseline lagging a trend, or the
+weights themselves (they depend on the expectation, so a noisy forecast biases every
+weighted score a little the same way, about σ²/2 per leaf). Across thousands of leaves
+that shared move makes large segments look significant; with fewer, it is too small to
+matter, and the others' level would be too uncertain to measure from.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from agent.attribute.lattice import Lattice
+from agent.attribute.noise import RICH_LEAVES, Noise
+
+__all__ = ["Evidence", "layer_penalties", "z2"]
+
+
+class Evidence:
+    """Per flat cell: score ``Σ w r``, information ``Σ w g``, leaves already explained."""
+
+    def __init__(self, lattice: Lattice, resid: np.ndarray, noise: Noise) -> None:
+        self.lattice = lattice
+        self.measured = len(resid) >= RICH_LEAVES
+        var = noise.variance
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self.weight = np.where(var > 0, noise.gradient / var, 0.0)
+        self.gradient = noise.gradient
+        self.score = lattice.per_cell(resid * self.weight)
+        self.info = lattice.per_cell(noise.gradient * self.weight)
+        self.taken = np.zeros(lattice.size, dtype=np.int64)
+        # (score, information) of the leaves no cause explains yet
+        self.free = (float((resid * self.weight).sum()), float((self.gradient * self.weight).sum()))
+
+    def contrast(self, cells: np.ndarray | slice = slice(None)) -> tuple[np.ndarray, np.ndarray]:
+        """(excess score, z²) of cells over the level of the other free leaves, at unit scale.
+
+        The excess is a cell's score less what the other free leaves' common effect gives
+        it; z² tests its effect against theirs. Against no move when the level is not
+        measured, or no other free leaf is left. -∞ where nothing can move.
+        """
+        score, info = self.score[cells], self.info[cells]
+        free_score, free_info = self.free
+        rest_score, rest_info = free_score - score, free_info - info
+        level = self.measured & (rest_info > 1e-9 * free_info)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            excess = np.where(level, score - info * (rest_score / rest_info), score)
+            out = z2(excess, info) * np.where(level, rest_info / free_info, 1.0)
+        return excess, np.where(info > 0, out, -np.inf)
+
+    def absorb(self, members: np.ndarray, resid: np.ndarray, change: np.ndarray) -> None:
+        """Leaves in ``members``, with residuals ``resid``, are explained: their expectation
+        rose by ``change``."""
+        weight = self.weight[members]
+        free_score, free_info = self.free
+        self.free = (
+            free_score - float((resid * weight).sum()),
+            free_info - float((self.gradient[members] * weight).sum()),
+        )
+        self.score -= self.lattice.per_cell(change * weight, members)
+        self.taken += self.lattice.per_cell(None, members)
+
+    def part(self, cell: int, without: int | None = None) -> tuple[float, float]:
+        """(score, information) of a cell, less the leaves of a cell nested in it."""
+        score, info = float(self.score[cell]), float(self.info[cell])
+        if without is None:
+            return score, info
+        score -= float(self.score[without])
+        info -= float(self.info[without])
+        if info <= 1e-9 * float(self.info[cell]):  # nothing left but rounding
+            info = 0.0
+        return score, info
+
+
+def z2(score: np.ndarray, info: np.ndarray) -> np.ndarray:
+    """Squared z of a common relative move: score² / information (∞ if certain)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(info > 0, score * score / info, np.where(score != 0, np.inf, 0.0))
+
+
+def layer_penalties(lattice: Lattice) -> dict[int, float]:
+    """2 log(number of present cells) per layer: the price of picking one among them."""
+    counts: dict[int, int] = {}
+    for present, cuboid in zip(lattice.present(), lattice.cuboids, strict=True):
+        counts[len(cuboid)] = counts.get(len(cuboid), 0) + int(present)
+    return {layer: 2 * float(np.log(max(n, 1))) for layer, n in counts.items()}

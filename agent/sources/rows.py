@@ -1,0 +1,130 @@
+"""The source's rows inside the warehouse: read, bucketed by period, summed into leaves.
+
+Shared by every metric kind (``agent.sources.sql`` for the additive ones and the
+cube's last step, ``agent.sources.cohorts`` for the kinds that follow entities).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime, timedelta
+
+import ibis
+import ibis.expr.types as ir
+
+from agent.sources.base import CubeQuery, Grain, TableRef
+
+__all__ = [
+    "CAT",
+    "DAY",
+    "DEN",
+    "ENTITY",
+    "FIRST",
+    "LAST",
+    "NONE",
+    "NUM",
+    "UNIT",
+    "base_select",
+    "bucket_start",
+    "dimension",
+    "sum_leaves",
+    "required",
+    "next_bucket",
+    "row_columns",
+    "source_rows",
+    "period_span",
+    "period_step",
+    "timestamp",
+]
+
+NONE = "(none)"
+
+UNIT = {"day": "D", "week": "W", "month": "M"}
+# internal column names, prefixed so they never meet a user's column
+ENTITY = "_cx_entity"
+DAY = "_cx_day"
+NUM = "_cx_num"
+DEN = "_cx_den"
+CAT = "_cx_cat"
+FIRST = "_cx_first"
+LAST = "_cx_last"
+
+
+def bucket_start(day: date, grain: Grain) -> date:
+    """Start of the grain bucket holding ``day`` (ISO weeks start on Monday)."""
+    if grain == "week":
+        return day - timedelta(days=day.weekday())
+    return day.replace(day=1) if grain == "month" else day
+
+
+def next_bucket(start: date, grain: Grain) -> date:
+    """Start of the bucket after the one starting at ``start``."""
+    if grain == "month":
+        return (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return start + timedelta(days=7 if grain == "week" else 1)
+
+
+def base_select(ref: TableRef, columns: Mapping[str, str] | None = None) -> str:
+    """The raw SQL reading a source: its table, its filter, plus named row expressions."""
+    extra = "".join(f", ({sql}) AS {name}" for name, sql in (columns or {}).items())
+    where = f" WHERE ({ref.filter})" if ref.filter else ""
+    return f"SELECT *{extra} FROM {ref.table}{where}"
+
+
+def row_columns(q: CubeQuery) -> dict[str, str]:
+    """Named row expressions each kind needs projected next to the source's columns."""
+    if q.kind in ("count", "sum"):
+        if q.kind == "sum" and not q.expr:
+            raise ValueError(f"{q.metric}: kind 'sum' needs 'expr'")
+        return {NUM: q.expr or "1"}
+    if q.kind == "ratio":
+        if not (q.numerator and q.denominator):
+            raise ValueError(f"{q.metric}: kind 'ratio' needs 'numerator' and 'denominator'")
+        return {NUM: q.numerator, DEN: q.denominator}
+    if q.kind == "mix":
+        if not q.category:
+            raise ValueError(f"{q.metric}: kind 'mix' needs 'category'")
+        return {CAT: f"CASE WHEN ({q.category}) THEN 1 ELSE 0 END"}
+    return {}
+
+
+def timestamp(day: date) -> ir.TimestampScalar:
+    return ibis.literal(datetime(day.year, day.month, day.day), type="timestamp")
+
+
+def period_span(q: CubeQuery) -> tuple[date, date]:
+    """First period start and the end (exclusive) of the last period."""
+    first = bucket_start(q.start, q.grain)
+    return first, next_bucket(bucket_start(q.end, q.grain), q.grain)
+
+
+def period_step(grain: Grain) -> ir.IntervalScalar:
+    # a week as 7 days: Trino has no WEEK interval unit
+    return {"day": ibis.interval(days=1), "week": ibis.interval(days=7)}.get(
+        grain, ibis.interval(months=1)
+    )
+
+
+def required(value: timedelta | None, what: str, q: CubeQuery) -> timedelta:
+    if value is None:
+        raise ValueError(f"{q.metric}: kind {q.kind!r} needs {what!r}")
+    return value
+
+
+def source_rows(con: ibis.BaseBackend, q: CubeQuery, lo: date, hi: date) -> ir.Table:
+    """The source's rows with time in [lo, hi), the time column as a timestamp."""
+    t = con.sql(base_select(q.source, row_columns(q)))
+    time = t[q.source.time]
+    if not time.type().is_timestamp():  # a DATE column; a no-op cast would hinder pruning
+        t = t.mutate(**{q.source.time: time.cast("timestamp")})
+    return t.filter(t[q.source.time] >= timestamp(lo), t[q.source.time] < timestamp(hi))
+
+
+def dimension(t: ir.Table, name: str) -> ir.StringColumn:
+    return t[name].cast("string").fill_null(NONE)
+
+
+def sum_leaves(t: ir.Table, q: CubeQuery, num: ir.NumericValue, den: ir.NumericValue) -> ir.Table:
+    """Sum per-row ``num``/``den`` into one row per (period, leaf)."""
+    t = t.mutate(**{NUM: num, DEN: den})
+    return t.group_by(["period", *q.dimensions]).aggregate(num=t[NUM].sum(), den=t[DEN].sum())
