@@ -1,8 +1,10 @@
-"""Root-cause localization beside the RiskLoc authors' own code: F1 and time per case.
+"""Root-cause localization beside the RiskLoc and RobustSpot authors' code: F1, time per case.
 
 Run from the repository root with the project's Python:
 
     CX_AGENT_RISKLOC_SRC=/path/to/riskloc python -m bench.rca_reference [--cases N]
+
+(with ``kneed`` importable, e.g. ``PYTHONPATH=<dir holding kneed>``, for RobustSpot).
 
 ``CX_AGENT_RISKLOC_SRC`` points at a checkout of the RiskLoc authors' repository
 (``git clone https://github.com/shaido987/riskloc``, MIT licence). Their ``riskloc``
@@ -28,14 +30,22 @@ dimensions are passed in the case's order: the file's column order for RS (as th
 reader does) and sorted names for the synthetic sets (as their reader does). Their
 published defaults are used: risk 0.5, pep 0.02, 5 extreme deviations, element pruning.
 
-Per case, cx-agent's ``localize`` and the authors' ``riskloc`` run one after the other,
-in alternating order. Each call is timed by wall clock. Building the input frame is not
-timed, as their ``run.py`` starts its clock after reading a case. ``cx/authors`` is the
+Per case, cx-agent's ``localize`` and the authors' ``riskloc`` (and ``robustspot``) run
+one after the other, in an order that rotates from case to case. Each call is timed by
+wall clock. Building the input frame is not timed, as their ``run.py`` starts its clock
+after reading a case. ``cx/authors`` is the
 ratio of the two times per case, measured side by side in this run. Our own
 implementation of RiskLoc (``bench/riskloc_baseline.py``, used by ``bench.rca``) runs on
 the same cases. ``same`` counts the cases where it returns exactly the authors' elements.
 On ``RS-theirs`` it sees what cx-agent sees, so its expected rate is the ratio of the
 means, not the mean of the rates, and ``same`` may be lower there.
+RobustSpot, the method of the paper the RS data come from, is the authors' code kept in
+the same checkout (``algorithms/robustspot/``; it needs ``kneed``, see
+``bench/robustspot_reference.py``), given the same frame with their defaults (at most 3
+root causes). It runs in the same rotation as cx-agent and RiskLoc, on ``RS`` and
+``RS-theirs`` only: on the synthetic sets one 20,000-leaf additive case takes it over a
+minute, and on ratio cases it raises. ``failed`` counts the cases where their code raised
+(scored as an empty answer).
 Scoring is ``bench.rca``'s: exact match of ``dim=value&dim=value`` elements, with TP, FP
 and FN summed over a set.
 """
@@ -52,6 +62,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from itertools import islice
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pandas as pd
@@ -61,6 +72,7 @@ from agent.attribute import localize
 from bench.rca import HISTORY, ROOT, Score, rs_cases, synthetic
 from bench.rca_synthetic import Case, element_name
 from bench.riskloc_baseline import riskloc as riskloc_port
+from bench.robustspot_reference import K, load_authors_robustspot, run_robustspot
 
 SOURCE_VARIABLE = "CX_AGENT_RISKLOC_SRC"
 HOW_TO_GET = (
@@ -139,35 +151,51 @@ def with_frames(cases: Iterable[Case], additive: bool) -> Iterator[tuple[Case, p
 
 @dataclass
 class Tally:
-    """One set's scores: cx-agent, the authors' code, our implementation of RiskLoc."""
+    """One set's scores: cx-agent, the authors' RiskLoc, our RiskLoc, their RobustSpot."""
 
     cx: Score = field(default_factory=Score)
     authors: Score = field(default_factory=Score)
     port: Score = field(default_factory=Score)
+    robustspot: Score = field(default_factory=Score)
     same: int = 0
+    failed: int = 0
     leaves: int = 0
 
 
 def evaluate(
-    pairs: Iterable[tuple[Case, pd.DataFrame]], additive: bool, theirs: AuthorsRiskLoc
+    pairs: Iterable[tuple[Case, pd.DataFrame]],
+    additive: bool,
+    theirs: AuthorsRiskLoc,
+    robustspot: ModuleType | None = None,
 ) -> Tally:
-    """Run the three methods on every case; cx-agent and the authors' code side by side."""
+    """Run the methods on every case; cx-agent and the authors' code side by side.
+
+    cx-agent, their RiskLoc and (when given) their RobustSpot run in an order that
+    rotates from case to case; each of their methods gets its own copy of the frame.
+    """
     tally = Tally()
     for i, (case, frame) in enumerate(pairs):
         truth = set(case.truth)
-        steps = [
-            (tally.cx, partial(_cx_elements, case, additive)),
-            (tally.authors, partial(_authors_run, theirs, frame, case.dimensions, additive)),
-        ]
-        found = [_timed(score, truth, call) for score, call in steps[:: 1 if i % 2 == 0 else -1]]
-        authors = found[1 if i % 2 == 0 else 0]
-        port = _timed(tally.port, truth, partial(_port_elements, case, additive))
-        tally.same += port == authors
+        steps = {
+            "cx": (tally.cx, partial(_cx_elements, case, additive)),
+            "authors": (
+                tally.authors,
+                partial(_authors_run, theirs, frame.copy(), case.dimensions, additive),
+            ),
+        }
+        if robustspot is not None:
+            call = partial(_robustspot_run, robustspot, frame.copy(), case, additive, tally)
+            steps["robustspot"] = (tally.robustspot, call)
+        names = list(steps)
+        order = names[i % len(names) :] + names[: i % len(names)]
+        found = {name: _timed(*steps[name], truth) for name in order}
+        port = _timed(tally.port, partial(_port_elements, case, additive), truth)
+        tally.same += port == found["authors"]
         tally.leaves += len(case.leaves)
     return tally
 
 
-def _timed(score: Score, truth: set[str], call: Callable[[], set[str]]) -> set[str]:
+def _timed(score: Score, call: Callable[[], set[str]], truth: set[str]) -> set[str]:
     start = time.perf_counter()
     found = call()
     score.add(found, truth, time.perf_counter() - start)
@@ -185,13 +213,22 @@ def _authors_run(
     return authors_elements(theirs(frame, dimensions, derived=not additive))
 
 
+def _robustspot_run(
+    module: ModuleType, frame: pd.DataFrame, case: Case, additive: bool, tally: Tally
+) -> set[str]:
+    found = run_robustspot(module, frame, case.dimensions, additive)
+    tally.failed += found is None
+    return found or set()
+
+
 def _port_elements(case: Case, additive: bool) -> set[str]:
     return {element_name(e) for e in riskloc_port(case.leaves, case.dimensions, additive=additive)}
 
 
 HEADER = (
     "| set        | cases | leaves/case | F1 cx | P / R cx      | F1 authors | P / R authors "
-    "| F1 port | same  | ms cx  | ms authors | ms port | cx/authors | port/authors |"
+    "| F1 port | same  | ms cx  | ms authors | ms port | cx/authors | port/authors "
+    "| F1 RobustSpot | P / R RobustSpot | ms RobustSpot | cx/RobustSpot | failed |"
 )
 
 
@@ -202,7 +239,17 @@ def row(name: str, tally: Tally) -> str:
         f"| {cx.f1:.3f} | {cx.precision_recall} | {authors.f1:>10.3f} "
         f"| {authors.precision_recall} | {port.f1:>7.3f} | {tally.same:>5} | {cx.ms:>6.1f} "
         f"| {authors.ms:>10.1f} | {port.ms:>7.1f} | {cx.ms / max(authors.ms, 1e-9):>10.3f} "
-        f"| {port.ms / max(authors.ms, 1e-9):>12.3f} |"
+        f"| {port.ms / max(authors.ms, 1e-9):>12.3f} | {_robustspot_cells(tally)} |"
+    )
+
+
+def _robustspot_cells(tally: Tally) -> str:
+    spot = tally.robustspot
+    if not spot.cases:
+        return "            - |               -  |             - |             - |      -"
+    return (
+        f"{spot.f1:>13.3f} | {spot.precision_recall:<16} | {spot.ms:>13.1f} "
+        f"| {tally.cx.ms / max(spot.ms, 1e-9):>13.3f} | {tally.failed:>6}"
     )
 
 
@@ -228,6 +275,10 @@ def case_sets(data: Path, n: int | None) -> dict[str, tuple[Pairs, bool]]:
     return {name: (islice(pairs, n), additive) for name, (pairs, additive) in sets.items()}
 
 
+ROBUSTSPOT_SETS = ("RS", "RS-theirs")
+"""The sets their RobustSpot runs on (see the module docstring for why not the others)."""
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=None, help="at most N cases per set")
@@ -237,14 +288,17 @@ def main() -> None:
         print(HOW_TO_GET)
         return
     theirs = load_authors_riskloc(Path(source))
+    spot = load_authors_robustspot(Path(source))
     data = Path(os.environ.get("CX_AGENT_BENCH_DATA", ROOT.parent / "shared" / "bench")) / "rca"
     print(HEADER)
     print("|" + "|".join("-" * len(c) for c in HEADER.split("|")[1:-1]) + "|")
     for name, (pairs, additive) in case_sets(data, args.cases).items():
-        print(row(name, evaluate(pairs, additive, theirs)), flush=True)
+        tally = evaluate(pairs, additive, theirs, spot if name in ROBUSTSPOT_SETS else None)
+        print(row(name, tally), flush=True)
     print()
     print(f"authors: RiskLoc from {source}, published defaults. port: bench/riskloc_baseline.py.")
     print("same: cases where the port returns exactly the authors' elements.")
+    print(f"RobustSpot: the authors' code from {source}, their defaults (k={K}).")
 
 
 if __name__ == "__main__":

@@ -2,15 +2,22 @@
 
 DuckDB settings ride on the URL's query string, e.g.
 ``duckdb:///warehouse.duckdb?memory_limit=2GB&threads=4&temp_directory=/var/tmp/cx``.
-``memory_limit`` defaults to 256MB so the agent stays small beside whatever else runs on
-its machine: larger aggregations spill to ``temp_directory`` (DuckDB's default is
-``<file>.tmp`` next to the warehouse, which must then be writable) instead of growing.
+``memory_limit`` defaults to 512MB so the agent stays small beside whatever else runs on
+its machine: larger aggregations spill to ``temp_directory`` instead of growing. Unless
+the URL names one, that is a directory of the process's own under the system's
+temporary folder, removed when it exits: DuckDB's own default, ``<file>.tmp`` next to
+the warehouse, is shared by every process reading the file, and two runs at once
+(``serve`` and a manual ``run``) would delete each other's spilled blocks.
 ``threads`` defaults to DuckDB's own (every core); DuckDB's progress bar is off, as
 an agent's output is a log. Any DuckDB setting is accepted.
 """
 
 from __future__ import annotations
 
+import atexit
+import functools
+import shutil
+import tempfile
 from pathlib import Path
 from typing import ClassVar
 from urllib.parse import parse_qsl
@@ -22,7 +29,7 @@ from agent.sources.ibis_source import IbisSource
 
 __all__ = ["DEFAULT_SETTINGS", "DuckDBSource", "duckdb_path", "duckdb_settings"]
 
-DEFAULT_SETTINGS = {"memory_limit": "256MB", "enable_progress_bar": "false"}
+DEFAULT_SETTINGS = {"memory_limit": "512MB", "enable_progress_bar": "false"}
 
 
 def duckdb_path(url_or_path: str | Path, base_dir: Path) -> Path:
@@ -64,9 +71,19 @@ class DuckDBSource(IbisSource):
                 "the demo warehouse, or fix `warehouse:` in metrics.yaml"
             )
         con = ibis.duckdb.connect(str(self.path), read_only=True)
-        for name, value in self.settings.items():  # SET, not connect(config=): other
+        settings = {"temp_directory": _spill_dir()} | self.settings
+        for name, value in settings.items():  # SET, not connect(config=): other
             con.raw_sql(f"SET {name} = {_quoted(value)}")  # connections may share the file
         return con
+
+
+@functools.cache
+def _spill_dir() -> str:
+    """This process's own ``temp_directory``, removed when it exits. One per process, not
+    per connection: connections to the same file in one process share a DuckDB instance."""
+    path = tempfile.mkdtemp(prefix="cx-agent-duckdb-")
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
 
 
 def _quoted(value: str) -> str:

@@ -1,18 +1,32 @@
-"""What ``bench.rca_reference`` hands the RiskLoc authors' code, and how it reads the answer."""
+"""What ``bench.rca_reference`` hands the RiskLoc and RobustSpot authors' code, and how it reads
+the answers."""
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
 
 from bench.rca_reference import (
+    HEADER,
     SOURCE_VARIABLE,
+    Tally,
     authors_elements,
     authors_frame,
+    evaluate,
     main,
+    row,
     rs_their_reading,
+)
+from bench.rca_synthetic import Case
+from bench.robustspot_reference import (
+    load_authors_robustspot,
+    robustspot_elements,
+    run_robustspot,
 )
 
 LEAVES = pd.DataFrame(
@@ -96,3 +110,65 @@ def test_without_a_checkout_it_says_how_to_get_one(
     out = capsys.readouterr().out
     assert out.count("\n") == 1
     assert "git clone https://github.com/shaido987/riskloc" in out
+
+
+def fake_robustspot(answer: Callable[..., list]) -> SimpleNamespace:
+    """Stands in for the authors' module: its globals and its ``robustspot`` function."""
+    return SimpleNamespace(g_data=SimpleNamespace(derived_measure=False), robustspot=answer)
+
+
+def test_robustspot_root_causes_become_element_names() -> None:
+    causes = [[(("p2p", "1"), ("bitrate", "2000"))], [(("cdn", "3"),), (("cdn", "4"),)]]
+    assert robustspot_elements(causes) == {"bitrate=2000&p2p=1", "cdn=3", "cdn=4"}
+
+
+def test_robustspot_gets_their_defaults_and_a_fresh_state() -> None:
+    calls: list[tuple[list[str], int, bool, bool]] = []
+
+    def answer(frame: pd.DataFrame, dims: list[str], *, k: int, derived: bool) -> list:
+        calls.append((dims, k, derived, module.g_data.derived_measure))
+        return [[(("a", "x"),)]]
+
+    module = fake_robustspot(answer)
+    assert run_robustspot(module, LEAVES, ["a", "b"], additive=False) == {"a=x"}
+    assert calls == [(["a", "b"], 3, True, True)]
+
+
+def test_robustspot_raising_is_a_failed_case_with_its_truth_missed() -> None:
+    def answer(*_: object, **__: object) -> list:
+        raise IndexError("list index out of range")
+
+    def riskloc(*_: object, **__: object) -> list:
+        return [{"cuboid": ["a"], "elements": [("x",)]}]
+
+    case = Case(LEAVES, ["a", "b"], ["a=x"])
+    frames = [(case, authors_frame(LEAVES, ["a", "b"], additive=False))]
+    tally = evaluate(iter(frames), False, riskloc, fake_robustspot(answer))
+    assert (tally.failed, tally.robustspot.cases, tally.robustspot.fn) == (1, 1, 1)
+    assert (tally.authors.tp, tally.authors.fp) == (1, 0)
+
+
+def test_sets_without_robustspot_keep_the_table_shape() -> None:
+    line = row("SYN-add", Tally())
+    assert line.count("|") == HEADER.count("|")
+    assert line.split("|")[-2].strip() == "-"
+
+
+def test_robustspot_needs_the_checkout_file(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit, match="no algorithms/robustspot/robustspot.py"):
+        load_authors_robustspot(tmp_path)
+
+
+def test_a_missing_package_of_theirs_says_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code = tmp_path / "algorithms" / "robustspot"
+    code.mkdir(parents=True)
+    (code / "robustspot.py").write_text("import kneed_missing_here\n")
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    try:
+        with pytest.raises(SystemExit, match="pip install kneed_missing_here"):
+            load_authors_robustspot(tmp_path)
+    finally:
+        for name in [m for m in sys.modules if m.split(".")[0] == "algorithms"]:
+            del sys.modules[name]
