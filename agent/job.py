@@ -105,11 +105,8 @@ class MetricJob:
         replayed = step(spec.grain) * EPISODE_WINDOW[spec.grain]
         start = pd.Timestamp(evaluated_period(first, spec.grain)) - spec.history - replayed
         end = evaluated_period(last, spec.grain)
-        back = _reach(spec)[0]
-        reach_from = start.date() - timedelta(days=back)
-        oldest, newest = _bounds(config, name, source, reach_from, last)
+        newest = _newest(config, name, source, last)
         cube = fetch_cube(config, name, source, (start.date(), end), newest, store)
-        cube = _covered(cube, oldest, back)
         tz = config.timezone
         cube["period"] = pd.to_datetime(cube["period"]).dt.tz_localize(tz)
         data_end = None if newest is None else pd.Timestamp(newest).tz_localize(tz)
@@ -297,39 +294,19 @@ class MetricJob:
         ]
 
 
-def _bounds(
-    config: Config, name: str, source: Source, reach_from: date, last: date
-) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
-    """When the data the periods look at begins (``reach_from`` or later), and how far
-    the data is loaded.
+def _newest(config: Config, name: str, source: Source, last: date) -> pd.Timestamp | None:
+    """How far the metric's data is loaded: its ``freshness.query``, or the newest row.
 
-    Asked over short windows of time, since reading the whole table (often a join)
-    costs more than a daily run's own cube: the newest row of the week up to ``last``,
-    and the first one of the week before ``reach_from``. Only when a window is empty
-    (data loaded long ago, or starting late) is a wider range read.
+    The newest row is first looked for in the week up to ``last``, since reading the
+    whole table (often a join) costs more than a daily run's own cube; only when that
+    week is empty is the whole table read.
     """
-    ref, week = config.table_ref(name), timedelta(days=7)
-    oldest, _ = source.data_bounds(ref, since=_dt(reach_from - week), until=_dt(reach_from))
-    if oldest is None:
-        oldest, _ = source.data_bounds(ref, since=_dt(reach_from))
     if config.sources[config.metrics[name].source].freshness.query is not None:
-        return oldest, source.data_bounds(_freshness_ref(config, name))[1]
-    _, newest = source.data_bounds(ref, since=_dt(last - week))
-    return oldest, newest if newest is not None else source.data_bounds(ref)[1]
-
-
-def _dt(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day)
-
-
-def _covered(cube: pd.DataFrame, oldest: pd.Timestamp | None, back: int) -> pd.DataFrame:
-    """The periods the data covers: none starting, or looking ``back`` days, before the
-    first event's day. Those would be measured on missing data (a first week's revisit
-    rate of 0%, a first partial week's low count) and squash the chart."""
-    if oldest is None:
-        return cube
-    first = oldest.normalize() + pd.Timedelta(days=back)
-    return cube[pd.to_datetime(cube["period"]) >= first].reset_index(drop=True)
+        return source.data_bounds(_freshness_ref(config, name))[1]
+    ref = config.table_ref(name)
+    start = last - timedelta(days=7)
+    _, newest = source.data_bounds(ref, since=datetime(start.year, start.month, start.day))
+    return newest if newest is not None else source.data_bounds(ref)[1]
 
 
 def _freshness_ref(config: Config, name: str) -> TableRef:

@@ -140,10 +140,10 @@ def _run_worker(config: str, metric: str, as_of: str) -> dict[str, float]:
             finally:
                 record(query.metric, start)
 
-        def data_bounds(self, source, since=None, until=None):  # type: ignore[no-untyped-def]
+        def data_bounds(self, source, since=None):  # type: ignore[no-untyped-def]
             start = time.perf_counter()
             try:
-                return super().data_bounds(source, since, until)
+                return super().data_bounds(source, since)
             finally:
                 record("(data bounds)", start)
 

@@ -65,11 +65,11 @@ class Source(Protocol):
         ...
 
     def data_bounds(
-        self, source: TableRef, since: datetime | None = None, until: datetime | None = None
+        self, source: TableRef, since: datetime | None = None
     ) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
         """Earliest and latest value of the source's time column (after its filter), over
-        the rows with time in [since, until) when given: a warehouse that prunes by time
-        then reads only those."""
+        the rows from ``since`` on when given: a warehouse that prunes by time then reads
+        only those."""
         ...
 
     def fetch_customers(self, query: CustomerQuery) -> pd.DataFrame:

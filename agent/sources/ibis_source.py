@@ -98,7 +98,7 @@ class IbisSource:
         return frame.sort_values(keys, ignore_index=True)
 
     def data_bounds(
-        self, source: TableRef, since: datetime | None = None, until: datetime | None = None
+        self, source: TableRef, since: datetime | None = None
     ) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
         """Earliest and latest value of the source's time column after its filter."""
         sql = base_select(source)
@@ -107,8 +107,6 @@ class IbisSource:
             time = t[source.time].cast("timestamp")
             if since is not None:
                 t = t.filter(time >= ibis.literal(since, type="timestamp"))
-            if until is not None:
-                t = t.filter(time < ibis.literal(until, type="timestamp"))
             row = self._collect(t.aggregate(lo=time.min(), hi=time.max())).iloc[0]
         return _timestamp(row["lo"]), _timestamp(row["hi"])
 

@@ -78,14 +78,11 @@ def test_data_bounds_respect_the_filter(warehouse: Path) -> None:
         assert source.data_bounds(empty) == (None, None)
 
 
-def test_data_bounds_over_a_window_of_time_read_only_its_rows(warehouse: Path) -> None:
+def test_data_bounds_since_a_time_read_only_the_rows_after_it(warehouse: Path) -> None:
     with DuckDBSource(warehouse) as source:
         late = source.data_bounds(VISITS, since=datetime(2024, 1, 3))
         assert late == (pd.Timestamp("2024-01-05 23:59"), pd.Timestamp("2024-01-05 23:59"))
-        early = source.data_bounds(VISITS, until=datetime(2024, 1, 5, 23, 59))
-        assert early == (pd.Timestamp("2024-01-02 10:00"), pd.Timestamp("2024-01-02 10:00"))
-        between = source.data_bounds(VISITS, since=datetime(2024, 1, 3), until=datetime(2024, 1, 4))
-        assert between == (None, None)
+        assert source.data_bounds(VISITS, since=datetime(2024, 1, 6)) == (None, None)
 
 
 def test_missing_file_is_an_error_not_a_new_database(tmp_path: Path) -> None:
