@@ -36,6 +36,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import yaml
@@ -173,8 +174,6 @@ class Row:
 
 
 def _measure(events: int, metrics: list[str], work: Path) -> list[Row]:
-    from datetime import timedelta
-
     from bench._scale_data import END
 
     warehouse, made = _warehouse(events)

@@ -14,16 +14,22 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from agent.notify import NOTIFIERS, build_notifier, delivery
+from agent.notify import NOTIFIERS, Notifier, build_notifier, delivery
 from agent.store import open_store
 
 NOW = datetime(2026, 11, 16, 0, 30)
 
 
+def notifier_from(channel: str, spec: dict[str, Any], base: Path) -> Notifier:
+    """The notifier a ``channels:`` entry of this shape gives."""
+    return build_notifier(
+        channel, NOTIFIERS[spec["type"]].spec_type.model_validate(spec), base_dir=base
+    )
+
+
 def main(url: str, channel: str, spec_json: str, base: str) -> None:
     store = open_store(url)
-    spec = NOTIFIERS[json.loads(spec_json)["type"]].spec_type.model_validate(json.loads(spec_json))
-    notifier = build_notifier(channel, spec, base_dir=Path(base))
+    notifier = notifier_from(channel, json.loads(spec_json), Path(base))
     record = delivery._finish
 
     def killed_before_recording(*args: Any, **kwargs: Any) -> None:

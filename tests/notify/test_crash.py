@@ -17,12 +17,13 @@ from typing import Any
 
 from sqlalchemy import select
 
-from agent.notify import NOTIFIERS, build_notifier, deliver
+from agent.notify import deliver
 from agent.notify.delivery import LEASE
 from agent.store import Store
 from agent.store.schema import deliveries
 from tests.conftest import REPO
 from tests.notify.conftest import HOOK_SECRET, SMTPServer, alert
+from tests.notify.crash_child import notifier_from
 from tests.notify.servers import TOKEN, SlackState, Webhook
 from tests.notify.test_delivery import T0, record
 
@@ -52,10 +53,17 @@ def crash(store: Store, channel: str, spec: dict[str, Any], base: Path) -> int:
 
 
 def restart(store: Store, channel: str, spec: dict[str, Any], base: Path) -> dict[str, int]:
-    notifier = build_notifier(
-        channel, NOTIFIERS[spec["type"]].spec_type.model_validate(spec), base_dir=base
-    )
+    notifier = notifier_from(channel, spec, base)
     return dict(deliver(store, {channel: notifier}, now=T0 + LEASE + timedelta(seconds=1)))
+
+
+def slack_spec(slack: SlackState) -> dict[str, Any]:
+    return {
+        "type": "slack",
+        "channel": "#cx-alerts",
+        "token": TOKEN,
+        "api_url": f"{slack.base}/api/",
+    }
 
 
 def status(store: Store) -> list[tuple[str, int]]:
@@ -66,12 +74,7 @@ def status(store: Store) -> list[tuple[str, int]]:
 def test_slack_is_asked_and_nothing_is_sent_twice(
     store: Store, slack: SlackState, tmp_path: Path
 ) -> None:
-    spec = {
-        "type": "slack",
-        "channel": "#cx-alerts",
-        "token": TOKEN,
-        "api_url": f"{slack.base}/api/",
-    }
+    spec = slack_spec(slack)
     crash(store, "cx-slack", spec, tmp_path)
     assert len(slack.messages) == 1
 
@@ -114,16 +117,9 @@ def test_webhook_is_sent_at_most_once_more_with_the_same_delivery_id(
 def test_a_delivery_being_sent_is_left_alone_while_its_lease_runs(
     store: Store, slack: SlackState, tmp_path: Path
 ) -> None:
-    spec = {
-        "type": "slack",
-        "channel": "#cx-alerts",
-        "token": TOKEN,
-        "api_url": f"{slack.base}/api/",
-    }
+    spec = slack_spec(slack)
     crash(store, "cx-slack", spec, tmp_path)
-    notifier = build_notifier(
-        "cx-slack", NOTIFIERS[spec["type"]].spec_type.model_validate(spec), base_dir=tmp_path
-    )
+    notifier = notifier_from("cx-slack", spec, tmp_path)
 
     assert deliver(store, {"cx-slack": notifier}, now=T0 + LEASE / 2) == {}
     assert status(store) == [("sending", 1)]

@@ -24,6 +24,7 @@ import ibis
 import pytest
 
 from agent.sources.demo import generate
+from tests.conftest import REPO
 
 END = date(2025, 6, 30)
 CUSTOMERS = 2000
@@ -196,3 +197,10 @@ def _collect_pyspark_sockets() -> Iterator[None]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ResourceWarning)
         gc.collect()
+
+
+def metrics_for(warehouse: str, home: Path) -> None:
+    """The demo metrics.yaml in ``home``, reading ``warehouse``."""
+    lines = (REPO / "metrics.yaml").read_text(encoding="utf-8").splitlines()
+    lines = [f"warehouse: {warehouse}" if ln.startswith("warehouse:") else ln for ln in lines]
+    (home / "metrics.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -5,14 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.conftest import REPO, cx_agent
-from tests.warehouses.conftest import END
-
-
-def _metrics_for(warehouse: str, tmp_path: Path) -> None:
-    lines = (REPO / "metrics.yaml").read_text(encoding="utf-8").splitlines()
-    lines = [f"warehouse: {warehouse}" if ln.startswith("warehouse:") else ln for ln in lines]
-    (tmp_path / "metrics.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+from tests.conftest import cx_agent
+from tests.warehouses.conftest import END, metrics_for
 
 
 def test_run_once_on_postgres_reports_what_duckdb_reports(
@@ -21,7 +15,7 @@ def test_run_once_on_postgres_reports_what_duckdb_reports(
     reports = {}
     for engine, url in (("postgres", postgres_demo), ("duckdb", str(demo_duckdb))):
         (tmp_path / engine).mkdir()
-        _metrics_for(url, tmp_path / engine)
+        metrics_for(url, tmp_path / engine)
         done = cx_agent(
             "run", "--once", "--as-of", END.isoformat(), "-m", "conversion", cwd=tmp_path / engine
         )

@@ -14,8 +14,7 @@ from pathlib import Path
 import pytest
 
 from agent.cli import app
-from tests.conftest import REPO
-from tests.warehouses.conftest import END
+from tests.warehouses.conftest import END, metrics_for
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore::ResourceWarning"),
@@ -29,12 +28,6 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     yield tmp_path
 
 
-def _metrics_for(warehouse: str, home: Path) -> None:
-    lines = (REPO / "metrics.yaml").read_text(encoding="utf-8").splitlines()
-    lines = [f"warehouse: {warehouse}" if ln.startswith("warehouse:") else ln for ln in lines]
-    (home / "metrics.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
 def _cx_agent(*args: str) -> int:
     code = app(list(args), standalone_mode=False)
     return code if isinstance(code, int) else 0
@@ -43,7 +36,7 @@ def _cx_agent(*args: str) -> int:
 def test_validate_connect_finds_every_table_and_column_on_spark(
     spark_demo: str, home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _metrics_for(spark_demo, home)
+    metrics_for(spark_demo, home)
     assert _cx_agent("validate", "--connect") == 0
     assert "warehouse (spark): reachable; every table and column found" in capsys.readouterr().out
 
@@ -54,7 +47,7 @@ def test_run_once_on_spark_reports_what_duckdb_reports(
     reports = {}
     for engine, url in (("spark", spark_demo), ("duckdb", str(demo_duckdb))):
         (home / engine).mkdir()
-        _metrics_for(url, home / engine)
+        metrics_for(url, home / engine)
         args = ("run", "--once", "--as-of", END.isoformat(), "-m", "nps")
         assert _cx_agent(*args, "-c", str(home / engine / "metrics.yaml")) in (0, 1, 2)
         path = home / engine / "reports" / END.isoformat() / "nps.json"
