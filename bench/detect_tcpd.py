@@ -7,7 +7,8 @@ Methods, each with one setting for every series, scored in the same run:
 
 * ``cx-agent``: :func:`agent.detect.changepoint.change_points`, the function the
   change-point detector calls, with its default configuration (nothing tuned per series):
-  ruptures PELT with cx-agent's level-or-trend cost and noise-scaled penalty;
+  the exact penalised segmentation (PELT's optimum) with cx-agent's level-or-trend cost
+  and noise-scaled penalty;
 * ``pelt`` / ``binseg``: ruptures ``Pelt`` / ``Binseg``, L2 cost, ``min_size=2``,
   ``jump=1``, penalty ``3 log n`` on the series scaled to mean 0 and variance 1;
 * ``zero``: no change point at all.

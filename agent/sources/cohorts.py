@@ -112,11 +112,24 @@ def returning(con: ibis.BaseBackend, q: CubeQuery) -> ir.Table:
     """Active entities (den) also active in [period - lookback, period) (num).
 
     The entity's last activity before a period is the last day of its previous
-    active period, so one aggregation per (entity, period) and one lag suffice.
+    active period, so one aggregation per (entity, period) and one lag suffice. The
+    lookback before the first period only needs each entity's last day there: those
+    rows are reduced to one per entity, which halves the work of a daily run.
     """
     lookback = required(q.lookback, "lookback", q)
     first, end = period_span(q)
-    ep = _entity_periods(con, q, first - lookback, end)
+    ep = _entity_periods(con, q, first, end)
+    before = _entity_rows(con, q, first - lookback, first)
+    before = before.group_by(**{ENTITY: before[q.source.entity]}).aggregate(
+        **{LAST: before[q.source.time].max().truncate("D")}
+    )
+    before = before.select(
+        ENTITY,
+        period=timestamp(first - lookback),
+        **{d: ibis.null(ep[d].type()) for d in q.dimensions},
+        **{LAST: before[LAST]},
+    )
+    ep = ibis.union(ep.select(ENTITY, "period", *q.dimensions, LAST), before, distinct=False)
     ep = _in_range(ep.mutate(prev=ep[LAST].lag().over(_by_entity("period"))), q)
     hit = ep.prev >= ep.period - ibis.interval(lookback)
     return sum_leaves(ep, q, ibis.ifelse(hit, 1, 0), ibis.literal(1))
