@@ -10,7 +10,8 @@ too. A change of the metric's definition or warehouse starts over with a full re
 
 Rare dimension values are folded into ``(other)`` per query; after joining stored and
 fresh periods the fold is applied again over the whole cube, so a dimension keeps at
-most ``top_n`` values. (A value folded in stored periods stays folded there.)
+most ``top_n`` named values besides ``(other)``, as a full read does. (A value folded
+in stored periods stays folded there.)
 """
 
 from __future__ import annotations
@@ -98,12 +99,12 @@ def _store(
 
 
 def _refold(cube: pd.DataFrame, dimensions: list[str], top_n: int) -> pd.DataFrame:
-    """Fold each dimension past its ``top_n - 1`` largest values (by den), as the query does."""
+    """Fold each dimension past its ``top_n`` largest values (by den), as the query does."""
     folded = False
     for dim in dimensions:
         volume = cube[cube[dim] != OTHER].groupby(dim)["den"].sum()
-        if len(volume) >= top_n:
-            top = volume.sort_values(ascending=False, kind="stable").index[: top_n - 1]
+        if len(volume) > top_n:
+            top = volume.sort_values(ascending=False, kind="stable").index[:top_n]
             cube[dim] = cube[dim].where(cube[dim].isin(top), OTHER)
             folded = True
     if not folded:

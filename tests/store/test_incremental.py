@@ -67,3 +67,22 @@ def test_the_second_run_reads_only_the_mutable_periods_and_sees_the_same_cube(
     else:
         assert source.starts[1] == date(2026, 11, 18)
     assert source.starts[0] == source.starts[-1] < date(2026, 7, 1)
+
+
+def test_stored_and_fresh_periods_keep_top_n_values_as_a_full_read_does(
+    home: Path, tmp_path: Path
+) -> None:
+    text = (home / "metrics.yaml").read_text()
+    # three of the demo's regions by name, the others folded into (other)
+    text = text.replace("    watch_segments: true", "    watch_segments: true\n    top_n: 3", 1)
+    (tmp_path / "demo").symlink_to(home / "demo")
+    (tmp_path / "metrics.yaml").write_text(text)
+    config = load_config(tmp_path / "metrics.yaml")
+    assert config.metrics["conversion"].top_n == 3
+    store = open_store(f"sqlite:///{tmp_path / 'state.db'}")
+    source = Recording(home / "demo" / "warehouse.duckdb")
+    _cube(config, "conversion", source, store)
+    second = _cube(config, "conversion", source, store)
+    full = _cube(config, "conversion", source)
+    assert full["region"].nunique() == 4  # three named and (other)
+    pd.testing.assert_frame_equal(second, full)
