@@ -12,6 +12,9 @@ about 10 bytes per event: 1 GB at 100M). For each size, in one run:
 
 * ``scan`` — the reference full scan ``select count(*), sum(amount) from events`` through
   the DuckDB source's own connection settings, best of 3, in a subprocess;
+* once, the hand-written ``GROUP BY`` of the demo view by day and four dimensions
+  (:data:`GROUP_BY`), in scans: what any SQL computing a daily ratio cube costs at
+  least, the yardstick of the ratio metrics' first runs;
 * per metric of the demo ``metrics.yaml``, two ``cx-agent run --once --metric NAME`` in
   subprocesses on a copy of the file pointing at the size's warehouse, sharing one empty
   state store: ``first`` judges the day before the last one (nothing stored yet: the
@@ -45,6 +48,11 @@ ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "metrics.yaml"
 COHORT = frozenset({"returning", "retention", "churn"})
 SCAN = "select count(*), sum(amount) from events"
+GROUP_BY = (
+    "select date_trunc('day', event_time), channel, device, region, tier, count(*) "
+    "from customer_events group by all"
+)
+"""The simplest query giving a daily cube by four dimensions: a floor for the ratio kinds."""
 
 
 def _parse_size(text: str) -> int:
@@ -109,7 +117,8 @@ def _child(args: list[str]) -> Child:
     return Child(json.loads(lines[-1]), seconds, usage.ru_maxrss / 1024)
 
 
-def _scan_worker(warehouse: str) -> dict[str, float]:
+def _query_worker(warehouse: str, sql: str) -> dict[str, float]:
+    """Best of 3 of ``sql`` through the DuckDB source's own connection settings."""
     from agent.sources.duckdb import DuckDBSource
 
     with DuckDBSource(warehouse) as source:
@@ -117,9 +126,9 @@ def _scan_worker(warehouse: str) -> dict[str, float]:
         times = []
         for _ in range(3):
             start = time.perf_counter()
-            con.raw_sql(SCAN).fetchall()
+            con.raw_sql(sql).fetchall()
             times.append(time.perf_counter() - start)
-    return {"scan": min(times)}
+    return {"seconds": min(times)}
 
 
 def _run_worker(config: str, metric: str, as_of: str) -> dict[str, float]:
@@ -180,11 +189,19 @@ def _measure(events: int, metrics: list[str], work: Path) -> list[Row]:
     note = f"generated in {made:.0f} s" if made is not None else "cached"
     print(f"{_label(events)} events: {warehouse} ({note})", file=sys.stderr, flush=True)
     kinds = {n: m["kind"] for n, m in yaml.safe_load(CONFIG.read_text())["metrics"].items()}
+    scan, floor = (
+        _child(["--worker-query", str(warehouse), q]).report["seconds"] for q in (SCAN, GROUP_BY)
+    )
+    print(
+        f"{_label(events):>7} hand-written GROUP BY (day x 4 dimensions): {floor:.2f} s = "
+        f"{floor / scan:.1f} scans",
+        flush=True,
+    )
     rows = []
     for name in metrics:
         config = _config_for(warehouse, Path(tempfile.mkdtemp(prefix=f"{name}-", dir=work)))
         for run, day in zip(RUNS, (END - timedelta(days=1), END), strict=True):
-            scan = _child(["--worker-scan", str(warehouse)]).report["scan"]
+            scan = _child(["--worker-query", str(warehouse), SCAN]).report["seconds"]
             try:
                 child: Child | None = _child(["--worker-run", str(config), name, day.isoformat()])
             except RuntimeError as exc:  # one broken metric must not hide the others
@@ -242,11 +259,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10M,50M,100M", help="events per warehouse")
     parser.add_argument("--metric", action="append", help="only this metric (repeatable)")
-    parser.add_argument("--worker-scan", nargs=1, help=argparse.SUPPRESS)
+    parser.add_argument("--worker-query", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--worker-run", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.worker_scan or args.worker_run:
-        report = _scan_worker(*args.worker_scan) if args.worker_scan else None
+    if args.worker_query or args.worker_run:
+        report = _query_worker(*args.worker_query) if args.worker_query else None
         print(json.dumps(report or _run_worker(*args.worker_run)))
         return
     metrics = args.metric or list(yaml.safe_load(CONFIG.read_text())["metrics"])
