@@ -19,6 +19,7 @@ from agent.sources.warehouses import (
     DatabricksSource,
     PostgresSource,
     SnowflakeSource,
+    SparkConnectSource,
     SparkSource,
     TrinoSource,
 )
@@ -44,6 +45,7 @@ SOURCES: dict[str, _Opener] = {
     "postgres": PostgresSource,
     "postgresql": PostgresSource,
     "spark": SparkSource,
+    "sc": SparkConnectSource,
     "bigquery": BigQuerySource,
     "snowflake": SnowflakeSource,
     "trino": TrinoSource,

@@ -154,11 +154,14 @@ def postgres_demo(postgres_url: str, demo_duckdb: Path) -> str:
 
 @pytest.fixture(scope="session")
 def spark_demo(demo_duckdb: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """One local Spark session for the test session, the demo as temporary views; its URL.
+    """One local Spark session for the test session, the demo as tables and views; its URL.
 
-    SparkSource finds this active session and leaves it running when closed.
+    SparkSource finds this active session and leaves it running when closed. The session
+    also serves Spark Connect on a free local port (see ``spark_connect_demo``), and the
+    demo lives in its catalog, which Spark Connect sessions share.
     """
     pyspark_sql = pytest.importorskip("pyspark.sql")
+    parquet = tmp_path_factory.mktemp("spark")
     session = (
         pyspark_sql.SparkSession.builder.master("local[2]")
         .appName("cx-agent-tests")
@@ -166,6 +169,10 @@ def spark_demo(demo_duckdb: Path, tmp_path_factory: pytest.TempPathFactory) -> I
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.shuffle.partitions", "1")
         .config("spark.driver.memory", "1g")
+        .config("spark.sql.warehouse.dir", str(parquet / "warehouse"))
+        .config("spark.plugins", "org.apache.spark.sql.connect.SparkConnectPlugin")
+        .config("spark.connect.grpc.binding.address", "127.0.0.1")
+        .config("spark.connect.grpc.binding.port", str(_free_port()))
         # tiny data: compiling and re-planning each query costs more than running it
         .config("spark.sql.codegen.wholeStage", "false")
         .config("spark.sql.adaptive.enabled", "false")
@@ -173,20 +180,29 @@ def spark_demo(demo_duckdb: Path, tmp_path_factory: pytest.TempPathFactory) -> I
         .getOrCreate()
     )
     session.sparkContext.setLogLevel("ERROR")
-    parquet = tmp_path_factory.mktemp("spark")
     tables, views = _tables_and_views(demo_duckdb)
     with duckdb.connect(str(demo_duckdb), read_only=True) as con:
         for name in tables:
             con.execute(f"COPY {name} TO '{parquet / name}.parquet' (FORMAT parquet)")
     for name in tables:
-        session.read.parquet(f"{parquet / name}.parquet").createOrReplaceTempView(name)
+        session.sql(f"CREATE TABLE {name} USING parquet LOCATION '{parquet / name}.parquet'")
     for view in views:
-        session.sql(view.replace("CREATE VIEW", "CREATE TEMPORARY VIEW", 1))
+        session.sql(view)
         session.catalog.cacheTable(view.split()[2])
     try:
         yield "spark://local"
     finally:
         session.stop()
+
+
+@pytest.fixture(scope="session")
+def spark_connect_demo(spark_demo: str) -> str:
+    """The ``sc://`` URL of the Spark Connect server running in the test session's Spark."""
+    from pyspark.sql import SparkSession
+
+    session = SparkSession.getActiveSession()
+    assert session is not None
+    return f"sc://127.0.0.1:{session.conf.get('spark.connect.grpc.binding.port')}"
 
 
 @pytest.fixture

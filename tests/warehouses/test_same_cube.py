@@ -102,8 +102,13 @@ def _one_per_kind() -> list[str]:
 
 @pytest.mark.filterwarnings("ignore::ResourceWarning")
 @pytest.mark.usefixtures("_collect_pyspark_sockets")
+@pytest.mark.parametrize("warehouse", ["spark_demo", "spark_connect_demo"])  # local, sc://
 @pytest.mark.parametrize("name", _one_per_kind())
 def test_spark_gives_the_duckdb_cube(
-    name: str, spark_demo: str, duckdb_cubes: dict[str, pd.DataFrame], tmp_path: Path
+    name: str,
+    warehouse: str,
+    duckdb_cubes: dict[str, pd.DataFrame],
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
 ) -> None:
-    _assert_same(name, spark_demo, duckdb_cubes[name], tmp_path)
+    _assert_same(name, request.getfixturevalue(warehouse), duckdb_cubes[name], tmp_path)

@@ -1,8 +1,8 @@
 """``cx-agent validate --connect`` and ``run --once`` on Spark, as on DuckDB.
 
-The CLI runs in this process: the local Spark session of the test session holds the
-demo as temporary views, which another process could not see (a real cluster's
-tables could be).
+The CLI runs in this process: the demo lives in the catalog of the test session's local
+Spark, which another process could not see (a real cluster's tables could be); the
+same Spark serves ``sc://`` Spark Connect on a local port.
 """
 
 from __future__ import annotations
@@ -33,12 +33,20 @@ def _cx_agent(*args: str) -> int:
     return code if isinstance(code, int) else 0
 
 
+@pytest.mark.parametrize(
+    ("warehouse", "scheme"), [("spark_demo", "spark"), ("spark_connect_demo", "sc")]
+)
 def test_validate_connect_finds_every_table_and_column_on_spark(
-    spark_demo: str, home: Path, capsys: pytest.CaptureFixture[str]
+    warehouse: str,
+    scheme: str,
+    home: Path,
+    capsys: pytest.CaptureFixture[str],
+    request: pytest.FixtureRequest,
 ) -> None:
-    metrics_for(spark_demo, home)
+    metrics_for(request.getfixturevalue(warehouse), home)
     assert _cx_agent("validate", "--connect") == 0
-    assert "warehouse (spark): reachable; every table and column found" in capsys.readouterr().out
+    expected = f"warehouse ({scheme}): reachable; every table and column found"
+    assert expected in capsys.readouterr().out
 
 
 def test_run_once_on_spark_reports_what_duckdb_reports(
