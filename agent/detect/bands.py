@@ -51,8 +51,11 @@ __all__ = [
     "run_start",
     "seasonal_band",
     "severity_of",
+    "share_so_far",
     "share_variance",
+    "spaced_daily",
     "wall_clock",
+    "wall_hours",
 ]
 
 Sensitivity = Literal["low", "medium", "high"]
@@ -138,24 +141,39 @@ def run_start(flags: pd.Series) -> pd.Timestamp:
 
 def is_daily(index: pd.Index) -> bool:
     """True when periods are a day apart (judged by the median gap)."""
-    if len(index) < 2:
-        return False
-    gap = pd.Series(wall_clock(index)).diff().median()
-    return bool(pd.Timedelta(hours=20) <= gap <= pd.Timedelta(hours=28))
+    return spaced_daily(wall_hours(index))
+
+
+def wall_hours(index: pd.Index) -> np.ndarray:
+    """Each period's start in whole hours since the epoch, on the wall clock."""
+    return wall_clock(index).as_unit("s").asi8 // 3600
+
+
+def spaced_daily(hours: np.ndarray) -> bool:
+    """True when periods starting at ``hours`` (:func:`wall_hours`) are a day apart,
+    judged by the median gap."""
+    return len(hours) > 1 and 20 <= float(np.median(np.diff(hours))) <= 28
 
 
 def is_share(series: MetricSeries) -> bool:
     """A rate whose judged values all lie in [0, 1]: a binomial proportion."""
-    if series.additive:
-        return False
-    judged = series.value[series.judged]
-    return bool(((judged >= 0) & (judged <= 1)).all())
+    so_far = share_so_far(series)
+    return bool(so_far[-1]) if len(so_far) else not series.additive
 
 
-def share_variance(p: pd.Series, den: pd.Series) -> pd.Series:
+def share_so_far(series: MetricSeries) -> np.ndarray:
+    """Per period, :func:`is_share` of the series cut there (one pass for a replay)."""
+    values = series.value.to_numpy(dtype=float)
+    outside = series.judged.to_numpy(dtype=bool) & ~((values >= 0) & (values <= 1))  # NaN too
+    return (np.cumsum(outside) == 0) & (not series.additive)
+
+
+def share_variance(
+    p: pd.Series | np.ndarray, den: pd.Series | np.ndarray
+) -> pd.Series | np.ndarray:
     """Binomial sampling variance p(1-p)/den (NaN where den is not positive)."""
-    p = p.clip(0.0, 1.0)
-    return p * (1.0 - p) / den.where(den > 0)
+    p = np.clip(p, 0.0, 1.0)
+    return p * (1.0 - p) / np.where(den > 0, den, np.nan)
 
 
 def noise_floor(level: pd.Series | float) -> pd.Series | float:

@@ -45,7 +45,11 @@ from agent.detect.bands import (
     last_is_judged,
     noise_floor,
     severity_of,
+    share_so_far,
+    share_variance,
+    spaced_daily,
     wall_clock,
+    wall_hours,
 )
 from agent.model import Direction, Finding, Note
 
@@ -104,12 +108,8 @@ class ChangePointDetector(DetectorBase[ChangePointSpec]):
         values = series.value.to_numpy(dtype=float)
         den = series.den.to_numpy(dtype=float)
         judged = series.judged.to_numpy(dtype=bool)
-        local = wall_clock(index)
-        hours = local.as_unit("s").asi8 // 3600
-        weekday = local.day_of_week.to_numpy()
-        # a share while every judged value so far lies in [0, 1] (NaN is not a share)
-        outside = judged & ~((values >= 0) & (values <= 1))
-        share_upto = (np.cumsum(outside) == 0) & (not series.additive)
+        hours, weekday = wall_hours(index), wall_clock(index).day_of_week.to_numpy()
+        share = share_so_far(series)
         out: dict[pd.Timestamp, list[Finding]] = {}
         for period, at in zip(periods, index.get_indexer(periods), strict=True):
             out[period] = []
@@ -119,7 +119,7 @@ class ChangePointDetector(DetectorBase[ChangePointSpec]):
             if len(sel) < MIN_PERIODS:
                 continue
             level = deseasonalize(values[sel], weekday[sel], hours[sel])
-            sigma = noise_sigma(level, den[sel], bool(share_upto[at]))
+            sigma = noise_sigma(level, den[sel], bool(share[at]))
             onsets = change_points(level, noise=sigma)
             if onsets and len(level) - onsets[-1] <= self.spec.recent:
                 cut = series.upto(period)
@@ -317,7 +317,7 @@ def deseasonalize(values: np.ndarray, weekday: np.ndarray, hours: np.ndarray) ->
     """Daily values minus their weekday profile (the per-weekday median residual
     around a centred 7-day rolling median); other grains unchanged. ``weekday`` and
     ``hours`` (since the epoch, wall clock) say when each value's period starts."""
-    if len(values) < 28 or not _daily(hours):
+    if len(values) < 28 or not spaced_daily(hours):
         return values
     resid = values - centred_median(values, 7)
     days = np.unique(weekday)
@@ -335,19 +335,12 @@ def centred_median(values: np.ndarray, window: int) -> np.ndarray:
     return np.nanmedian(sliding_window_view(padded, window), axis=1)
 
 
-def _daily(hours: np.ndarray) -> bool:
-    """Periods a day apart (by the median gap), as :func:`~agent.detect.bands.is_daily`."""
-    return len(hours) > 1 and 20 <= float(np.median(np.diff(hours))) <= 28
-
-
 def noise_sigma(level: np.ndarray, den: np.ndarray, share: bool) -> float:
     """Robust period-to-period noise (:func:`diff_sigma`), at least the median binomial
     noise of a share, never zero."""
     sigma = diff_sigma(level)
     if share:
-        p = np.clip(level, 0.0, 1.0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            sampling = np.where(den > 0, p * (1.0 - p) / den, np.nan)
+        sampling = share_variance(level, den)
         if not np.isnan(sampling).all():
             sigma = max(sigma, math.sqrt(float(np.nanmedian(sampling))))
     return max(sigma, float(noise_floor(float(np.nanmedian(level)))))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import glob
+import json
 import os
 import pwd
 import shutil
@@ -15,7 +16,7 @@ import socket
 import subprocess
 import tempfile
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 
@@ -220,3 +221,18 @@ def metrics_for(warehouse: str, home: Path) -> None:
     lines = (REPO / "metrics.yaml").read_text(encoding="utf-8").splitlines()
     lines = [f"warehouse: {warehouse}" if ln.startswith("warehouse:") else ln for ln in lines]
     (home / "metrics.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def reports_on(
+    warehouses: dict[str, str], home: Path, metric: str, run: Callable[[Path], int]
+) -> dict[str, object]:
+    """``metric``'s JSON report for END from each of ``warehouses`` (engine -> URL), the demo
+    metrics.yaml in ``home/<engine>`` and run there by ``run(directory)``."""
+    reports = {}
+    for engine, url in warehouses.items():
+        (home / engine).mkdir()
+        metrics_for(url, home / engine)
+        assert run(home / engine) in (0, 1, 2)  # nothing found, warning, critical
+        path = home / engine / "reports" / END.isoformat() / f"{metric}.json"
+        reports[engine] = json.loads(path.read_text(encoding="utf-8"))
+    return reports

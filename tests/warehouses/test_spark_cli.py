@@ -7,14 +7,13 @@ same Spark serves ``sc://`` Spark Connect on a local port.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from agent.cli import app
-from tests.warehouses.conftest import END, metrics_for
+from tests.warehouses.conftest import END, metrics_for, reports_on
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore::ResourceWarning"),
@@ -52,12 +51,9 @@ def test_validate_connect_finds_every_table_and_column_on_spark(
 def test_run_once_on_spark_reports_what_duckdb_reports(
     spark_demo: str, demo_duckdb: Path, home: Path
 ) -> None:
-    reports = {}
-    for engine, url in (("spark", spark_demo), ("duckdb", str(demo_duckdb))):
-        (home / engine).mkdir()
-        metrics_for(url, home / engine)
+    def run(home: Path) -> int:
         args = ("run", "--once", "--as-of", END.isoformat(), "-m", "nps")
-        assert _cx_agent(*args, "-c", str(home / engine / "metrics.yaml")) in (0, 1, 2)
-        path = home / engine / "reports" / END.isoformat() / "nps.json"
-        reports[engine] = json.loads(path.read_text(encoding="utf-8"))
+        return _cx_agent(*args, "-c", str(home / "metrics.yaml"))
+
+    reports = reports_on({"spark": spark_demo, "duckdb": str(demo_duckdb)}, home, "nps", run)
     assert reports["spark"] == reports["duckdb"]
