@@ -22,7 +22,8 @@ about 10 bytes per event: 1 GB at 100M). For each size, in one run:
   each morning (periods past the metric's ``mutable:`` window come from the store).
   Each subprocess times the warehouse queries it makes (``cube``: the metric's cube;
   ``other``: data bounds and the cubes of related metrics); the parent measures its
-  wall time (``run``) and its peak RSS (``wait4``).
+  wall time (``run``); the subprocess reports its own peak RSS (``VmHWM``: the
+  ``wait4`` figure would include the parent's, which a child inherits when it starts).
 
 ``cube/scan`` is the metric's cube time over the scan time, measured side by side;
 the target is ≤ 2 (≤ 4 for the cohort kinds returning, retention and churn). A last
@@ -99,7 +100,10 @@ class Child:
 
     report: dict[str, float]
     seconds: float
-    peak_mb: float
+
+    @property
+    def peak_mb(self) -> float:
+        return self.report["peak_mb"]
 
 
 def _child(args: list[str]) -> Child:
@@ -108,13 +112,26 @@ def _child(args: list[str]) -> Child:
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True)
     out = proc.stdout.read() if proc.stdout else ""
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
+    proc.wait()
     seconds = time.perf_counter() - start
     lines = out.strip().splitlines()
     if proc.returncode != 0 or not lines:
         raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{out}")
-    return Child(json.loads(lines[-1]), seconds, usage.ru_maxrss / 1024)
+    return Child(json.loads(lines[-1]), seconds)
+
+
+def _peak_mb() -> float:
+    """This process's peak RSS since it started: Linux's ``VmHWM`` (nan elsewhere).
+
+    Not ``ru_maxrss``: on Linux it keeps the high-water mark of the process that
+    spawned this one, and the parent grows while it generates a warehouse.
+    """
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return float("nan")
+    kb = next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:"))
+    return int(kb) / 1024
 
 
 def _query_worker(warehouse: str, sql: str) -> dict[str, float]:
@@ -264,7 +281,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.worker_query or args.worker_run:
         report = _query_worker(*args.worker_query) if args.worker_query else None
-        print(json.dumps(report or _run_worker(*args.worker_run)))
+        report = report or _run_worker(*args.worker_run)
+        print(json.dumps(report | {"peak_mb": _peak_mb()}))
         return
     metrics = args.metric or list(yaml.safe_load(CONFIG.read_text())["metrics"])
     rows: list[Row] = []
