@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 
 import ibis
 import ibis.expr.datatypes as dt
@@ -82,21 +82,27 @@ def _entity_days(con: ibis.BaseBackend, q: CubeQuery, lo: date, hi: date) -> ir.
 
 
 def _entity_periods(
-    con: ibis.BaseBackend, q: CubeQuery, lo: date, hi: date, **aggs: ir.Value
+    con: ibis.BaseBackend,
+    q: CubeQuery,
+    lo: date,
+    hi: date,
+    days: tuple[str, ...] = (),
+    **aggs: ir.Value,
 ) -> ir.Table:
     """One row per (entity, period) from the events in [lo, hi), in one aggregation.
 
-    Dimensions come from the entity's first event of the period; ``FIRST`` and
-    ``LAST`` are its first and last active days. ``aggs`` map a name to a row
+    Dimensions come from the entity's first event of the period; ``days`` names the
+    wanted ones of ``FIRST`` and ``LAST``, its first and last active days (only those:
+    an unused aggregate costs as much as a used one). ``aggs`` map a name to a row
     expression of the source whose value at that first event is wanted.
     """
     t = _entity_rows(con, q, lo, hi)
     time = t[q.source.time]
     firsts = {d: _first(con, dimension(t, d), time) for d in q.dimensions}
     firsts |= {name: _first(con, t[col], time) for name, col in aggs.items()}
+    firsts |= {day: {FIRST: time.min(), LAST: time.max()}[day].truncate("D") for day in days}
     keys = {ENTITY: t[q.source.entity], "period": time.truncate(UNIT[q.grain])}
-    ep = t.group_by(**keys).aggregate(**firsts, **{FIRST: time.min(), LAST: time.max()})
-    return ep.mutate(**{c: ep[c].truncate("D") for c in (FIRST, LAST)})
+    return t.group_by(**keys).aggregate(**firsts)
 
 
 def _in_range(ep: ir.Table, q: CubeQuery) -> ir.Table:
@@ -112,27 +118,54 @@ def returning(con: ibis.BaseBackend, q: CubeQuery) -> ir.Table:
     """Active entities (den) also active in [period - lookback, period) (num).
 
     The entity's last activity before a period is the last day of its previous
-    active period, so one aggregation per (entity, period) and one lag suffice. The
-    lookback before the first period only needs each entity's last day there, so those
-    rows are reduced to one per entity (a daily run's cube at 100M events: 25% faster).
+    active period, so one aggregation per (entity, period) gives it. The lookback before
+    the first period only needs each entity's last day there, so those rows are reduced
+    to one per entity (a daily run's cube at 100M events: 25% faster).
     """
     lookback = required(q.lookback, "lookback", q)
     first, end = period_span(q)
-    ep = _entity_periods(con, q, first, end)
+    ep = _entity_periods(con, q, first, end, (LAST,))
     before = _entity_rows(con, q, first - lookback, first)
     before = before.group_by(**{ENTITY: before[q.source.entity]}).aggregate(
         **{LAST: before[q.source.time].max().truncate("D")}
     )
+    if lookback <= _SHORTEST[q.grain]:
+        ep = _previous_by_join(ep, before, q)
+    else:
+        ep = _previous_by_lag(ep, before, q, lookback)
+    hit = ep.prev >= ep.period - ibis.interval(lookback)
+    return sum_leaves(ep, q, ibis.ifelse(hit, 1, 0), ibis.literal(1))
+
+
+_SHORTEST = {"day": timedelta(days=1), "week": timedelta(days=7), "month": timedelta(days=28)}
+"""Each grain's shortest period: a lookback no longer than it reaches the period before only."""
+
+
+def _previous_by_join(ep: ir.Table, before: ir.Table, q: CubeQuery) -> ir.Table:
+    """``prev``: the last active day in the entity's period just before each of its periods.
+
+    A hash join on (entity, period) instead of a window sorting every entity's periods:
+    a daily run's revisit cube at 100M events took 25% less time (its first run 5% more,
+    the periods being materialized for the join's two sides).
+    """
+    lasts = ibis.union(
+        ep.select(ENTITY, period=ep.period + period_step(q.grain), prev=ep[LAST]),
+        before.select(ENTITY, period=timestamp(period_span(q)[0]), prev=before[LAST]),
+        distinct=False,
+    )
+    return ep.left_join(lasts, [ENTITY, "period"]).select(ep, prev=lasts.prev)
+
+
+def _previous_by_lag(ep: ir.Table, before: ir.Table, q: CubeQuery, lookback: timedelta) -> ir.Table:
+    """``prev``: the last day of the entity's previous active period, whichever it is."""
     before = before.select(
         ENTITY,
-        period=timestamp(first - lookback),
+        period=timestamp(period_span(q)[0] - lookback),
         **{d: ibis.null(ep[d].type()) for d in q.dimensions},
         **{LAST: before[LAST]},
     )
     ep = ibis.union(ep.select(ENTITY, "period", *q.dimensions, LAST), before, distinct=False)
-    ep = _in_range(ep.mutate(prev=ep[LAST].lag().over(_by_entity("period"))), q)
-    hit = ep.prev >= ep.period - ibis.interval(lookback)
-    return sum_leaves(ep, q, ibis.ifelse(hit, 1, 0), ibis.literal(1))
+    return _in_range(ep.mutate(prev=ep[LAST].lag().over(_by_entity("period"))), q)
 
 
 def retention(con: ibis.BaseBackend, q: CubeQuery) -> ir.Table:
@@ -143,7 +176,7 @@ def retention(con: ibis.BaseBackend, q: CubeQuery) -> ir.Table:
     """
     window = required(q.window, "window", q)
     first, end = period_span(q)
-    ep = _entity_periods(con, q, first, end + window)
+    ep = _entity_periods(con, q, first, end + window, (FIRST,))
     ep = _in_range(ep.mutate(nxt=ep[FIRST].lead().over(_by_entity("period"))), q)
     period_end = ep.period + period_step(q.grain)
     hit = (ep.nxt >= period_end) & (ep.nxt < period_end + ibis.interval(window))

@@ -31,12 +31,14 @@ from datetime import date, timedelta
 import duckdb
 import ibis
 import ibis.expr.operations as ops
+import numpy as np
 import pandas as pd
 import pytest
 
 from agent.cube import OTHER, series_of
 from agent.sources.base import CubeQuery, TableRef
 from agent.sources.duckdb import DuckDBSource
+from agent.sources.rows import period_span
 from agent.sources.sql import build_cube_expr
 
 EVENTS = [
@@ -321,3 +323,67 @@ def test_one_query_returns_only_aggregates_and_compiles_for_postgres(
     assert expr.columns == ("period", "channel", "device", "num", "den")
     sql = ibis.to_sql(expr, dialect="postgres")
     assert "GROUP BY" in sql and "events" in sql
+
+
+@pytest.fixture(scope="module")
+def busy(tmp_path_factory: pytest.TempPathFactory) -> tuple[DuckDBSource, pd.DataFrame]:
+    """30 customers from Wed 2024-01-03, each visiting 15 times in a 40-day stretch of
+    its own within 100 days: each lookback finds previous activity for some and not
+    for others, in every grain."""
+    rng = np.random.default_rng(7)
+    frames = []
+    for customer in range(1, 31):
+        offset = rng.integers(0, 60) * 24 * 60
+        minutes = offset + rng.choice(40 * 24 * 60, size=15, replace=False)  # distinct times
+        frames.append(
+            pd.DataFrame(
+                {
+                    "customer_id": customer,
+                    "event_time": pd.Timestamp("2024-01-03") + pd.to_timedelta(minutes, "min"),
+                    "channel": rng.choice(["web", "app", "store"], size=15),
+                }
+            )
+        )
+    events = pd.concat(frames, ignore_index=True)
+    path = tmp_path_factory.mktemp("busy") / "warehouse.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute("CREATE TABLE events AS SELECT * FROM events")
+    src = DuckDBSource(path)
+    yield src, events
+    src.close()
+
+
+def returning_by_hand(events: pd.DataFrame, q: CubeQuery) -> pd.DataFrame:
+    """The returning cube from its definition, entity by entity and period by period."""
+    grain = {"day": "D", "week": "W-SUN", "month": "M"}[q.grain]
+    periods = events.event_time.dt.to_period(grain).dt.start_time
+    first, end = period_span(q)
+    out = []
+    for (entity, period), group in events.assign(period=periods).groupby(["customer_id", "period"]):
+        if not pd.Timestamp(first) <= period < pd.Timestamp(end):
+            continue
+        earlier = events[(events.customer_id == entity) & (events.event_time < period)]
+        back = (earlier.event_time.dt.floor("D") >= period - q.lookback).any()
+        channel = group.sort_values("event_time").channel.iloc[0]
+        out.append((period, channel, float(back), 1.0))
+    cube = pd.DataFrame(out, columns=["period", "channel", "num", "den"])
+    cube = cube.groupby(["period", "channel"], as_index=False)[["num", "den"]].sum()
+    return cube.astype({"period": "datetime64[us]"})
+
+
+@pytest.mark.parametrize(
+    ("grain", "days"),
+    [("day", 1), ("day", 5), ("week", 7), ("week", 10), ("month", 28), ("month", 45)],
+)
+def test_returning_matches_its_definition_for_short_and_long_lookbacks(
+    busy: tuple[DuckDBSource, pd.DataFrame], grain: str, days: int
+) -> None:
+    # a lookback within one period reads the period before by a join, a longer one by lag;
+    # starting mid-history, the events before the first period count too
+    source, events = busy
+    q = query("returning", "channel", grain=grain, lookback=days * DAY, source=EVENTS_TABLE)
+    q = replace(q, start=date(2024, 2, 14), end=date(2024, 4, 11))
+    cube = source.fetch_cube(q)
+    expected = returning_by_hand(events, q)
+    assert expected["num"].sum() > 0 and (expected["num"] < expected["den"]).any()
+    pd.testing.assert_frame_equal(cube.astype({"period": "datetime64[us]"}), expected)
