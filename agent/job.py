@@ -43,6 +43,7 @@ from agent.model import (
 )
 from agent.periods import evaluated_period, grid, judged_mask, period_end, step
 from agent.sources.base import Source, TableRef
+from agent.sources.rows import bucket_start
 from agent.store import Store
 
 __all__ = ["EPISODE_WINDOW", "HISTORY_SHOWN", "Context", "MetricJob", "PeriodResult", "no_context"]
@@ -104,9 +105,11 @@ class MetricJob:
         spec = config.metrics[name]
         replayed = step(spec.grain) * EPISODE_WINDOW[spec.grain]
         start = pd.Timestamp(evaluated_period(first, spec.grain)) - spec.history - replayed
+        probe = start - step(spec.grain) - pd.Timedelta(days=_looks_back(spec))
         end = evaluated_period(last, spec.grain)
         newest = _newest(config, name, source, last)
-        cube = fetch_cube(config, name, source, (start.date(), end), newest, store)
+        cube = fetch_cube(config, name, source, (probe.date(), end), newest, store)
+        cube = _complete_periods(cube, spec, probe, start)
         tz = config.timezone
         cube["period"] = pd.to_datetime(cube["period"]).dt.tz_localize(tz)
         data_end = None if newest is None else pd.Timestamp(newest).tz_localize(tz)
@@ -318,6 +321,37 @@ def _freshness_ref(config: Config, name: str) -> TableRef:
         return ref
     table = f"(SELECT ({query}) AS cx_loaded_until) AS cx_freshness"
     return TableRef(name=ref.name, table=table, time="cx_loaded_until")
+
+
+def _complete_periods(
+    cube: pd.DataFrame, spec: MetricSpec, probe: pd.Timestamp, start: pd.Timestamp
+) -> pd.DataFrame:
+    """The periods of ``cube`` from ``start`` on that the start of the data leaves whole.
+
+    The cube is read from ``probe``, a period and the metric's look-back before
+    ``start``: rows in that first period show that the data starts before anything from
+    ``start`` on looks at. Without them the data starts in the cube's first period with
+    rows, perhaps on its last day, and every period looking back into it (a revisit's
+    lookback, churn's two windows) misses activity: the demo's first revisit weeks read
+    0% and 17% beside about 60% after. Those periods are left out, neither judged nor
+    charted nor used as a baseline.
+    """
+    if cube.empty:
+        return cube
+    keep = pd.Timestamp(bucket_start(start.date(), spec.grain))
+    first = cube["period"].min()
+    if first > pd.Timestamp(bucket_start(probe.date(), spec.grain)):
+        keep = max(keep, first + step(spec.grain) + pd.Timedelta(days=_looks_back(spec)))
+    return cube[cube["period"] >= keep].reset_index(drop=True)
+
+
+def _looks_back(spec: MetricSpec) -> int:
+    """Days before a period's start that its value needs data from."""
+    if spec.kind == "returning" and spec.lookback is not None:
+        return spec.lookback.days
+    if spec.kind == "churn" and spec.window is not None:
+        return spec.window.days  # rows start W days after the data, whole ones W days later
+    return 0
 
 
 def _reach(spec: MetricSpec) -> tuple[int, int]:

@@ -115,8 +115,9 @@ def shade_episode(ax: Axes, e: Explanation, tz: object, start: pd.Timestamp | No
     """Shade ``e``'s episode (since → last seen) and mark a change point's onset with a line;
     whether anything was shaded (``start``: the first period drawn)."""
     since, last = (wall_time(t, tz) for t in episode_span(e))
-    if e.finding.kind == FindingKind.CHANGE_POINT and (start is None or since >= start):
-        ax.axvline(since, color=_SEVERITY_COLOURS[e.finding.severity], lw=1.2, ls=":")
+    onset = wall_time(e.finding.since, tz)  # the change's own onset, not its episode's start
+    if e.finding.kind == FindingKind.CHANGE_POINT and (start is None or onset >= start):
+        ax.axvline(onset, color=_SEVERITY_COLOURS[e.finding.severity], lw=1.2, ls=":")
     since = max(since, start) if start is not None else since
     if since >= last:
         return False

@@ -7,14 +7,26 @@ import dataclasses
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
+from matplotlib.dates import num2date
+from matplotlib.figure import Figure
 
-from agent.model import CustomerExport, FactorMove, Note
+from agent.model import (
+    CustomerExport,
+    Direction,
+    Episode,
+    EpisodeStatus,
+    FactorMove,
+    FindingKind,
+    Note,
+)
 from agent.report import email_report, write_reports
 from agent.report.cause_charts import render_causes_chart, render_segments_chart, total_change
+from agent.report.charts import shade_episode
 from agent.report.wording import Wording
 
-from . import XSS, day, report_input
+from . import SEOUL, XSS, day, report_input
 
 WEEK = day(11, 11)
 
@@ -130,3 +142,19 @@ def test_the_causes_chart_total_is_what_the_shares_are_shares_of() -> None:
     assert total_change(e) == pytest.approx(-0.032 / 0.78)
     no_causes = dataclasses.replace(e, causes=[])
     assert total_change(no_causes) == pytest.approx(0.312 - 0.353)
+
+
+def test_a_change_points_line_marks_its_onset_and_the_shade_its_whole_episode() -> None:
+    # the episode began with an earlier finding (Nov 4); the change itself since Nov 11
+    [e] = report_input(day(11, 18)).run.explanations
+    finding = dataclasses.replace(e.finding, kind=FindingKind.CHANGE_POINT, since=day(11, 11))
+    episode = Episode(
+        "revisit_rate", {}, EpisodeStatus.ONGOING, day(11, 4), day(11, 18), 3,
+        finding.severity, Direction.DOWN,
+    )  # fmt: skip
+    ax = Figure().subplots()
+    assert shade_episode(ax, dataclasses.replace(e, finding=finding, episode=episode), SEOUL, None)
+    [line] = ax.get_lines()
+    assert pd.Timestamp(line.get_xdata()[0]).date() == day(11, 11).date()
+    [shade] = ax.patches
+    assert num2date(shade.get_x()).date() == day(11, 4).date()

@@ -86,3 +86,35 @@ def test_stored_and_fresh_periods_keep_top_n_values_as_a_full_read_does(
     full = _cube(config, "conversion", source)
     assert full["region"].nunique() == 4  # three named and (other)
     pd.testing.assert_frame_equal(second, full)
+
+
+def test_periods_that_the_start_of_the_data_cuts_short_are_left_out(
+    home: Path, tmp_path: Path
+) -> None:
+    # 210 days from Sat Apr 25: revisit's week of Apr 20 holds two days and the week of
+    # Apr 27 looks back into it, so the series starts May 4; churn and conversion need
+    # nothing from before their history, which starts on Jun 18: nothing of it is lost.
+    config = load_config(home / "metrics.yaml")
+    source = DuckDBSource(home / "demo" / "warehouse.duckdb")
+    assert source.data_bounds(config.table_ref("revisit_rate"))[0].date() == date(2026, 4, 25)
+    jobs = {
+        name: MetricJob.fetch(config, name, source, END, END)
+        for name in ("revisit_rate", "premium_churn", "conversion")
+    }
+    firsts = {name: job.cube["period"].min().date() for name, job in jobs.items()}
+    assert firsts == {
+        "revisit_rate": date(2026, 5, 4),
+        "premium_churn": date(2026, 6, 18),  # Nov 20 - 120 days of history - 35 replayed
+        "conversion": date(2026, 6, 18),
+    }
+    revisits = jobs["revisit_rate"].series.frame["value"]
+    assert abs(revisits.iloc[0] - revisits.median()) < 0.03  # not the 0% of a week with no past
+    # 120 days from Jul 24: a day's churn population is whole once its 28 days are in the
+    # data; the first 14 days of churn rows (from Aug 7) are left out, zeros among them
+    shutil.copy(home / "metrics.yaml", tmp_path / "metrics.yaml")
+    generate(tmp_path / "young.duckdb", end=END, seed=3, customers=2000, days=120)
+    churn = MetricJob.fetch(
+        config, "premium_churn", DuckDBSource(tmp_path / "young.duckdb"), END, END
+    )
+    assert churn.cube["period"].min().date() == date(2026, 8, 22)
+    assert (churn.series.frame["value"].iloc[:14] > 0.05).all()  # the dropped ones start at 0
