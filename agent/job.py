@@ -82,6 +82,9 @@ class MetricJob:
     notes: tuple[Note, ...]
     data_end: pd.Timestamp | None
     segments: tuple[MetricSeries, ...] = ()
+    whole_from: pd.Timestamp | None = None
+    """The first period the start of the data leaves whole, when it cuts earlier ones short
+    (they are not in the cube, and are not judged rather than reported missing)."""
     _cache: dict[pd.Timestamp, list[Finding] | None] = field(default_factory=dict, repr=False)
 
     @property
@@ -109,7 +112,7 @@ class MetricJob:
         end = evaluated_period(last, spec.grain)
         newest = _newest(config, name, source, last)
         cube = fetch_cube(config, name, source, (probe.date(), end), newest, store)
-        cube = _complete_periods(cube, spec, probe, start)
+        cube, whole_from = _complete_periods(cube, spec, probe, start)
         tz = config.timezone
         cube["period"] = pd.to_datetime(cube["period"]).dt.tz_localize(tz)
         data_end = None if newest is None else pd.Timestamp(newest).tz_localize(tz)
@@ -125,7 +128,9 @@ class MetricJob:
         series = series_of(cube, additive=spec.additive, judged=judged, metric=name)
         segments = _watched(cube, spec, judged, name) if spec.watch_segments else ()
         notes += _fold_notes(cube, spec.dimensions)
-        return cls(config, name, cube, series, tuple(notes), data_end, segments)
+        if whole_from is not None:
+            whole_from = whole_from.tz_localize(tz)
+        return cls(config, name, cube, series, tuple(notes), data_end, segments, whole_from)
 
     def replay(
         self, first: date, last: date, context: Context = no_context
@@ -170,6 +175,8 @@ class MetricJob:
         return self._late(period)
 
     def _late(self, period: pd.Timestamp) -> Finding | None:
+        if self.whole_from is not None and period < self.whole_from:
+            return None  # before the data starts: not judged, and not late either
         end = period_end(period, self.spec.grain)
         return late_data(self.series.upto(period), period, end, self.data_end)
 
@@ -325,8 +332,9 @@ def _freshness_ref(config: Config, name: str) -> TableRef:
 
 def _complete_periods(
     cube: pd.DataFrame, spec: MetricSpec, probe: pd.Timestamp, start: pd.Timestamp
-) -> pd.DataFrame:
-    """The periods of ``cube`` from ``start`` on that the start of the data leaves whole.
+) -> tuple[pd.DataFrame, pd.Timestamp | None]:
+    """The periods of ``cube`` from ``start`` on that the start of the data leaves whole,
+    and the first of them when the data starts too late for some (else None).
 
     The cube is read from ``probe``, a period and the metric's look-back before
     ``start``: rows in that first period show that the data starts before anything from
@@ -336,13 +344,14 @@ def _complete_periods(
     0% and 17% beside about 60% after. Those periods are left out, neither judged nor
     charted nor used as a baseline.
     """
-    if cube.empty:
-        return cube
     keep = pd.Timestamp(bucket_start(start.date(), spec.grain))
-    first = cube["period"].min()
-    if first > pd.Timestamp(bucket_start(probe.date(), spec.grain)):
-        keep = max(keep, first + step(spec.grain) + pd.Timedelta(days=_looks_back(spec)))
-    return cube[cube["period"] >= keep].reset_index(drop=True)
+    whole = None
+    probed = pd.Timestamp(bucket_start(probe.date(), spec.grain))
+    if len(cube) and (first := cube["period"].min()) > probed:
+        whole = first + step(spec.grain) + pd.Timedelta(days=_looks_back(spec))
+    if whole is None or whole <= keep:
+        return cube[cube["period"] >= keep].reset_index(drop=True), None
+    return cube[cube["period"] >= whole].reset_index(drop=True), whole
 
 
 def _looks_back(spec: MetricSpec) -> int:

@@ -113,8 +113,15 @@ def test_periods_that_the_start_of_the_data_cuts_short_are_left_out(
     # data; the first 14 days of churn rows (from Aug 7) are left out, zeros among them
     shutil.copy(home / "metrics.yaml", tmp_path / "metrics.yaml")
     generate(tmp_path / "young.duckdb", end=END, seed=3, customers=2000, days=120)
-    churn = MetricJob.fetch(
-        config, "premium_churn", DuckDBSource(tmp_path / "young.duckdb"), END, END
-    )
+    young = DuckDBSource(tmp_path / "young.duckdb")
+    churn = MetricJob.fetch(config, "premium_churn", young, END, END)
     assert churn.cube["period"].min().date() == date(2026, 8, 22)
+    assert churn.whole_from is not None and churn.whole_from.date() == date(2026, 8, 22)
+    assert jobs["conversion"].whole_from is None
+    # a day the data's start cuts short is not judged, and not reported as missing data
+    early = MetricJob.fetch(config, "premium_churn", young, date(2026, 8, 10), date(2026, 8, 10))
+    assert early.late(date(2026, 8, 10)) is None
+    [result] = early.replay(date(2026, 8, 10), date(2026, 8, 10))
+    assert result.run.explanations == [] and result.run.value is None
+    assert [n.code for n in result.run.notes] == ["note_not_judged"]
     assert (churn.series.frame["value"].iloc[:14] > 0.05).all()  # the dropped ones start at 0
