@@ -108,7 +108,7 @@ class MetricJob:
         spec = config.metrics[name]
         replayed = step(spec.grain) * EPISODE_WINDOW[spec.grain]
         start = pd.Timestamp(evaluated_period(first, spec.grain)) - spec.history - replayed
-        probe = start - step(spec.grain) - pd.Timedelta(days=_looks_back(spec))
+        probe = start - step(spec.grain) - pd.Timedelta(days=_reach(spec)[0])
         end = evaluated_period(last, spec.grain)
         newest = _newest(config, name, source, last)
         cube = fetch_cube(config, name, source, (probe.date(), end), newest, store)
@@ -336,31 +336,23 @@ def _complete_periods(
     """The periods of ``cube`` from ``start`` on that the start of the data leaves whole,
     and the first of them when the data starts too late for some (else None).
 
-    The cube is read from ``probe``, a period and the metric's look-back before
-    ``start``: rows in that first period show that the data starts before anything from
-    ``start`` on looks at. Without them the data starts in the cube's first period with
-    rows, perhaps on its last day, and every period looking back into it (a revisit's
-    lookback, churn's two windows) misses activity: the demo's first revisit weeks read
-    0% and 17% beside about 60% after. Those periods are left out, neither judged nor
-    charted nor used as a baseline.
+    The cube is read from ``probe``, a period and the metric's look-back (``_reach``)
+    before ``start``: rows in that first period show that the data starts before
+    anything from ``start`` on looks at. Without them the data starts in the cube's
+    first period with rows, perhaps on its last day, and every period looking back into
+    it misses activity (churn's rows start a window after the data, its population is
+    whole a window later): the demo's first revisit weeks read 0% and 17% beside about
+    60% after. Those periods are left out, neither judged nor charted nor used as a
+    baseline.
     """
     keep = pd.Timestamp(bucket_start(start.date(), spec.grain))
     whole = None
     probed = pd.Timestamp(bucket_start(probe.date(), spec.grain))
     if len(cube) and (first := cube["period"].min()) > probed:
-        whole = first + step(spec.grain) + pd.Timedelta(days=_looks_back(spec))
+        whole = first + step(spec.grain) + pd.Timedelta(days=_reach(spec)[0])
     if whole is None or whole <= keep:
         return cube[cube["period"] >= keep].reset_index(drop=True), None
     return cube[cube["period"] >= whole].reset_index(drop=True), whole
-
-
-def _looks_back(spec: MetricSpec) -> int:
-    """Days before a period's start that its value needs data from."""
-    if spec.kind == "returning" and spec.lookback is not None:
-        return spec.lookback.days
-    if spec.kind == "churn" and spec.window is not None:
-        return spec.window.days  # rows start W days after the data, whole ones W days later
-    return 0
 
 
 def _reach(spec: MetricSpec) -> tuple[int, int]:
