@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.special import ndtr
 
 __all__ = [
     "LEAF_COLUMNS",
@@ -230,6 +229,9 @@ def _share_variance(d0: np.ndarray, d1: np.ndarray) -> np.ndarray:
 
 def _confidence(x0: np.ndarray, x1: np.ndarray, variance: np.ndarray) -> np.ndarray:
     """1 - two-sided p-value of a z-test of x1 vs x0, clamped to [0, 1]."""
+    # imported on use: see agent/__init__.py
+    from scipy.special import ndtr
+
     diff = np.abs(x1 - x0)
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(variance > 0, diff / np.sqrt(variance), np.where(diff > 0, np.inf, 0.0))

@@ -24,12 +24,14 @@ matter, and the others' level would be too uncertain to measure from.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from agent.attribute.lattice import Lattice
 from agent.attribute.noise import RICH_LEAVES, Noise
 
-__all__ = ["Evidence", "layer_penalties", "z2"]
+__all__ = ["Evidence", "chance", "layer_penalties", "z2"]
 
 
 class Evidence:
@@ -92,6 +94,12 @@ def z2(score: np.ndarray, info: np.ndarray) -> np.ndarray:
     """Squared z of a common relative move: score² / information (∞ if certain)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(info > 0, score * score / info, np.where(score != 0, np.inf, 0.0))
+
+
+def chance(z2: float) -> float:
+    """P(χ²₁ > z2): how often noise alone gives a squared z this large. ``erfc`` of
+    the z itself, exact far into the tail where ``1 - cdf`` would round to 0."""
+    return math.erfc(math.sqrt(z2 / 2))
 
 
 def layer_penalties(lattice: Lattice) -> dict[int, float]:

@@ -23,10 +23,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.spatial.distance import jensenshannon
-from scipy.special import chdtr
 
 from agent.attribute.decompose import LEAF_COLUMNS, array_split, effect_columns, unit_variance
+from agent.attribute.evidence import chance
 from agent.attribute.lattice import Lattice
 from agent.attribute.noise import Noise
 from agent.attribute.problems import mix_problem, rate_problem
@@ -166,7 +165,7 @@ def _ruled_out(
         segment = {dim: str(row["value"])}
         mask = lattice.mask(segment)
         z2 = _z2(resid[mask].sum(), noise.variance[mask].sum() * scale)
-        out.append(_cause(segment, row, float(chdtr(1, z2))))
+        out.append(_cause(segment, row, 1 - chance(z2)))
     return out
 
 
@@ -220,6 +219,9 @@ def _power(table: Columns, additive: bool) -> tuple[float, float]:
 
 def _surprise(before: np.ndarray, after: np.ndarray) -> float:
     """Squared Jensen–Shannon distance (base 2) between two non-negative distributions."""
+    # imported on use: see agent/__init__.py
+    from scipy.spatial.distance import jensenshannon
+
     p = np.clip(before, 0, None)
     q = np.clip(after, 0, None)
     if p.sum() <= 0 or q.sum() <= 0:

@@ -20,7 +20,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import nnls
 
 __all__ = ["RICH_LEAVES", "Noise", "fit_noise"]
 
@@ -91,6 +90,9 @@ def _components(resid: np.ndarray, shapes: np.ndarray) -> np.ndarray:
     rows = rows[rows[:, -1] > 0]
     if len(rows) < 2:
         return fallback
+    # imported on use: see agent/__init__.py
+    from scipy.optimize import nnls
+
     coefficients, _ = nnls(rows[:, :-1] * _MEDIAN_CHI2_1 / rows[:, -1:], np.ones(len(rows)))
     return coefficients if coefficients.sum() > 0 else fallback
 

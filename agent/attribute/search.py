@@ -29,12 +29,11 @@ larger than a real but local incident, or even go the other way.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
-from scipy.special import chdtrc
-from scipy.stats import chi2
 
-from agent.attribute.evidence import Evidence, layer_penalties, z2
+from agent.attribute.evidence import Evidence, chance, layer_penalties, z2
 from agent.attribute.lattice import Lattice
 from agent.attribute.noise import Noise
 
@@ -53,7 +52,8 @@ RIPPLE = 0.4
 RIPPLE_Z = 3.0
 """... and their move is this many noise standard deviations from nothing."""
 
-_CRITICAL = float(chi2.isf(ALPHA, 1))
+_CRITICAL = NormalDist().inv_cdf(1 - ALPHA / 2) ** 2
+"""The squared z that noise alone exceeds with chance ``ALPHA``."""
 
 
 @dataclass(frozen=True)
@@ -171,7 +171,7 @@ class _State:
         scale = self.noise.dispersion(resid, ~(self.inside | members))
         z2_cell /= scale
         penalty = self.layer_penalty[int(self.lattice.layer[cell])]
-        p_value = min(1.0, float(chdtrc(1, z2_cell)) * np.exp(penalty / 2))
+        p_value = min(1.0, chance(z2_cell) * np.exp(penalty / 2))
         if p_value >= ALPHA or not self._large_enough(residual):
             return False
         if self.directed and not self.sign:

@@ -31,9 +31,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
-from statsmodels.tools.sm_exceptions import ConvergenceWarning
-from statsmodels.tsa.holtwinters import ExponentialSmoothing
-from statsmodels.tsa.seasonal import STL
 
 __all__ = [
     "CANDIDATES",
@@ -138,6 +135,10 @@ def _smoothing_params(history: bytes, season: int | None) -> dict[str, Any]:
     Cached: a replay judges the same series cut at successive periods, and blocks are
     anchored, so most fits repeat.
     """
+    # imported on use: see agent/__init__.py
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
+    from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
     model = ExponentialSmoothing(
         np.frombuffer(history),
         seasonal="add" if season else None,
@@ -153,6 +154,9 @@ def _smoothing(history: np.ndarray, block: np.ndarray, season: int | None) -> np
     """Exponential smoothing fitted on ``history``, run one step ahead over ``block``."""
     if np.ptp(history) == 0:
         return np.full(len(block), history[-1])
+    # imported on use: see agent/__init__.py
+    from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
     params = _smoothing_params(history.tobytes(), season)
     known = ExponentialSmoothing(
         np.concatenate([history, block]),
@@ -176,6 +180,9 @@ def _level_smoothing(history: np.ndarray, block: np.ndarray, _season: int | None
 
 def _stl(history: np.ndarray, block: np.ndarray, season: int | None) -> np.ndarray:
     """Robust STL profile of ``history`` plus the recent median deseasonalised level."""
+    # imported on use: see agent/__init__.py
+    from statsmodels.tsa.seasonal import STL
+
     assert season is not None
     jump = max(1, season // 24)  # STL's own speed-up: smooth every jump-th point
     fit = STL(

@@ -17,8 +17,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from scipy.stats import norm
-
 from agent.detect.bands import Sensitivity, Z
 from agent.detect.changepoint import BAND
 from agent.model import Finding, FindingKind
@@ -38,12 +36,17 @@ def p_value(finding: Finding, sensitivity: Sensitivity = "medium") -> float:
     if band_z is None or not math.isfinite(half) or half <= 0:
         return 0.0
     z = abs(finding.value - finding.expected) / half * band_z
-    return float(2 * norm.sf(z))
+    return _two_sided(z)
 
 
 def single_series_rate(sensitivity: Sensitivity) -> float:
     """Chance that one calm series leaves its band in a period (two-sided normal tail)."""
-    return float(2 * norm.sf(Z[sensitivity]))
+    return _two_sided(Z[sensitivity])
+
+
+def _two_sided(z: float) -> float:
+    """P(|N(0, 1)| > z), by ``erfc``: exact far into the tail, where 1 - cdf is 0."""
+    return math.erfc(z / math.sqrt(2))
 
 
 def benjamini_hochberg(p_values: Sequence[float], q: float, tests: int) -> list[bool]:

@@ -17,15 +17,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from matplotlib import rc_context
-from matplotlib.axes import Axes
-from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from agent.model import Cause, Explanation, Segment
 from agent.report.charts import (
-    chart_fonts,
+    chart_style,
     chart_window,
+    new_figure,
     png,
     shade_episode,
     style_axes,
@@ -35,6 +32,8 @@ from agent.report.formatting import format_delta, segment_label
 from agent.report.messages import MESSAGES
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
     from agent.report import ReportInput
 
 __all__ = ["CAUSE_BARS", "PANELS", "render_causes_chart", "render_segments_chart", "total_change"]
@@ -65,7 +64,7 @@ def render_causes_chart(e: Explanation, inp: ReportInput) -> bytes | None:
     without causes."""
     if not e.causes:
         return None
-    with rc_context(chart_fonts(inp.locale) | {"text.parse_math": False}):
+    with chart_style(inp.locale, **{"text.parse_math": False}):
         return _draw_causes(e, inp)
 
 
@@ -77,7 +76,7 @@ def _draw_causes(e: Explanation, inp: ReportInput) -> bytes:
     labels = [_text(segment_label(c.segment, msg)) for c in causes]
     labels += [msg["others"], msg["total_change"]]
     rows = len(labels)
-    fig = Figure(figsize=(8.0, 0.42 * rows + 0.9))
+    fig = new_figure(8.0, 0.42 * rows + 0.9)
     fig.subplots_adjust(
         left=0.3, right=0.86, top=1 - 0.35 / fig.get_figheight(), bottom=0.5 / fig.get_figheight()
     )
@@ -114,6 +113,9 @@ def _label_bars(ax: Axes, y: np.ndarray, ends: list[float], inp: ReportInput) ->
 
 
 def _style(ax: Axes, inp: ReportInput) -> None:
+    # imported on use: see agent/__init__.py
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
     ax.xaxis.set_major_formatter(
         FuncFormatter(lambda v, _pos: format_delta(v, inp.unit, inp.locale))
     )
@@ -145,7 +147,7 @@ def render_segments_chart(e: Explanation, inp: ReportInput) -> bytes | None:
     panels = top_segments(e, inp)
     if not panels:
         return None
-    with rc_context(chart_fonts(inp.locale) | {"text.parse_math": False}):
+    with chart_style(inp.locale, **{"text.parse_math": False}):
         return _draw_segments(e, panels, inp)
 
 
@@ -153,7 +155,7 @@ def _draw_segments(
     e: Explanation, panels: list[tuple[Cause, pd.Series]], inp: ReportInput
 ) -> bytes:
     msg = MESSAGES[inp.locale]
-    fig = Figure(figsize=(8.0, 2.2))
+    fig = new_figure(8.0, 2.2)
     fig.subplots_adjust(left=0.08, right=0.95, top=0.84, bottom=0.16, wspace=0.08)
     axes = fig.subplots(1, len(panels), sharey=True, squeeze=False)[0]
     for ax, (cause, series) in zip(axes, panels, strict=True):

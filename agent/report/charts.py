@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import warnings
+from contextlib import AbstractContextManager
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -17,17 +18,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from matplotlib import font_manager, rc_context
-from matplotlib.axes import Axes
-from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
-from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
 
 from agent.model import Explanation, FindingKind, RunResult
 from agent.report.formatting import format_value
 from agent.report.messages import MESSAGES
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
     from agent.report import ReportInput
 
 __all__ = [
@@ -35,9 +34,11 @@ __all__ = [
     "DPI",
     "HANGUL_FONT_FILE",
     "chart_fonts",
+    "chart_style",
     "chart_window",
     "episode_span",
     "hangul_font",
+    "new_figure",
     "png",
     "render_chart",
     "shade_episode",
@@ -153,6 +154,10 @@ def _draw_period(ax: Axes, run: RunResult, tz: object, msg: dict[str, str]) -> N
 
 def style_axes(ax: Axes, inp: ReportInput, *, ticks: int | None = None, size: int = 8) -> None:
     """Dates below (in ``inp.locale``), values in the metric's unit, light grid, no box."""
+    # imported on use: see agent/__init__.py
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+    from matplotlib.ticker import FuncFormatter
+
     locator = AutoDateLocator(maxticks=ticks) if ticks else AutoDateLocator()
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(
@@ -175,6 +180,9 @@ def hangul_font() -> str | None:
     Looked up by file rather than by family name: matplotlib's font cache predates a font
     installed after it was built, and would not list it.
     """
+    # imported on use: see agent/__init__.py
+    from matplotlib import font_manager
+
     for path in font_manager.findSystemFonts():
         if Path(path).name == HANGUL_FONT_FILE:
             font_manager.fontManager.addfont(path)
@@ -198,10 +206,26 @@ def chart_fonts(locale: str) -> dict[str, list[str]]:
     return {"font.family": [family, "DejaVu Sans"]}
 
 
+def chart_style(locale: str, **rc: object) -> AbstractContextManager[None]:
+    """matplotlib settings while drawing a chart in ``locale``: its fonts, and ``rc``."""
+    # imported on use: see agent/__init__.py
+    from matplotlib import rc_context
+
+    return rc_context(chart_fonts(locale) | rc)
+
+
+def new_figure(width: float, height: float) -> Figure:
+    """A figure of its own (no pyplot state), freed with its last reference."""
+    # imported on use: see agent/__init__.py
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height))
+
+
 def render_chart(inp: ReportInput) -> bytes:
     """PNG bytes (1600×600 px) of the last ``CHART_PERIODS`` periods of ``inp.history``,
     labelled in ``inp.locale``."""
-    with rc_context(chart_fonts(inp.locale)):
+    with chart_style(inp.locale):
         return _draw(inp)
 
 
@@ -215,7 +239,7 @@ def _draw(inp: ReportInput) -> bytes:
     msg = MESSAGES[inp.locale]
     frame = chart_window(inp.history, inp.run.period)
     tz = getattr(frame.index, "tz", None)
-    fig = Figure(figsize=_SIZE_INCHES)
+    fig = new_figure(*_SIZE_INCHES)
     fig.subplots_adjust(**_MARGINS)  # fixed margins: a layout engine would double the cost
     ax = fig.add_subplot()
     _draw_series(ax, frame, msg)
