@@ -64,7 +64,7 @@ def render_causes_chart(e: Explanation, inp: ReportInput) -> bytes | None:
     without causes."""
     if not e.causes:
         return None
-    with chart_style(inp.locale, **{"text.parse_math": False}):
+    with chart_style(inp.locale):
         return _draw_causes(e, inp)
 
 
@@ -147,7 +147,7 @@ def render_segments_chart(e: Explanation, inp: ReportInput) -> bytes | None:
     panels = top_segments(e, inp)
     if not panels:
         return None
-    with chart_style(inp.locale, **{"text.parse_math": False}):
+    with chart_style(inp.locale):
         return _draw_segments(e, panels, inp)
 
 

@@ -206,12 +206,13 @@ def chart_fonts(locale: str) -> dict[str, list[str]]:
     return {"font.family": [family, "DejaVu Sans"]}
 
 
-def chart_style(locale: str, **rc: object) -> AbstractContextManager[None]:
-    """matplotlib settings while drawing a chart in ``locale``: its fonts, and ``rc``."""
+def chart_style(locale: str) -> AbstractContextManager[None]:
+    """matplotlib settings while drawing a chart in ``locale``: its fonts, and text
+    drawn as is, never as mathtext (segment names come from the data)."""
     # imported on use: see agent/__init__.py
     from matplotlib import rc_context
 
-    return rc_context(chart_fonts(locale) | rc)
+    return rc_context(chart_fonts(locale) | {"text.parse_math": False})
 
 
 def new_figure(width: float, height: float) -> Figure:
