@@ -130,9 +130,9 @@ def returning(con: ibis.BaseBackend, q: CubeQuery) -> ir.Table:
         **{LAST: before[q.source.time].max().truncate("D")}
     )
     if lookback <= _SHORTEST[q.grain]:
-        ep = _previous_by_join(ep, before, q)
+        ep = _previous_by_join(ep, before, q, first)
     else:
-        ep = _previous_by_lag(ep, before, q, lookback)
+        ep = _previous_by_lag(ep, before, q, first - lookback)
     hit = ep.prev >= ep.period - ibis.interval(lookback)
     return sum_leaves(ep, q, ibis.ifelse(hit, 1, 0), ibis.literal(1))
 
@@ -141,26 +141,28 @@ _SHORTEST = {"day": timedelta(days=1), "week": timedelta(days=7), "month": timed
 """Each grain's shortest period: a lookback no longer than it reaches the period before only."""
 
 
-def _previous_by_join(ep: ir.Table, before: ir.Table, q: CubeQuery) -> ir.Table:
-    """``prev``: the last active day in the entity's period just before each of its periods.
+def _previous_by_join(ep: ir.Table, before: ir.Table, q: CubeQuery, first: date) -> ir.Table:
+    """``prev``: the last active day in the entity's period just before each of its periods
+    (``before``: each entity's last day in the lookback before the ``first`` period).
 
     A hash join on (entity, period) instead of a window sorting every entity's periods:
-    a daily run's revisit cube at 100M events took 25% less time (its first run 5% more,
-    the periods being materialized for the join's two sides).
+    a daily run's revisit cube at 100M events took 22% less time (a first run of 30 weeks
+    11-18% more at 50M-100M, the periods being materialized for the join's two sides).
     """
     lasts = ibis.union(
         ep.select(ENTITY, period=ep.period + period_step(q.grain), prev=ep[LAST]),
-        before.select(ENTITY, period=timestamp(period_span(q)[0]), prev=before[LAST]),
+        before.select(ENTITY, period=timestamp(first), prev=before[LAST]),
         distinct=False,
     )
     return ep.left_join(lasts, [ENTITY, "period"]).select(ep, prev=lasts.prev)
 
 
-def _previous_by_lag(ep: ir.Table, before: ir.Table, q: CubeQuery, lookback: timedelta) -> ir.Table:
-    """``prev``: the last day of the entity's previous active period, whichever it is."""
+def _previous_by_lag(ep: ir.Table, before: ir.Table, q: CubeQuery, since: date) -> ir.Table:
+    """``prev``: the last day of the entity's previous active period, whichever it is
+    (``before``, each entity's last day in the lookback, sorts first as if from ``since``)."""
     before = before.select(
         ENTITY,
-        period=timestamp(period_span(q)[0] - lookback),
+        period=timestamp(since),
         **{d: ibis.null(ep[d].type()) for d in q.dimensions},
         **{LAST: before[LAST]},
     )
