@@ -12,14 +12,19 @@ about 10 bytes per event: 1 GB at 100M). For each size, in one run:
 
 * ``scan`` — the reference full scan ``select count(*), sum(amount) from events`` through
   the DuckDB source's own connection settings, best of 3, in a subprocess;
-* once, the hand-written ``GROUP BY`` of the demo view by day and four dimensions
-  (:data:`GROUP_BY`), in scans: what any SQL computing a daily ratio cube costs at
+* once, two yardsticks in scans: the same scan through the demo view the metrics read
+  (:data:`VIEW_SCAN`: events joined with customers, what any query reading the whole
+  view costs at least), and the hand-written ``GROUP BY`` of that view by day and four
+  dimensions (:data:`GROUP_BY`): what any SQL computing a daily ratio cube costs at
   least, the yardstick of the ratio metrics' first runs;
-* per metric of the demo ``metrics.yaml``, two ``cx-agent run --once --metric NAME`` in
+* per metric of the demo ``metrics.yaml``, ``cx-agent run --once --metric NAME`` in
   subprocesses on a copy of the file pointing at the size's warehouse, sharing one empty
   state store: ``first`` judges the day before the last one (nothing stored yet: the
   whole history is read), ``daily`` then judges the last day, as the scheduler does
   each morning (periods past the metric's ``mutable:`` window come from the store).
+  The daily run is made three times and its fastest cube kept, as the scan keeps its
+  best of 3 (with the highest peak RSS of the three); the first run, which fills the
+  store, happens once.
   Each subprocess times the warehouse queries it makes (``cube``: the metric's cube;
   ``other``: data bounds and the cubes of related metrics); the parent measures its
   wall time (``run``); the subprocess reports its own peak RSS (``VmHWM``: the
@@ -54,6 +59,8 @@ GROUP_BY = (
     "from customer_events group by all"
 )
 """The simplest query giving a daily cube by four dimensions: a floor for the ratio kinds."""
+VIEW_SCAN = "select count(*), sum(amount) from customer_events"
+"""The reference scan through the demo view: the join with customers every metric pays."""
 
 
 def _parse_size(text: str) -> int:
@@ -184,7 +191,18 @@ def _run_worker(config: str, metric: str, as_of: str) -> dict[str, float]:
     return times
 
 
-RUNS = ("first", "daily")
+RUNS = {"first": 1, "daily": 3}
+"""How many times each run is made (a first run fills the store: it can only happen once)."""
+YARDSTICKS = (
+    "the scan through the demo view customer_events",
+    "hand-written GROUP BY (day x 4 dimensions)",
+)
+
+
+def _fastest(children: list[Child]) -> Child:
+    """The run whose cube took least time, with the highest peak RSS of them all."""
+    best = min(children, key=lambda child: child.report["cube"])
+    return Child(best.report | {"peak_mb": max(child.peak_mb for child in children)}, best.seconds)
 
 
 @dataclass(frozen=True)
@@ -206,21 +224,22 @@ def _measure(events: int, metrics: list[str], work: Path) -> list[Row]:
     note = f"generated in {made:.0f} s" if made is not None else "cached"
     print(f"{_label(events)} events: {warehouse} ({note})", file=sys.stderr, flush=True)
     kinds = {n: m["kind"] for n, m in yaml.safe_load(CONFIG.read_text())["metrics"].items()}
-    scan, floor = (
-        _child(["--worker-query", str(warehouse), q]).report["seconds"] for q in (SCAN, GROUP_BY)
+    scan, *yardsticks = (
+        _child(["--worker-query", str(warehouse), q]).report["seconds"]
+        for q in (SCAN, VIEW_SCAN, GROUP_BY)
     )
-    print(
-        f"{_label(events):>7} hand-written GROUP BY (day x 4 dimensions): {floor:.2f} s = "
-        f"{floor / scan:.1f} scans",
-        flush=True,
-    )
+    for what, seconds in zip(YARDSTICKS, yardsticks, strict=True):
+        print(
+            f"{_label(events):>7} {what}: {seconds:.2f} s = {seconds / scan:.1f} scans", flush=True
+        )
     rows = []
     for name in metrics:
         config = _config_for(warehouse, Path(tempfile.mkdtemp(prefix=f"{name}-", dir=work)))
-        for run, day in zip(RUNS, (END - timedelta(days=1), END), strict=True):
+        for (run, repeats), day in zip(RUNS.items(), (END - timedelta(days=1), END), strict=True):
             scan = _child(["--worker-query", str(warehouse), SCAN]).report["seconds"]
+            args = ["--worker-run", str(config), name, day.isoformat()]
             try:
-                child: Child | None = _child(["--worker-run", str(config), name, day.isoformat()])
+                child: Child | None = _fastest([_child(args) for _ in range(repeats)])
             except RuntimeError as exc:  # one broken metric must not hide the others
                 print(exc, file=sys.stderr, flush=True)
                 child = None

@@ -1,7 +1,8 @@
 """Warehouses other than DuckDB, each behind an install extra of cx-agent.
 
-``postgres://``, ``bigquery://``, ``snowflake://``, ``trino://`` and ``databricks://`` URLs
-go to ``ibis.connect`` as written (``postgresql://`` is read as ``postgres://``);
+``postgres://``, ``bigquery://``, ``snowflake://`` and ``trino://`` URLs go to
+``ibis.connect`` as written (``postgresql://`` is read as ``postgres://``);
+``databricks://`` is taken apart into the connector's arguments (``DatabricksSource``);
 ``spark://`` builds a SparkSession (see ``SparkSource``), ``sc://`` opens a Spark Connect
 session on a remote cluster (``SparkConnectSource``). A missing driver is a
 ConfigError naming the extra to install, raised before anything connects.
@@ -9,15 +10,17 @@ ConfigError naming the extra to install, raised before anything connects.
 
 from __future__ import annotations
 
+import os
 import warnings
 from pathlib import Path
 from typing import ClassVar
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
+from agent.errors import ConfigError
 from agent.sources.ibis_source import IbisSource, require_driver
 
 __all__ = [
@@ -29,6 +32,7 @@ __all__ = [
     "SparkSource",
     "TrinoSource",
     "UrlSource",
+    "databricks_arguments",
 ]
 
 
@@ -82,9 +86,49 @@ class TrinoSource(UrlSource):
 
 
 class DatabricksSource(UrlSource):
-    """``databricks://...`` as Ibis' Databricks backend reads it."""
+    """``databricks://token:TOKEN@HOST?http_path=PATH[&catalog=C&schema=S]``, the URL of
+    Databricks' own SQLAlchemy dialect. Ibis reads a Databricks URL as a file path, so
+    the URL is taken apart here (see :func:`databricks_arguments`)."""
 
     dialect, driver, extra = "databricks", "databricks.sql", "databricks"
+
+    def __init__(self, url: str, *, base_dir: Path | None = None) -> None:
+        super().__init__(url, base_dir=base_dir)
+        self.arguments = databricks_arguments(self.url)
+
+    def _open(self) -> ibis.BaseBackend:
+        return ibis.databricks.connect(**self.arguments)
+
+
+_DATABRICKS_ENV = {
+    "server_hostname": "DATABRICKS_SERVER_HOSTNAME",
+    "http_path": "DATABRICKS_HTTP_PATH",
+}
+
+
+def databricks_arguments(url: str) -> dict[str, str]:
+    """Ibis' ``databricks.connect`` arguments of a ``databricks://`` URL.
+
+    The host is the workspace (``server_hostname``), the password the access token,
+    the query string holds ``http_path`` (the SQL warehouse's), ``catalog``, ``schema``
+    and any other connector setting. Host and HTTP path may come from Databricks' own
+    environment variables instead; missing both ways, the URL is refused here rather
+    than by a connection error naming neither.
+    """
+    parts = urlsplit(url)
+    arguments = dict(parse_qsl(parts.query))
+    if parts.hostname:
+        arguments["server_hostname"] = parts.hostname
+    if parts.password:
+        arguments["access_token"] = unquote(parts.password)
+    for name, variable in _DATABRICKS_ENV.items():
+        if name not in arguments and not os.environ.get(variable):
+            raise ConfigError.setting(
+                f"warehouse: the databricks:// URL has no {name} (nor is ${variable} set)",
+                "write databricks://token:${DATABRICKS_TOKEN}@<workspace host>"
+                "?http_path=/sql/1.0/warehouses/<id>&catalog=<catalog>&schema=<schema>",
+            )
+    return arguments
 
 
 def _master(netloc: str) -> str:

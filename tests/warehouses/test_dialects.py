@@ -18,6 +18,7 @@ import sqlglot
 from agent.errors import ConfigError
 from agent.sources import DuckDBSource, open_source
 from agent.sources.sql import build_cube_expr
+from agent.sources.warehouses import databricks_arguments
 from tests.warehouses.test_same_cube import QUERIES
 
 DIALECTS = ("bigquery", "snowflake", "trino", "databricks")
@@ -49,7 +50,7 @@ def test_every_example_metric_compiles_and_parses(
         ("snowflake://cx:secret@acme/analytics/public?warehouse=WH", "snowflake"),
         ("bigquery://acme-project/analytics", "bigquery"),
         ("trino://cx@trino.internal:8080/hive/analytics", "trino"),
-        ("databricks://token@acme.cloud.databricks.com/sql", "databricks"),
+        ("databricks://token:secret@acme.cloud.databricks.com?http_path=/sql/1", "databricks"),
     ],
 )
 def test_a_missing_driver_names_the_extra_to_install(url: str, extra: str, tmp_path: Path) -> None:
@@ -65,3 +66,32 @@ def test_a_missing_driver_names_the_extra_to_install(url: str, extra: str, tmp_p
     message = str(err.value)
     assert f"pip install 'cx-agent[{extra}]'" in message
     assert "secret" not in message
+
+
+def test_a_databricks_url_gives_the_workspace_token_and_sql_warehouse() -> None:
+    url = (
+        "databricks://token:dapi%2Fsecret@adb-42.azuredatabricks.net"
+        "?http_path=/sql/1.0/warehouses/abc&catalog=main&schema=cx"
+    )
+    assert databricks_arguments(url) == {
+        "server_hostname": "adb-42.azuredatabricks.net",
+        "access_token": "dapi/secret",
+        "http_path": "/sql/1.0/warehouses/abc",
+        "catalog": "main",
+        "schema": "cx",
+    }
+
+
+def test_a_databricks_url_without_its_sql_warehouse_says_how_to_write_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("DATABRICKS_HTTP_PATH", raising=False)
+    with pytest.raises(ConfigError) as err:
+        databricks_arguments("databricks://token:secret@adb-42.azuredatabricks.net")
+    message = str(err.value)
+    assert "no http_path" in message and "$DATABRICKS_HTTP_PATH" in message
+    assert "?http_path=/sql/1.0/warehouses/<id>" in message
+    assert "secret" not in message
+    monkeypatch.setenv("DATABRICKS_HTTP_PATH", "/sql/1.0/warehouses/abc")
+    arguments = databricks_arguments("databricks://token:secret@adb-42.azuredatabricks.net")
+    assert "http_path" not in arguments  # the connector reads the variable itself
