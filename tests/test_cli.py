@@ -68,6 +68,33 @@ def test_missing_warehouse_is_a_runtime_error_naming_the_fix(tmp_path: Path) -> 
     assert not (tmp_path / "demo" / "warehouse.duckdb").exists()
 
 
+def test_validate_checks_the_warehouse_url_and_shows_its_line(tmp_path: Path) -> None:
+    text = (REPO / "metrics.yaml").read_text(encoding="utf-8")
+    line = next(n for n, x in enumerate(text.splitlines(), 1) if x.startswith("warehouse:"))
+    prod = tmp_path / "prod.yaml"
+    for url, says in [
+        ("mysql://cx:secret@db/cx", "scheme 'mysql' is not supported — use one of duckdb://"),
+        ("duckdb:///w.duckdb?memory limit=1GB", "'memory limit' is not a DuckDB setting name"),
+    ]:
+        prod.write_text(
+            text.replace("warehouse: duckdb:///demo/warehouse.duckdb", f"warehouse: {url}")
+        )
+        result = cx_agent("validate", "-c", "prod.yaml", cwd=tmp_path)
+        assert result.code == 3 and result.out == ""
+        assert result.err.startswith(f"prod.yaml:{line}: warehouse: {says}")
+        assert "secret" not in result.err
+
+
+def test_a_store_that_cannot_be_created_is_shown_at_its_line(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("")
+    text = (REPO / "metrics.yaml").read_text(encoding="utf-8")
+    (tmp_path / "prod.yaml").write_text(f"{text}store: sqlite:///file/state.db\n")
+    result = cx_agent("status", "-c", "prod.yaml", cwd=tmp_path)
+    assert result.code == 3
+    line = len(text.splitlines()) + 1
+    assert result.err.startswith(f"prod.yaml:{line}: store: cannot create {tmp_path / 'file'}")
+
+
 def test_commands_start_without_the_statistics_and_plotting_libraries() -> None:
     """They load when a run first detects, attributes or draws: every command starts in
     half the time, and a run's warehouse queries peak 100 MB lower."""

@@ -104,30 +104,37 @@ _DATABRICKS_ENV = {
     "server_hostname": "DATABRICKS_SERVER_HOSTNAME",
     "http_path": "DATABRICKS_HTTP_PATH",
 }
+_DATABRICKS_QUERY = ("http_path", "catalog", "schema")
+_DATABRICKS_URL = (
+    "write databricks://token:${DATABRICKS_TOKEN}@<workspace host>"
+    "?http_path=/sql/1.0/warehouses/<id>&catalog=<catalog>&schema=<schema>"
+)
 
 
 def databricks_arguments(url: str) -> dict[str, str]:
     """Ibis' ``databricks.connect`` arguments of a ``databricks://`` URL.
 
     The host is the workspace (``server_hostname``), the password the access token,
-    the query string holds ``http_path`` (the SQL warehouse's), ``catalog``, ``schema``
-    and any other connector setting. Host and HTTP path may come from Databricks' own
-    environment variables instead; missing both ways, the URL is refused here rather
-    than by a connection error naming neither.
+    the query string holds ``http_path`` (the SQL warehouse's), ``catalog`` and
+    ``schema``. Host and HTTP path may come from Databricks' own environment variables
+    instead; missing both ways, the URL is refused here rather than by a connection
+    error naming neither.
     """
     parts = urlsplit(url)
     arguments = dict(parse_qsl(parts.query))
+    unknown = sorted(set(arguments) - set(_DATABRICKS_QUERY))
+    if unknown:
+        known = ", ".join(_DATABRICKS_QUERY)
+        message = f"warehouse: the databricks:// URL's {unknown[0]!r} is not one of {known}"
+        raise ConfigError.setting(message, _DATABRICKS_URL)
     if parts.hostname:
         arguments["server_hostname"] = parts.hostname
     if parts.password:
         arguments["access_token"] = unquote(parts.password)
     for name, variable in _DATABRICKS_ENV.items():
         if name not in arguments and not os.environ.get(variable):
-            raise ConfigError.setting(
-                f"warehouse: the databricks:// URL has no {name} (nor is ${variable} set)",
-                "write databricks://token:${DATABRICKS_TOKEN}@<workspace host>"
-                "?http_path=/sql/1.0/warehouses/<id>&catalog=<catalog>&schema=<schema>",
-            )
+            message = f"warehouse: the databricks:// URL has no {name} (nor is ${variable} set)"
+            raise ConfigError.setting(message, _DATABRICKS_URL)
     return arguments
 
 

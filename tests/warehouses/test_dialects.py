@@ -95,3 +95,13 @@ def test_a_databricks_url_without_its_sql_warehouse_says_how_to_write_it(
     monkeypatch.setenv("DATABRICKS_HTTP_PATH", "/sql/1.0/warehouses/abc")
     arguments = databricks_arguments("databricks://token:secret@adb-42.azuredatabricks.net")
     assert "http_path" not in arguments  # the connector reads the variable itself
+
+
+def test_a_databricks_url_setting_it_does_not_read_is_refused() -> None:
+    with pytest.raises(ConfigError) as err:
+        databricks_arguments(
+            "databricks://token:secret@adb-42.azuredatabricks.net?http_path=/sql/1&use_cloud_fetch=false"
+        )
+    message = str(err.value)
+    assert "'use_cloud_fetch' is not one of http_path, catalog, schema" in message
+    assert "secret" not in message
