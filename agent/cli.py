@@ -13,7 +13,7 @@ import typer
 
 from agent.config import Config, load_config
 from agent.config.durations import cron_trigger, next_runs, parse_duration
-from agent.config.loader import problems_at
+from agent.config.loader import located, problems_at
 from agent.errors import AgentError, ConfigError, ExitCode
 from agent.feedback import UnknownEpisode, record_label
 from agent.model import RunResult
@@ -32,7 +32,7 @@ from agent.run import (
     run_in,
     write_index,
 )
-from agent.sources import Source, scheme_of
+from agent.sources import scheme_of
 from agent.sources.check import check_warehouse
 from agent.sources.demo import generate, write_ground_truth
 from agent.sources.duckdb import duckdb_path
@@ -72,7 +72,7 @@ def validate(
 ) -> None:
     """Check metrics.yaml and show each metric with its next three runs."""
     cfg = load_config(config)
-    _warehouse(cfg, config).close()
+    open_warehouse(cfg, config).close()
     now = datetime.now(ZoneInfo(cfg.timezone))
     _echo(f"{config}: {len(cfg.metrics)} metrics OK (timezone {cfg.timezone})")
     for name, metric in cfg.metrics.items():
@@ -87,7 +87,7 @@ def _check_warehouse(cfg: Config, config: Path) -> None:
     """Ping the warehouse; every table and column metrics.yaml names must be there."""
     day = datetime.now(ZoneInfo(cfg.timezone)).date()
     queries = [cfg.cube_query(name, day, day) for name in cfg.metrics]
-    with _warehouse(cfg, config) as source:
+    with open_warehouse(cfg, config) as source:
         source.ping()
         gaps = check_warehouse(source, queries, getattr(cfg.events, "table", None))
     if gaps:
@@ -116,7 +116,7 @@ def run(
     names = _metric_names(cfg, metric, config)
     reports_dir = _reports_dir(cfg, config)
     results = []
-    with _warehouse(cfg, config) as source:
+    with open_warehouse(cfg, config) as source:
         workspace = Workspace(cfg, source, day, day, _store(cfg, config))
         for name in names:
             result, files = run_in(workspace, name, reports_dir)
@@ -144,7 +144,7 @@ def backfill(
     if first > last:
         raise typer.BadParameter(f"--start {first} is after --end {last}")
     names = _metric_names(cfg, metric, config)
-    with _warehouse(cfg, config) as source:
+    with open_warehouse(cfg, config) as source:
         results = [backfill_metric(cfg, name, first, last, source) for name in names]
     for line in backfill_lines(results, first, last):
         _echo(line)
@@ -183,7 +183,7 @@ def demo(
     runs: dict[str, list[RunResult]] = {}
     store = _store(cfg, config)
     forget_cubes(store)  # the warehouse was just rebuilt
-    with _warehouse(cfg, config) as source:
+    with open_warehouse(cfg, config) as source:
         workspace = Workspace(cfg, source, days_list[0], last, store)
         for name in cfg.metrics:
             runs[name] = replay_metric(workspace, name, reports_dir)
@@ -357,26 +357,11 @@ def _silenced(metric: str, segment: dict[str, str]) -> str:
     return metric + "".join(f" {k}={v}" for k, v in segment.items())
 
 
-def _warehouse(cfg: Config, config: Path) -> Source:
-    """The warehouse, not connected yet: its URL, settings and driver are checked."""
-    try:
-        return open_warehouse(cfg, config.parent.resolve())
-    except ConfigError as exc:
-        raise _at_key(exc, "warehouse", config) from None
-
-
 def _store(cfg: Config, config: Path) -> Store:
     try:
         return open_store(cfg.store, base_dir=config.parent.resolve())
     except ConfigError as exc:
-        raise _at_key(exc, "store", config) from None
-
-
-def _at_key(exc: ConfigError, key: str, config: Path) -> ConfigError:
-    """``exc``'s problems with a file-wide setting, at ``key``'s line of the file in use
-    (the layers below know neither the file's name nor its lines)."""
-    found = [((key,), p.message.removeprefix(f"{key}: "), p.hint) for p in exc.problems]
-    return ConfigError(problems_at(config, found))
+        raise located(exc, "store", config) from None
 
 
 def _as_of(text: str | None, cfg: Config) -> date:

@@ -18,7 +18,8 @@ from agent.attribute.context import (
     related_change,
 )
 from agent.config import Config
-from agent.errors import SourceError
+from agent.config.loader import located
+from agent.errors import ConfigError, SourceError
 from agent.feedback import ExpectedWindow, expected_windows, false_alarms
 from agent.insight import Insight, suppress, tuned_config
 from agent.job import Context, MetricJob, PeriodResult
@@ -48,8 +49,13 @@ CONTEXT_CAUSES = 2
 """Top causes whose segments get behavioural context (related metrics) in a report."""
 
 
-def open_warehouse(config: Config, base_dir: Path) -> Source:
-    return open_source(config.warehouse, base_dir=base_dir)
+def open_warehouse(config: Config, config_path: Path) -> Source:
+    """The warehouse of ``config`` (read from ``config_path``), not connected yet: its URL,
+    settings and driver are checked here, a problem shown at the ``warehouse:`` line."""
+    try:
+        return open_source(config.warehouse, base_dir=config_path.parent.resolve())
+    except ConfigError as exc:
+        raise located(exc, "warehouse", config_path) from None
 
 
 class Workspace:

@@ -25,7 +25,7 @@ from agent.config.schema import (
 )
 from agent.errors import ConfigError, Problem
 
-__all__ = ["load_config", "problems_at"]
+__all__ = ["load_config", "located", "problems_at"]
 
 Path_ = tuple[str | int, ...]
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -67,6 +67,13 @@ def problems_at(path: str | Path, found: Iterable[tuple[Path_, str, str | None]]
     shown = str(path)
     lines, _ = _parse(Path(path).read_text(encoding="utf-8"), shown)
     return _sorted([_at(at, lines, shown, message, hint) for at, message, hint in found])
+
+
+def located(exc: ConfigError, key: str, path: str | Path) -> ConfigError:
+    """``exc``'s problems with the file-wide setting ``key``, at its line of ``path``: the
+    layers that open a warehouse or a store know neither the file's name nor its lines."""
+    found = [((key,), p.message.removeprefix(f"{key}: "), p.hint) for p in exc.problems]
+    return ConfigError(problems_at(path, found))
 
 
 def _sorted(problems: list[Problem]) -> list[Problem]:

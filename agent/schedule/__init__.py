@@ -27,6 +27,7 @@ from sqlalchemy import URL
 
 from agent.config import Config, load_config
 from agent.feedback import start_feedback_server
+from agent.run import open_warehouse
 from agent.schedule.jobs import STOP, log_event
 from agent.schedule.lock import serve_lock
 from agent.schedule.sync import sync_jobs
@@ -44,7 +45,7 @@ WATCH_EVERY = 2.0
 def serve(config_path: Path, every: float | None = None) -> None:
     """Run every metric on its schedule until SIGTERM/SIGINT; ``every``: seconds, tests only."""
     _log_to_stderr()
-    config = load_config(config_path)
+    config = _checked(config_path)
     store = open_store(config.store, base_dir=config_path.parent.resolve())
     with serve_lock(store):
         executor = ThreadPoolExecutor(max(4, len(config.metrics)))
@@ -74,6 +75,14 @@ def serve(config_path: Path, every: float | None = None) -> None:
             links.shutdown()
         log_event("stopped")
     store.close()
+
+
+def _checked(config_path: Path) -> Config:
+    """metrics.yaml loaded, its warehouse URL checked (not connected): a file that cannot
+    run refuses to start serve, or is not taken on reload, instead of failing every run."""
+    config = load_config(config_path)
+    open_warehouse(config, config_path).close()
+    return config
 
 
 class _Watcher:
@@ -106,7 +115,7 @@ class _Watcher:
         self.mtime, why = mtime, "SIGHUP" if self.hangup.is_set() else "metrics.yaml changed"
         self.hangup.clear()
         try:
-            config: Config = load_config(self.path)
+            config = _checked(self.path)
         except Exception as exc:
             log_event("reload_failed", logging.ERROR, reason=why, error=str(exc))
             return

@@ -116,10 +116,9 @@ def _judge_when_fresh(
     the source's ``freshness.wait`` is over; None if serve stops while waiting."""
     freshness = config.sources[config.metrics[metric].source].freshness
     deadline = time.monotonic() + freshness.wait.total_seconds()
-    base = path.parent.resolve()
     reports = (path.parent / config.reports.dir).resolve()
     while True:
-        with open_warehouse(config, base) as source:
+        with open_warehouse(config, path) as source:
             workspace = Workspace(config, source, *days, store)
             late = workspace.job(metric).late(days[1])
             left = deadline - time.monotonic()

@@ -34,7 +34,7 @@ def lapsed(warehouse: Path, period: date, region: str) -> set[int]:
 def test_the_churn_alert_lists_exactly_the_lapsed_customers_of_its_cause(demo: Path) -> None:
     config = load_config(demo / "metrics.yaml")
     reports = demo / "reports"
-    with open_warehouse(config, demo) as source:
+    with open_warehouse(config, demo / "metrics.yaml") as source:
         workspace = Workspace(config, source, END - timedelta(days=28), END)
         runs = replay_metric(workspace, "premium_churn", reports)
     alert = next(

@@ -38,7 +38,7 @@ def test_purchases_fall_with_the_app_release_and_visits_is_the_factor_that_moved
     config = load_config(tmp_path / "metrics.yaml")
     incidents = read_ground_truth(demo / "demo" / "incidents.json")
     release = next(i for i in incidents if i.metric == "revisit_rate").onset
-    with open_warehouse(config, tmp_path) as source:
+    with open_warehouse(config, tmp_path / "metrics.yaml") as source:
         workspace = Workspace(config, source, release, release + timedelta(days=3))
         runs = replay_metric(workspace, "purchases", tmp_path / "reports")
     run, alert = next(

@@ -53,7 +53,7 @@ def add_episode(store: Store, since: datetime, value: float, expected: float) ->
 
 
 def run(config: Config, home: Path, store: Store, reports: str) -> tuple[RunResult, str]:
-    with open_warehouse(config, home) as source:
+    with open_warehouse(config, home / "metrics.yaml") as source:
         result, files = run_metric(config, METRIC, LAST, source, home / reports, store)
     return result, files.md.read_text(encoding="utf-8")
 

@@ -142,4 +142,26 @@ def test_one_serve_per_store_and_metrics_yaml_reloads(
     running.proc.send_signal(signal.SIGHUP)
     running.wait_for(lambda events: len([e for e in events if e["event"] == "reloaded"]) == 2)
     assert running.events("reloaded")[-1]["reason"] == "SIGHUP"
+
+    good = config.read_text()
+    config.write_text(_with_warehouse(good, "mysql://cx@db/cx"))
+    running.wait_for(lambda events: any(e["event"] == "reload_failed" for e in events))
+    assert (
+        "warehouse: scheme 'mysql' is not supported" in running.events("reload_failed")[0]["error"]
+    )
+    assert len(running.events("unscheduled")) == 1  # the old schedule stays
     assert running.stop(signal.SIGINT) == 0
+
+
+def test_serve_does_not_start_on_a_warehouse_url_it_cannot_open(tmp_path: Path) -> None:
+    config = make_home(tmp_path, yesterday())
+    config.write_text(_with_warehouse(config.read_text(), "mysql://cx@db/cx"))
+    result = cx_agent("serve", cwd=tmp_path)
+    assert result.code == 3 and result.out == ""
+    assert result.err.startswith("metrics.yaml:")
+    assert "warehouse: scheme 'mysql' is not supported" in result.err
+
+
+def _with_warehouse(text: str, url: str) -> str:
+    lines = [f"warehouse: {url}" if x.startswith("warehouse:") else x for x in text.splitlines()]
+    return "\n".join(lines) + "\n"
