@@ -105,7 +105,7 @@ _DATABRICKS_ENV = {
     "http_path": "DATABRICKS_HTTP_PATH",
 }
 _DATABRICKS_QUERY = ("http_path", "catalog", "schema")
-_DATABRICKS_URL = (
+_DATABRICKS_HINT = (
     "write databricks://token:${DATABRICKS_TOKEN}@<workspace host>"
     "?http_path=/sql/1.0/warehouses/<id>&catalog=<catalog>&schema=<schema>"
 )
@@ -126,7 +126,7 @@ def databricks_arguments(url: str) -> dict[str, str]:
     if unknown:
         known = ", ".join(_DATABRICKS_QUERY)
         message = f"warehouse: the databricks:// URL's {unknown[0]!r} is not one of {known}"
-        raise ConfigError.setting(message, _DATABRICKS_URL)
+        raise ConfigError.setting(message, _DATABRICKS_HINT)
     if parts.hostname:
         arguments["server_hostname"] = parts.hostname
     if parts.password:
@@ -134,7 +134,7 @@ def databricks_arguments(url: str) -> dict[str, str]:
     for name, variable in _DATABRICKS_ENV.items():
         if name not in arguments and not os.environ.get(variable):
             message = f"warehouse: the databricks:// URL has no {name} (nor is ${variable} set)"
-            raise ConfigError.setting(message, _DATABRICKS_URL)
+            raise ConfigError.setting(message, _DATABRICKS_HINT)
     return arguments
 
 
