@@ -49,7 +49,7 @@ def _home(root: Path, days: int) -> Path:
 def _daily_run(config: Config, home: Path, as_of: date, store: Store | None) -> float:
     """Seconds of one daily run of every metric (``cx-agent run --as-of``)."""
     started = time.perf_counter()
-    with open_warehouse(config, home) as source:
+    with open_warehouse(config, home / "metrics.yaml") as source:
         workspace = Workspace(config, source, as_of, as_of, store)
         for name in config.metrics:
             run_in(workspace, name, home / "reports")
