@@ -13,7 +13,7 @@ import typer
 
 from agent.config import Config, load_config
 from agent.config.durations import cron_trigger, next_runs, parse_duration
-from agent.config.loader import located, problems_at
+from agent.config.loader import problems_at
 from agent.errors import AgentError, ConfigError, ExitCode
 from agent.feedback import UnknownEpisode, record_label
 from agent.model import RunResult
@@ -27,16 +27,16 @@ from agent.notify import (
 from agent.run import (
     Workspace,
     backfill_metric,
+    open_state_store,
     open_warehouse,
     replay_metric,
     run_in,
     write_index,
 )
-from agent.sources import scheme_of
+from agent.sources import Source, scheme_of
 from agent.sources.check import check_warehouse
 from agent.sources.demo import generate, write_ground_truth
 from agent.sources.duckdb import duckdb_path
-from agent.store import Store, open_store
 from agent.store.cubes import forget_cubes
 from agent.store.queries import episode_history, metric_status
 from agent.store.runs import utcnow
@@ -72,24 +72,23 @@ def validate(
 ) -> None:
     """Check metrics.yaml and show each metric with its next three runs."""
     cfg = load_config(config)
-    open_warehouse(cfg, config).close()
-    now = datetime.now(ZoneInfo(cfg.timezone))
-    _echo(f"{config}: {len(cfg.metrics)} metrics OK (timezone {cfg.timezone})")
-    for name, metric in cfg.metrics.items():
-        runs = next_runs(cron_trigger(metric.schedule, cfg.timezone), now)
-        when = ", ".join(r.strftime("%a %Y-%m-%d %H:%M") for r in runs)
-        _echo(f"  {name:<24} {metric.kind:<9} {metric.schedule:<14} next: {when}")
-    if connect:
-        _check_warehouse(cfg, config)
+    with open_warehouse(cfg, config) as source:  # its URL, settings, driver: not connected
+        now = datetime.now(ZoneInfo(cfg.timezone))
+        _echo(f"{config}: {len(cfg.metrics)} metrics OK (timezone {cfg.timezone})")
+        for name, metric in cfg.metrics.items():
+            runs = next_runs(cron_trigger(metric.schedule, cfg.timezone), now)
+            when = ", ".join(r.strftime("%a %Y-%m-%d %H:%M") for r in runs)
+            _echo(f"  {name:<24} {metric.kind:<9} {metric.schedule:<14} next: {when}")
+        if connect:
+            _check_warehouse(cfg, config, source)
 
 
-def _check_warehouse(cfg: Config, config: Path) -> None:
+def _check_warehouse(cfg: Config, config: Path, source: Source) -> None:
     """Ping the warehouse; every table and column metrics.yaml names must be there."""
     day = datetime.now(ZoneInfo(cfg.timezone)).date()
     queries = [cfg.cube_query(name, day, day) for name in cfg.metrics]
-    with open_warehouse(cfg, config) as source:
-        source.ping()
-        gaps = check_warehouse(source, queries, getattr(cfg.events, "table", None))
+    source.ping()
+    gaps = check_warehouse(source, queries, getattr(cfg.events, "table", None))
     if gaps:
         raise ConfigError(problems_at(config, gaps))
     _echo(f"warehouse ({scheme_of(cfg.warehouse)}): reachable; every table and column found")
@@ -117,7 +116,7 @@ def run(
     reports_dir = _reports_dir(cfg, config)
     results = []
     with open_warehouse(cfg, config) as source:
-        workspace = Workspace(cfg, source, day, day, _store(cfg, config))
+        workspace = Workspace(cfg, source, day, day, open_state_store(cfg, config))
         for name in names:
             result, files = run_in(workspace, name, reports_dir)
             results.append(result)
@@ -181,7 +180,7 @@ def demo(
     reports_dir = _reports_dir(cfg, config)
     _echo(f"Replaying every metric for {days_list[0]} .. {last} ...")
     runs: dict[str, list[RunResult]] = {}
-    store = _store(cfg, config)
+    store = open_state_store(cfg, config)
     forget_cubes(store)  # the warehouse was just rebuilt
     with open_warehouse(cfg, config) as source:
         workspace = Workspace(cfg, source, days_list[0], last, store)
@@ -216,7 +215,7 @@ def feedback(
     if (start or end) and label != "expected":
         raise typer.BadParameter("--from/--to go with --label expected")
     window = (_as_of(start or end, cfg), _as_of(end or start, cfg)) if start or end else None
-    store = _store(cfg, config)
+    store = open_state_store(cfg, config)
     try:
         metric = record_label(store, episode, label, note=note, window=window)  # type: ignore[arg-type]
     except UnknownEpisode:
@@ -256,7 +255,7 @@ def status(config: ConfigOpt = DEFAULT_CONFIG) -> None:
     Exits 1 when something is stuck (a metric failing run after run, an alert delivery
     failed or past its expiry), so a monitoring probe can call it."""
     cfg = load_config(config)
-    rows = metric_status(_store(cfg, config), list(cfg.metrics), utcnow())
+    rows = metric_status(open_state_store(cfg, config), list(cfg.metrics), utcnow())
     for line in status_lines(rows, cfg.timezone):
         _echo(line)
     if any(row.stuck for row in rows):
@@ -271,7 +270,7 @@ def history(
     """List the recorded episodes of METRIC, the latest first."""
     cfg = load_config(config)
     name = _metric_names(cfg, [metric], config)[0]
-    for line in history_lines(name, episode_history(_store(cfg, config), name)):
+    for line in history_lines(name, episode_history(open_state_store(cfg, config), name)):
         _echo(line)
 
 
@@ -295,7 +294,9 @@ def silence(
         raise typer.BadParameter(f"--for {exc}") from None
     seg = _segment(segment or [], cfg.metrics[name].dimensions)
     now = datetime.now(UTC)
-    sid = add_silence(_store(cfg, config), name, seg, until=now + length, reason=reason, now=now)
+    sid = add_silence(
+        open_state_store(cfg, config), name, seg, until=now + length, reason=reason, now=now
+    )
     ends = (now + length).astimezone(ZoneInfo(cfg.timezone))
     _echo(f"silence {sid}: {_silenced(name, seg)} until {ends:%Y-%m-%d %H:%M %Z} — {reason}")
 
@@ -304,7 +305,7 @@ def silence(
 def list_silences(config: ConfigOpt = DEFAULT_CONFIG) -> None:
     """List the silences in force."""
     cfg = load_config(config)
-    found = active_silences(_store(cfg, config), datetime.now(UTC))
+    found = active_silences(open_state_store(cfg, config), datetime.now(UTC))
     if not found:
         _echo("no silences in force")
     zone = ZoneInfo(cfg.timezone)
@@ -321,7 +322,7 @@ def unsilence(
 ) -> None:
     """Lift a silence now: alerts about its metric are sent again from the next run."""
     cfg = load_config(config)
-    if not lift_silence(_store(cfg, config), silence_id, now=datetime.now(UTC)):
+    if not lift_silence(open_state_store(cfg, config), silence_id, now=datetime.now(UTC)):
         raise typer.BadParameter(f"no silence {silence_id} in force (see `cx-agent silences`)")
     _echo(f"silence {silence_id} lifted")
 
@@ -355,13 +356,6 @@ def _segment(pairs: list[str], dimensions: list[str]) -> dict[str, str]:
 
 def _silenced(metric: str, segment: dict[str, str]) -> str:
     return metric + "".join(f" {k}={v}" for k, v in segment.items())
-
-
-def _store(cfg: Config, config: Path) -> Store:
-    try:
-        return open_store(cfg.store, base_dir=config.parent.resolve())
-    except ConfigError as exc:
-        raise located(exc, "store", config) from None
 
 
 def _as_of(text: str | None, cfg: Config) -> date:

@@ -28,7 +28,7 @@ from agent.periods import evaluated_period
 from agent.report import ReportFiles, ReportInput, write_index, write_reports
 from agent.sources import open_source
 from agent.sources.base import Source
-from agent.store import Store
+from agent.store import Store, open_store
 from agent.store.runs import RunRecord, record_run, utcnow
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
     "Workspace",
     "backfill_metric",
     "evaluated_period",
+    "open_state_store",
     "open_warehouse",
     "replay_metric",
     "run_in",
@@ -56,6 +57,15 @@ def open_warehouse(config: Config, config_path: Path) -> Source:
         return open_source(config.warehouse, base_dir=config_path.parent.resolve())
     except ConfigError as exc:
         raise located(exc, "warehouse", config_path) from None
+
+
+def open_state_store(config: Config, config_path: Path) -> Store:
+    """The state store of ``config`` (read from ``config_path``); a store that cannot be
+    opened is a problem at the ``store:`` line."""
+    try:
+        return open_store(config.store, base_dir=config_path.parent.resolve())
+    except ConfigError as exc:
+        raise located(exc, "store", config_path) from None
 
 
 class Workspace:

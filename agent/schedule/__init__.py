@@ -27,11 +27,11 @@ from sqlalchemy import URL
 
 from agent.config import Config, load_config
 from agent.feedback import start_feedback_server
-from agent.run import open_warehouse
+from agent.run import open_state_store, open_warehouse
 from agent.schedule.jobs import STOP, log_event
 from agent.schedule.lock import serve_lock
 from agent.schedule.sync import sync_jobs
-from agent.store import Store, open_store
+from agent.store import Store
 
 __all__ = ["MISFIRE_GRACE", "serve"]
 
@@ -46,7 +46,7 @@ def serve(config_path: Path, every: float | None = None) -> None:
     """Run every metric on its schedule until SIGTERM/SIGINT; ``every``: seconds, tests only."""
     _log_to_stderr()
     config = _checked(config_path)
-    store = open_store(config.store, base_dir=config_path.parent.resolve())
+    store = open_state_store(config, config_path)
     with serve_lock(store):
         executor = ThreadPoolExecutor(max(4, len(config.metrics)))
         jobs = SQLAlchemyJobStore(engine=store.engine)

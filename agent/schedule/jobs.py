@@ -27,8 +27,8 @@ import pandas as pd
 from agent.config import Config, load_config
 from agent.model import RunResult
 from agent.periods import evaluated_period, step
-from agent.run import Workspace, open_warehouse, replay_metric, write_index
-from agent.store import Store, open_store
+from agent.run import Workspace, open_state_store, open_warehouse, replay_metric, write_index
+from agent.store import Store
 from agent.store.queries import last_period
 from agent.store.runs import record_failure, utcnow
 
@@ -64,7 +64,7 @@ def run_job(config_path: str, metric: str) -> None:
     if metric not in config.metrics:
         log_event("skipped", metric=metric, reason="no longer in metrics.yaml")
         return
-    store = open_store(config.store, base_dir=path.parent.resolve())
+    store = open_state_store(config, path)
     try:
         _run(config, path, metric, store, started)
     except Exception as exc:  # one metric failing must not stop the others
