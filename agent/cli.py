@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import traceback
 from datetime import UTC, date, datetime, timedelta
@@ -41,7 +42,7 @@ from agent.store.cubes import forget_cubes
 from agent.store.queries import episode_history, metric_status
 from agent.store.runs import utcnow
 from agent.store.views import history_lines, status_lines
-from agent.summary import backfill_lines, demo_summary
+from agent.summary import backfill_json, backfill_lines, demo_summary
 
 __all__ = ["app", "main"]
 
@@ -133,6 +134,10 @@ def backfill(
     metric: Annotated[
         list[str] | None, typer.Option("--metric", "-m", help="Only this metric (repeatable).")
     ] = None,
+    as_json: Annotated[
+        bool,
+        typer.Option("--json", help="Print every alert with its finding and top causes as JSON."),
+    ] = False,
 ) -> None:
     """Replay history day by day with the alert policy; print the alerts that would have fired.
 
@@ -145,6 +150,9 @@ def backfill(
     names = _metric_names(cfg, metric, config)
     with open_warehouse(cfg, config) as source:
         results = [backfill_metric(cfg, name, first, last, source) for name in names]
+    if as_json:
+        _echo(json.dumps(backfill_json(results, first, last), ensure_ascii=False, indent=2))
+        return
     for line in backfill_lines(results, first, last):
         _echo(line)
 

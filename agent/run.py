@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
@@ -23,7 +23,16 @@ from agent.errors import ConfigError, SourceError
 from agent.feedback import ExpectedWindow, expected_windows, false_alarms
 from agent.insight import Insight, suppress, tuned_config
 from agent.job import Context, MetricJob, PeriodResult
-from agent.model import Cause, Episode, Finding, KnownEvent, Note, Related, RunResult
+from agent.model import (
+    Cause,
+    Episode,
+    Explanation,
+    Finding,
+    KnownEvent,
+    Note,
+    Related,
+    RunResult,
+)
 from agent.periods import evaluated_period
 from agent.report import ReportFiles, ReportInput, write_index, write_reports
 from agent.sources import open_source
@@ -255,15 +264,29 @@ class Backfill:
     periods: int
     alerts: list[Episode]
     periods_with_findings: int
+    raised: list[Explanation] = field(default_factory=list)
+    """Per alert, in the order of ``alerts``: the finding it was raised with, and its causes."""
 
 
 def backfill_metric(config: Config, name: str, first: date, last: date, source: Source) -> Backfill:
     """Replay ``name`` from ``first`` to ``last`` with its alert policy; nothing is written."""
     job = MetricJob.fetch(config, name, source, first, last)
     results = list(job.replay(first, last))
+    raised = [e for r in results for e in _raised(r)]
     return Backfill(
         metric=name,
         periods=len(results),
         alerts=[alert for r in results for alert in r.alerts],
         periods_with_findings=sum(1 for r in results if r.run.explanations),
+        raised=raised,
     )
+
+
+def _raised(result: PeriodResult) -> list[Explanation]:
+    """Per alert of ``result``, the first of its episode's explanations (findings of one
+    episode share its object)."""
+    first: dict[int, Explanation] = {}
+    for e in result.run.explanations:
+        if any(e.episode is alert for alert in result.alerts):
+            first.setdefault(id(e.episode), e)
+    return [first[id(alert)] for alert in result.alerts if id(alert) in first]

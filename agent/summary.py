@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from agent.model import Cause, EpisodeStatus, Explanation, RunResult
 from agent.sources.demo import Incident
@@ -11,7 +12,13 @@ from agent.sources.demo import Incident
 if TYPE_CHECKING:
     from agent.run import Backfill
 
-__all__ = ["backfill_lines", "demo_summary", "first_alert_naming", "segment_text"]
+__all__ = [
+    "backfill_json",
+    "backfill_lines",
+    "demo_summary",
+    "first_alert_naming",
+    "segment_text",
+]
 
 
 def segment_text(segment: dict[str, str]) -> str:
@@ -105,3 +112,51 @@ def backfill_lines(results: list[Backfill], first: date, last: date) -> list[str
             f"{when or '-'}"
         )
     return lines
+
+
+def backfill_json(results: list[Backfill], first: date, last: date) -> dict[str, Any]:
+    """The backfill as data (``cx-agent backfill --json``): per metric what was replayed,
+    and every alert with the finding it was raised with and its causes, so a replay can
+    be scored against known incidents without a run per alert."""
+    return {
+        "start": first.isoformat(),
+        "end": last.isoformat(),
+        "metrics": [
+            {
+                "metric": b.metric,
+                "periods": b.periods,
+                "periods_with_findings": b.periods_with_findings,
+                "alerts": len(b.alerts),
+            }
+            for b in results
+        ],
+        "alerts": [_alert_record(e) for b in results for e in b.raised],
+    }
+
+
+def _alert_record(e: Explanation) -> dict[str, Any]:
+    f, episode = e.finding, e.episode
+    return {
+        "date": f.period.date().isoformat(),
+        "metric": f.metric,
+        "segment": dict(f.segment),
+        "severity": (episode.severity if episode else f.severity).value,
+        "kind": f.kind.value,
+        "direction": f.direction.value,
+        "since": (episode.since if episode else f.since).date().isoformat(),
+        "value": _number(f.value),
+        "expected": _number(f.expected),
+        "causes": [
+            {
+                "segment": dict(c.segment),
+                "share": _number(c.share),
+                "confidence": _number(c.confidence),
+            }
+            for c in e.causes
+        ],
+    }
+
+
+def _number(x: float) -> float | None:
+    """``x`` for JSON: rounded to 6 significant digits; None when not finite."""
+    return float(f"{x:.6g}") if math.isfinite(x) else None

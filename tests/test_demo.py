@@ -11,6 +11,7 @@ import duckdb
 import pytest
 
 from agent.sources.demo import read_ground_truth
+from agent.summary import segment_text
 from tests.conftest import REPO, Result, cx_agent
 
 END = "2026-11-20"
@@ -116,6 +117,45 @@ def test_backfill_names_the_alerts_of_the_incidents(demo: tuple[Path, Result]) -
     assert result.out.splitlines()[-1].split()[:4] == ["nps", "32", "26", "1"]
     assert "2026-10-26 all customers down (critical)" in result.out
     assert sorted((home / "reports").rglob("*")) == before  # a backfill writes nothing
+
+
+def test_backfill_json_lists_each_alert_with_its_finding_and_causes(
+    demo: tuple[Path, Result],
+) -> None:
+    home, _ = demo
+    incidents = {i.metric: i for i in read_ground_truth(home / "demo" / "incidents.json")}
+    span = ("--start", "2026-10-20", "--end", END, "-m", "nps", "-m", "conversion")
+    shown = cx_agent("backfill", *span, cwd=home)
+    result = cx_agent("backfill", *span, "--json", cwd=home)
+    assert result.code == 0, result.err
+    data = json.loads(result.out)
+    assert (data["start"], data["end"]) == ("2026-10-20", END)
+    # The same replay as the table: per metric the same counts and the same alerts.
+    lines = {line.split()[0]: line for line in shown.out.splitlines()[3:]}
+    for m in data["metrics"]:
+        counts = [str(m[k]) for k in ("periods", "periods_with_findings", "alerts")]
+        assert lines[m["metric"]].split()[1:4] == counts
+        listed = [
+            f"{a['date']} {segment_text(a['segment'])} {a['direction']} ({a['severity']})"
+            for a in data["alerts"]
+            if a["metric"] == m["metric"]
+        ]
+        assert lines[m["metric"]].endswith(", ".join(listed) or "-")
+    for alert in data["alerts"]:
+        assert alert["kind"] in ("threshold", "anomaly", "change_point", "late_data")
+        assert alert["since"] <= alert["date"]
+        assert all(0 <= c["confidence"] <= 1 for c in alert["causes"])
+    nps = next(a for a in data["alerts"] if a["metric"] == "nps")
+    assert (nps["date"], nps["segment"]) == (incidents["nps"].visible.isoformat(), {})
+    assert nps["causes"][0]["segment"] == incidents["nps"].segment
+    # The checkout bug: an alert from the day it shows names desktop web, itself or first.
+    checkout = incidents["conversion"]
+    named = [
+        a["segment"] | (a["causes"][0]["segment"] if a["causes"] else {})
+        for a in data["alerts"]
+        if a["metric"] == "conversion" and a["date"] >= checkout.visible.isoformat()
+    ]
+    assert any(set(n.items()) & set(checkout.segment.items()) for n in named), named
 
 
 def test_demo_twice_gives_identical_numbers(demo: tuple[Path, Result], tmp_path: Path) -> None:
