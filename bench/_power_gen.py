@@ -163,16 +163,17 @@ def _tables(world: World, rng: np.random.Generator) -> tuple[dict[str, pd.DataFr
 
 
 def _write(path: Path, tables: dict[str, pd.DataFrame]) -> None:
+    """Write ``tables`` to a DuckDB file at ``path``, renamed into place when complete;
+    labels (pandas categoricals) become VARCHAR columns, as in a warehouse."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.unlink(missing_ok=True)
     with duckdb.connect(str(tmp)) as con:
-        con.execute("SET enable_progress_bar = false")
         for name, frame in tables.items():
-            labels = [c for c in frame if isinstance(frame[c].dtype, pd.CategoricalDtype)]
-            casts = ", ".join(f"{c}::VARCHAR AS {c}" for c in labels)
-            con.register("frame", frame)
-            con.execute(f"CREATE TABLE {name} AS SELECT * REPLACE ({casts}) FROM frame")
-            con.unregister("frame")
+            columns = [
+                f"{c}::VARCHAR AS {c}" if isinstance(frame[c].dtype, pd.CategoricalDtype) else c
+                for c in frame.columns
+            ]
+            con.from_df(frame).select(", ".join(columns)).create(name)
     os.replace(tmp, path)
 
 
