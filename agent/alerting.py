@@ -1,7 +1,9 @@
 """A recorded run's alerts, handed to the notify stage: built, routed, recorded, delivered.
 
 Called by ``agent.run`` right after a run is recorded, so every delivery refers to a
-recorded run and its episodes. Nothing happens for a metric without ``notify:``.
+recorded run and its episodes. Nothing is queued for a metric without ``notify:``, but
+every run sends what is due in the outbox (``deliver_due``), as ``serve`` does between
+runs: a delivery that failed is retried without waiting for news to carry it.
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ from agent.notify import (
     RunBody,
     active_silences,
     build_notifiers,
+    deliver,
     enqueue,
     flush,
+    has_work,
     route,
 )
 from agent.report import ReportInput, email_report, json_contract
@@ -24,7 +28,7 @@ from agent.report.alert import build_alerts
 from agent.store import Store
 from agent.store.runs import utcnow
 
-__all__ = ["DELIVERY_BUDGET", "notify_run", "report_url"]
+__all__ = ["DELIVERY_BUDGET", "deliver_due", "notify_run", "report_url"]
 
 DELIVERY_BUDGET = timedelta(minutes=2)
 """How long a run waits out retries of a channel that is down; later runs retry the rest."""
@@ -43,23 +47,44 @@ def report_url(config: Config, report_path: str | None, reports_dir: Path) -> st
 def notify_run(
     store: Store, config: Config, inp: ReportInput, report_path: str | None, reports_dir: Path
 ) -> None:
-    """Record what each of the metric's channels is to hear about this run, then send it."""
+    """Record what each of the metric's channels is to hear about this run, then send it,
+    with whatever else waits in the outbox: a delivery that failed earlier is retried by
+    the next run, whichever metric it runs and whether or not it has news."""
+    queued = _enqueue(store, config, inp, report_path, reports_dir)
+    deliver_due(store, config, reports_dir, wait=queued > 0)
+
+
+def deliver_due(store: Store, config: Config, reports_dir: Path, *, wait: bool) -> None:
+    """Send what the outbox holds that is due now; ``wait``: wait out retries for up to
+    DELIVERY_BUDGET (a run that queued news), else one pass (``serve`` between runs)."""
+    if not has_work(store, utcnow()):
+        return
+    notifiers = build_notifiers(config.channels, base_dir=reports_dir)
+    if wait:
+        flush(store, notifiers, budget=DELIVERY_BUDGET)
+    else:
+        deliver(store, notifiers, now=utcnow())
+
+
+def _enqueue(
+    store: Store, config: Config, inp: ReportInput, report_path: str | None, reports_dir: Path
+) -> int:
+    """Record this run's alerts for the metric's channels; the number of rows queued."""
     spec = config.metrics[inp.run.metric]
     if not spec.notify:
-        return
+        return 0
     url = report_url(config, report_path, reports_dir)
     alerts = build_alerts(inp, report_url=url, owners=spec.owners)
     if not alerts:
-        return
+        return 0
     now = utcnow()
     floors = {name: config.channels[name].min_severity for name in spec.notify}
     routed = route(alerts, floors, active_silences(store, now))
     policy = NotifyPolicy(spec.renotify.worse_by, spec.renotify.remind_every)
     # the file channel writes the alert only: no need to render the email and chart for it
     rich = any(config.channels[name].type != "files" for name in spec.notify)
-    if enqueue(store, routed, now=now, policy=policy, body=(lambda: _body(inp)) if rich else None):
-        notifiers = build_notifiers(config.channels, base_dir=reports_dir)
-        flush(store, notifiers, budget=DELIVERY_BUDGET)
+    body = (lambda: _body(inp)) if rich else None
+    return enqueue(store, routed, now=now, policy=policy, body=body)
 
 
 def _body(inp: ReportInput) -> RunBody:

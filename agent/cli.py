@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 import traceback
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -15,8 +17,9 @@ import typer
 from agent.config import Config, load_config
 from agent.config.durations import cron_trigger, next_runs, parse_duration
 from agent.config.loader import problems_at
-from agent.errors import AgentError, ConfigError, ExitCode
+from agent.errors import AgentError, ConfigError, ExitCode, SourceError
 from agent.feedback import UnknownEpisode, record_label
+from agent.isolate import Failed, failure_lines, run_each
 from agent.model import RunResult
 from agent.notify import (
     active_silences,
@@ -25,9 +28,12 @@ from agent.notify import (
     lift_silence,
     sample_notice,
 )
+from agent.periods import evaluated_period
 from agent.run import (
+    Backfill,
     Workspace,
     backfill_metric,
+    data_start,
     open_state_store,
     open_warehouse,
     replay_metric,
@@ -38,9 +44,10 @@ from agent.sources import Source, scheme_of
 from agent.sources.check import check_warehouse
 from agent.sources.demo import generate, write_ground_truth
 from agent.sources.duckdb import duckdb_path
+from agent.store import Store
 from agent.store.cubes import forget_cubes
 from agent.store.queries import episode_history, metric_status
-from agent.store.runs import utcnow
+from agent.store.runs import record_failure, record_success, utcnow
 from agent.store.views import history_lines, status_lines
 from agent.summary import backfill_json, backfill_lines, demo_summary
 
@@ -82,6 +89,11 @@ def validate(
             _echo(f"  {name:<24} {metric.kind:<9} {metric.schedule:<14} next: {when}")
         if connect:
             _check_warehouse(cfg, config, source)
+        else:
+            _echo(
+                f"warehouse ({scheme_of(cfg.warehouse)}): not contacted; "
+                "`cx-agent validate --connect` checks it answers and has every table and column"
+            )
 
 
 def _check_warehouse(cfg: Config, config: Path, source: Source) -> None:
@@ -112,18 +124,29 @@ def run(
 ) -> None:
     """Run the loop once for every metric (or --metric NAME) and write the reports."""
     cfg = load_config(config)
-    day = _as_of(as_of, cfg)
+    day = _as_of(as_of, cfg, latest=True)
     names = _metric_names(cfg, metric, config)
     reports_dir = _reports_dir(cfg, config)
-    results = []
+    results, failures = [], []
     with open_warehouse(cfg, config) as source:
-        workspace = Workspace(cfg, source, day, day, open_state_store(cfg, config))
-        for name in names:
-            result, files = run_in(workspace, name, reports_dir)
-            results.append(result)
-            _echo(_one_line(result) + f"  → {files.html}")
+        if as_of is not None:
+            _refuse_before_data(cfg, names, source, day)
+        store = open_state_store(cfg, config)
+        workspace = Workspace(cfg, source, day, day, store)
+        attempt = lambda name: run_in(workspace, name, reports_dir)  # noqa: E731
+        for done in run_each(names, attempt, source, _recorder(store, "run --once")):
+            if isinstance(done, Failed):
+                failures.append(done)
+                _echo(
+                    f"{done.metric:<24} {evaluated_period(day, cfg.metrics[done.metric].grain)} "
+                    "failed (see below)"
+                )
+            else:
+                results.append(done[0])
+                _echo(_one_line(done[0]) + f"  → {done[1].html}")
     _echo(f"Index: {write_index(reports_dir, lang=cfg.locale)}")
-    raise typer.Exit(_exit_code(results))
+    _say_failures(failures, len(names))
+    raise typer.Exit(ExitCode.RUNTIME_ERROR if failures else _exit_code(results))
 
 
 @app.command()
@@ -141,20 +164,29 @@ def backfill(
 ) -> None:
     """Replay history day by day with the alert policy; print the alerts that would have fired.
 
-    Nothing is written and nothing is sent.
+    No report is written and nothing is sent; whether each metric ran is kept for `status`.
     """
     cfg = load_config(config)
-    first, last = _as_of(start, cfg), _as_of(end, cfg)
+    first, last = _as_of(start, cfg), _as_of(end, cfg, latest=True, option="--end")
     if first > last:
         raise typer.BadParameter(f"--start {first} is after --end {last}")
     names = _metric_names(cfg, metric, config)
+    store = open_state_store(cfg, config)
     with open_warehouse(cfg, config) as source:
-        results = [backfill_metric(cfg, name, first, last, source) for name in names]
+        attempt = lambda name: backfill_metric(cfg, name, first, last, source)  # noqa: E731
+        done = list(run_each(names, attempt, source, _recorder(store, "backfill")))
+    results = [d for d in done if isinstance(d, Backfill)]
+    for result in results:
+        record_success(store, result.metric, utcnow())
     if as_json:
         _echo(json.dumps(backfill_json(results, first, last), ensure_ascii=False, indent=2))
-        return
-    for line in backfill_lines(results, first, last):
-        _echo(line)
+    elif results:
+        for line in backfill_lines(results, first, last):
+            _echo(line)
+    failures = [d for d in done if isinstance(d, Failed)]
+    _say_failures(failures, len(names))
+    if failures:
+        raise typer.Exit(ExitCode.RUNTIME_ERROR)
 
 
 @app.command()
@@ -366,13 +398,46 @@ def _silenced(metric: str, segment: dict[str, str]) -> str:
     return metric + "".join(f" {k}={v}" for k, v in segment.items())
 
 
-def _as_of(text: str | None, cfg: Config) -> date:
+def _as_of(text: str | None, cfg: Config, *, latest: bool = False, option: str = "--as-of") -> date:
+    """The day ``text`` names (default: yesterday); ``latest``: the last day judged, which
+    cannot be later than today (its data cannot be in yet)."""
+    today = datetime.now(ZoneInfo(cfg.timezone)).date()
     if text is None:
-        return datetime.now(ZoneInfo(cfg.timezone)).date() - timedelta(days=1)
+        return today - timedelta(days=1)
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise typer.BadParameter(f"{text!r} is not a date; write YYYY-MM-DD") from None
+    if latest and day > today:
+        raise typer.BadParameter(
+            f"{option} {day} is later than today ({today} in {cfg.timezone}): "
+            "its data is not in yet; give a day up to today"
+        )
+    return day
+
+
+def _refuse_before_data(cfg: Config, names: list[str], source: Source, day: date) -> None:
+    """``--as-of`` before the warehouse's first row would judge periods with no data."""
+    start = data_start(cfg, names, source)
+    if start is not None and day < start[1].date():
+        raise typer.BadParameter(
+            f"--as-of {day} is before the warehouse's first row ({start[1]:%Y-%m-%d}, "
+            f"source {start[0]!r}): there is nothing to judge; give a day from then on"
+        )
+
+
+def _recorder(store: Store, command: str) -> Callable[[Failed], None]:
+    """Records a failed metric for ``cx-agent status``."""
+
+    def record(failed: Failed) -> None:
+        record_failure(store, failed.metric, failed.reason, utcnow(), by=command)
+
+    return record
+
+
+def _say_failures(failures: list[Failed], total: int) -> None:
+    for line in failure_lines(failures, total, debug=_DEBUG.is_set()):
+        typer.echo(line, err=True)
 
 
 def _metric_names(cfg: Config, wanted: list[str] | None, config: Path) -> list[str]:
@@ -401,11 +466,19 @@ def _exit_code(results: list[RunResult]) -> int:
     return {0: ExitCode.OK, 1: ExitCode.WARNING, 2: ExitCode.CRITICAL}[worst] if ranks else 0
 
 
+_DEBUG = threading.Event()
+"""``--debug`` was given: tracebacks, and the SQL of a query the warehouse refused."""
+
+
 @app.callback()
 def _options(
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show tracebacks, and the SQL of failed queries.")
+    ] = False,
 ) -> None:
     """Watch customer-experience KPIs, find what moved and why."""
+    if debug:
+        _DEBUG.set()
 
 
 def main() -> None:
@@ -414,7 +487,8 @@ def main() -> None:
     try:
         code = app(standalone_mode=False)
     except AgentError as exc:
-        _fail(exc.lines(), exc.exit_code, debug)
+        more = exc.debug_lines() if debug and isinstance(exc, SourceError) else []
+        _fail(exc.lines() + more, exc.exit_code, debug)
     except typer.TyperException as exc:  # usage errors: bad option, bad value
         _fail([f"error: {exc.format_message()}"], ExitCode.CONFIG_ERROR, debug)
     except typer.Abort:

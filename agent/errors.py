@@ -4,8 +4,9 @@
 
     AgentError
       ConfigError      (problems: list[Problem])          -> exit 3
-      SourceError      (metric, source, sql_head)         -> exit 4; other metrics go on
+      SourceError      (doing, reason, sql, unreachable)  -> exit 4; other metrics go on
       ReportError      (path, reason)                     -> exit 4
+      StoreError       (path, reason)                     -> exit 4; nothing is re-created
 
 Only ``agent.cli`` catches ``AgentError``; library code raises and never exits.
 """
@@ -22,6 +23,7 @@ __all__ = [
     "Problem",
     "ReportError",
     "SourceError",
+    "StoreError",
 ]
 
 
@@ -79,11 +81,21 @@ class ConfigError(AgentError):
 
 
 class SourceError(AgentError):
-    """The warehouse refused or failed a metric's query."""
+    """The warehouse refused or failed a query, or could not be reached.
 
-    def __init__(self, metric: str, source: str, sql_head: str, reason: str) -> None:
-        self.metric, self.source, self.sql_head, self.reason = metric, source, sql_head, reason
-        super().__init__(f"{metric}: source {source!r} failed: {reason} (query starts: {sql_head})")
+    The message says, in a user's words, what cx-agent was doing (``doing``: "finding
+    the newest data of source 'nps'") and what went wrong (``reason``); the SQL it ran
+    is kept apart (``sql``) and shown only with ``--debug``. ``unreachable``: no query
+    can run at all (the connection failed or was lost), not only this one.
+    """
+
+    def __init__(self, doing: str, reason: str, sql: str = "", *, unreachable: bool = False):
+        self.doing, self.reason, self.sql, self.unreachable = doing, reason, sql, unreachable
+        super().__init__(f"while {doing}: {reason}")
+
+    def debug_lines(self) -> list[str]:
+        """The SQL behind the error, for ``--debug``."""
+        return [f"  the query was: {' '.join(self.sql.split())}"] if self.sql.strip() else []
 
 
 class ReportError(AgentError):
@@ -92,3 +104,12 @@ class ReportError(AgentError):
     def __init__(self, path: str, reason: str) -> None:
         self.path, self.reason = path, reason
         super().__init__(f"{path}: {reason}")
+
+
+class StoreError(AgentError):
+    """The state store cannot be used as it is (empty, damaged, read-only): it is never
+    re-created over, since it holds the history and which alerts were already sent."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path, self.reason = path, reason
+        super().__init__(f"store {path}: {reason}")

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
+import pandas as pd
 from pydantic import ValidationError
 
 from agent.alerting import notify_run
@@ -44,6 +45,7 @@ __all__ = [
     "Backfill",
     "Workspace",
     "backfill_metric",
+    "data_start",
     "evaluated_period",
     "open_state_store",
     "open_warehouse",
@@ -91,13 +93,23 @@ class Workspace:
         self.config, self.source, self.first, self.last = config, source, first, last
         self.store = store
         self._jobs: dict[str, MetricJob] = {}
+        self._failed: dict[str, SourceError] = {}
         self._events: list[EventSpec] | None = None
         self._insight: dict[str, tuple[Insight, list[ExpectedWindow]]] = {}
 
     def job(self, name: str) -> MetricJob:
+        """``name``'s job; a SourceError when its source failed (once: a query the
+        warehouse refused is not sent again in this run)."""
+        if name in self._failed:
+            raise self._failed[name]
         if name not in self._jobs:
             config, notes = self._tuned(name)
-            job = MetricJob.fetch(config, name, self.source, self.first, self.last, self.store)
+            try:
+                job = MetricJob.fetch(config, name, self.source, self.first, self.last, self.store)
+            except SourceError as exc:
+                if not exc.unreachable:  # the warehouse may be back for the next one
+                    self._failed[name] = exc
+                raise
             self._jobs[name] = replace(job, notes=job.notes + notes) if notes else job
         return self._jobs[name]
 
@@ -146,12 +158,11 @@ class Workspace:
             return events_from_rows(rows)
         except (ValidationError, KeyError, ValueError) as exc:
             raise SourceError(
-                "(events)",
-                table,
-                f"SELECT * FROM {table}",
+                f"reading the known events in table {table}",
                 f"unreadable event row ({str(exc).splitlines()[0]}); the table needs columns "
                 f"name and start_date, and may have {', '.join(EVENT_COLUMNS[1:])} and "
                 "dimension columns",
+                f"SELECT * FROM {table}",
             ) from exc
 
     def _related(self, name: str, finding: Finding, segment: dict[str, str]) -> list[Related]:
@@ -160,8 +171,14 @@ class Workspace:
         for other, spec in self.config.metrics.items():
             if other == name or spec.grain != grain or not set(segment) <= set(spec.dimensions):
                 continue
+            try:
+                cube = self.job(other).cube
+            except SourceError as exc:  # its own run says so; this one goes on without it
+                if exc.unreachable:
+                    raise
+                continue
             change = related_change(
-                self.job(other).cube,
+                cube,
                 finding,
                 segment,
                 dimensions=spec.dimensions,
@@ -254,6 +271,21 @@ def replay_metric(workspace: Workspace, name: str, reports_dir: Path) -> list[Ru
         _finish_run(workspace, job, result, how, reports_dir)
         runs.append(result.run)
     return runs
+
+
+def data_start(config: Config, names: list[str], source: Source) -> tuple[str, pd.Timestamp] | None:
+    """The source, among those of metrics ``names``, whose rows start first, and its
+    first row's time (None when none can tell: empty, or failing; a source that fails is
+    left to its metrics' runs to report)."""
+    firsts = {}
+    for ref in {config.table_ref(name).name: config.table_ref(name) for name in names}.values():
+        try:
+            first = source.data_bounds(ref)[0]
+        except SourceError:
+            continue
+        if first is not None:
+            firsts[ref.name] = first
+    return min(firsts.items(), key=lambda item: item[1]) if firsts else None
 
 
 @dataclass(frozen=True)

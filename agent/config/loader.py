@@ -23,6 +23,7 @@ from agent.config.schema import (
     Config,
     kind_field_names,
 )
+from agent.config.urls import credentials_span, in_credentials
 from agent.errors import ConfigError, Problem
 
 __all__ = ["load_config", "located", "problems_at"]
@@ -148,13 +149,16 @@ def _at(path: Path_, lines: dict[Path_, int], shown: str, msg: str, hint: str | 
 def _interpolate(
     data: Any, at: Path_, lines: dict[Path_, int], shown: str, problems: list[Problem]
 ) -> Any:
-    """Replace ${VAR} in every string value; a missing variable is a problem where it is used."""
+    """Replace ${VAR} in every string value; a missing variable is a problem where it is used.
+
+    A value placed in the user or password of a URL is percent-encoded (``urls``)."""
     if isinstance(data, dict):
         return {k: _interpolate(v, (*at, k), lines, shown, problems) for k, v in data.items()}
     if isinstance(data, list):
         return [_interpolate(v, (*at, i), lines, shown, problems) for i, v in enumerate(data)]
     if not isinstance(data, str):
         return data
+    credentials = credentials_span(data)
 
     def sub(match: re.Match[str]) -> str:
         name = match.group(1)
@@ -169,7 +173,7 @@ def _interpolate(
                 )
             )
             return ""
-        return os.environ[name]
+        return in_credentials(credentials, match, os.environ[name])
 
     return _ENV.sub(sub, data)
 

@@ -23,7 +23,7 @@ from pydantic import BaseModel
 
 from agent.message import AlertCause, AlertField, AlertMessage
 from agent.notify.base import Decision, DeliveryRef, Item, Notice, Notifier, NotifyError, RunBody
-from agent.notify.delivery import deliver, flush
+from agent.notify.delivery import deliver, flush, has_work
 from agent.notify.email import EmailNotifier
 from agent.notify.files import FilesNotifier
 from agent.notify.outbox import NotifyPolicy, decide, enqueue
@@ -49,6 +49,7 @@ __all__ = [
     "deliver",
     "enqueue",
     "flush",
+    "has_work",
     "lift_silence",
     "route",
     "sample_notice",

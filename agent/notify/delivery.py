@@ -1,11 +1,12 @@
 """Sending what the outbox recorded: retried with backoff, never sent twice after a crash.
 
-A group of rows (one message) is marked ``sending`` before the channel is called, with a
-lease. If the process dies before the channel's answer is recorded, the next pass after
-the lease finds the group still ``sending`` and asks the channel (``Notifier.find``)
-whether it arrived: Slack (bot token) and the file channel can tell, and the message is
-not sent again; email and webhooks cannot, and it is sent once more with the same
-Message-ID / ``X-CX-Agent-Delivery`` so the receiver can drop it.
+A group of rows (one message) is claimed (``pending`` → ``sending``, all rows or none, so
+two senders never both send it) before the channel is called, with a lease. If the
+process dies before the channel's answer is recorded, the first pass after the lease
+gives the group back (``pending``, or ``expired`` when too old) and asks the channel
+(``Notifier.find``) whether it arrived: Slack (bot token) and the file channel can tell,
+and the message is not sent again; email and webhooks cannot, and it is sent once more
+with the same Message-ID / ``X-CX-Agent-Delivery`` so the receiver can drop it.
 
 Retryable failures (timeouts, 5xx, 429) wait ``backoff(attempts)``; other failures are
 final (``failed``, with the reason). A delivery not sent ``EXPIRE_AFTER`` after its run
@@ -21,7 +22,7 @@ from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, or_, select, update
+from sqlalchemy import Connection, Row, select, update
 
 from agent.message import AlertMessage, message_from_dict
 from agent.notify.base import Decision, DeliveryRef, Item, Notice, Notifier, NotifyError
@@ -29,7 +30,7 @@ from agent.notify.outbox import load_body, naive_utc
 from agent.store import Store
 from agent.store.schema import deliveries
 
-__all__ = ["LEASE", "backoff", "deliver", "flush"]
+__all__ = ["LEASE", "backoff", "deliver", "flush", "has_work"]
 
 LEASE = timedelta(minutes=5)
 """How long a ``sending`` group belongs to the process sending it."""
@@ -46,10 +47,21 @@ def backoff(attempts: int) -> timedelta:
 def deliver(store: Store, notifiers: Mapping[str, Notifier], *, now: datetime) -> Counter[str]:
     """One pass over the due deliveries; counts of ``sent``, ``retrying``, ``failed``…"""
     now = naive_utc(now)
-    outcome: Counter[str] = Counter(expired=_expire(store, now))
+    outcome: Counter[str] = Counter(expired=_reclaim(store, now))
     for key in _due_groups(store, now):
         outcome[_deliver_group(store, notifiers, key, now)] += 1
     return +outcome
+
+
+def has_work(store: Store, now: datetime) -> bool:
+    """Whether ``deliver`` has anything to do now: a delivery due, a lease over, or one
+    to expire. Cheap, so every run can look without building a channel."""
+    now = naive_utc(now)
+    d = deliveries.c
+    waiting = d.next_attempt_at.is_(None) | (d.next_attempt_at <= now) | (d.expires_at <= now)
+    with store.engine.connect() as conn:
+        found = conn.execute(select(d.id).where(d.status.in_(_OPEN), waiting).limit(1)).first()
+    return found is not None
 
 
 def flush(
@@ -72,24 +84,27 @@ def flush(
         sleep(max(0.0, (upcoming - now).total_seconds()))
 
 
-def _expire(store: Store, now: datetime) -> int:
+def _reclaim(store: Store, now: datetime) -> int:
+    """Expire what waited too long; give back groups whose sender died mid-send (``sending``
+    past the lease) as ``pending``, to be asked for (``find``) and retried. The number
+    expired."""
+    d = deliveries.c
+    lease_over = (d.status == "sending") & (d.next_attempt_at <= now)
     with store.transaction() as conn:
         done = conn.execute(
             update(deliveries)
-            .where(deliveries.c.status == "pending", deliveries.c.expires_at <= now)
+            .where(((d.status == "pending") | lease_over) & (d.expires_at <= now))
             .values(status="expired")
         )
+        conn.execute(update(deliveries).where(lease_over).values(status="pending"))
     return done.rowcount or 0
 
 
 def _due_groups(store: Store, now: datetime) -> list[str]:
-    due = or_(
-        (deliveries.c.status == "pending")
-        & (deliveries.c.next_attempt_at.is_(None) | (deliveries.c.next_attempt_at <= now)),
-        (deliveries.c.status == "sending") & (deliveries.c.next_attempt_at <= now),
-    )
+    d = deliveries.c
+    due = (d.status == "pending") & (d.next_attempt_at.is_(None) | (d.next_attempt_at <= now))
     with store.engine.connect() as conn:
-        keys = conn.execute(select(deliveries.c.group_key).where(due).order_by(deliveries.c.id))
+        keys = conn.execute(select(d.group_key).where(due).order_by(d.id))
         return list(dict.fromkeys(keys.scalars()))
 
 
@@ -118,15 +133,39 @@ def _deliver_group(store: Store, notifiers: Mapping[str, Notifier], key: str, no
         _finish(store, ids, status="failed", error=f"channel {rows[0].channel!r} is not configured")
         return "failed"
     ref = thread if isinstance(thread, DeliveryRef) else None
-    # A crash mid-send ("sending") or an earlier attempt that timed out may have reached
-    # the channel: ask it first where it can tell.
-    if any(r.status == "sending" or r.attempts for r in rows):
+    if not _claim(store, ids, now):
+        return "busy"  # another run or serve took the group between our read and now
+    # A crash mid-send (a lease run out) or an earlier attempt that timed out may have
+    # reached the channel: ask it first where it can tell.
+    if any(r.attempts for r in rows):
         found = notifier.find(notice, thread=ref)
         if found is not None:
             _finish(store, ids, status="sent", ref=found, thread=ref, now=now)
             log.info("%s: %s had already arrived", notice.key, found.external_id)
             return "recovered"
     return _send(store, notifier, notice, ids, ref, now)
+
+
+def _claim(store: Store, ids: list[int], now: datetime) -> bool:
+    """Take the group's rows from ``pending`` to ``sending`` under a lease, all or none;
+    False when another sender holds them."""
+    d = deliveries.c
+    try:
+        with store.transaction() as conn:
+            taken = conn.execute(
+                update(deliveries)
+                .where(d.id.in_(ids), d.status == "pending")
+                .values(status="sending", next_attempt_at=now + LEASE)
+            )
+            if (taken.rowcount or 0) < len(ids):
+                raise _Taken  # rolls the partial claim back
+    except _Taken:
+        return False
+    return True
+
+
+class _Taken(Exception):
+    """Another sender claimed some rows of a group first."""
 
 
 def _send(
@@ -138,13 +177,8 @@ def _send(
     now: datetime,
 ) -> str:
     with store.transaction() as conn:
-        conn.execute(
-            update(deliveries)
-            .where(deliveries.c.id.in_(ids))
-            .values(
-                status="sending", attempts=deliveries.c.attempts + 1, next_attempt_at=now + LEASE
-            )
-        )
+        d = deliveries.c
+        conn.execute(update(deliveries).where(d.id.in_(ids)).values(attempts=d.attempts + 1))
         attempts = max(_attempts(conn, ids))
     try:
         ref = notifier.send(notice, thread=thread)

@@ -25,6 +25,7 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import URL
 
+from agent.alerting import deliver_due
 from agent.config import Config, load_config
 from agent.feedback import start_feedback_server
 from agent.run import open_state_store, open_warehouse
@@ -40,6 +41,9 @@ MISFIRE_GRACE = timedelta(hours=6)
 restart, missed runs are caught up whatever their delay (see ``sync``)."""
 WATCH_EVERY = 2.0
 """Seconds between two looks at metrics.yaml (and at a pending SIGHUP)."""
+DRAIN_EVERY = 30.0
+"""Seconds between two passes over the outbox between runs: a delivery whose retry is
+due goes out then, not only when a run of its metric comes."""
 
 
 def serve(config_path: Path, every: float | None = None) -> None:
@@ -61,9 +65,16 @@ def serve(config_path: Path, every: float | None = None) -> None:
             timezone=config.timezone,
         )
         sync_jobs(scheduler, jobs, config, config_path, store, every, starting=True)
-        watcher = _Watcher(scheduler, jobs, config_path, store, every)
+        watcher = _Watcher(scheduler, jobs, config_path, store, every, config)
         scheduler.add_jobstore(MemoryJobStore(), "internal")
         scheduler.add_job(watcher.check, "interval", seconds=WATCH_EVERY, jobstore="internal")
+        scheduler.add_job(
+            watcher.drain,
+            "interval",
+            seconds=DRAIN_EVERY,
+            jobstore="internal",
+            next_run_time=datetime.now(UTC),
+        )
         _on_signals(scheduler, watcher)
         log_event("serving", metrics=list(config.metrics), store=_where(store.engine.url))
         links = start_feedback_server(config.feedback, store) if config.feedback.serve else None
@@ -96,9 +107,10 @@ class _Watcher:
         path: Path,
         store: Store,
         every: float | None,
+        config: Config,
     ) -> None:
         self.scheduler, self.jobs, self.path = scheduler, jobs, path
-        self.store, self.every = store, every
+        self.store, self.every, self.config = store, every, config
         self.hangup = threading.Event()
         self.mtime = self._mtime()
 
@@ -122,7 +134,16 @@ class _Watcher:
         sync_jobs(
             self.scheduler, self.jobs, config, self.path, self.store, self.every, starting=False
         )
+        self.config = config
         log_event("reloaded", reason=why, metrics=list(config.metrics))
+
+    def drain(self) -> None:
+        """Send the outbox's due deliveries (retries of channels that were down)."""
+        reports = (self.path.parent / self.config.reports.dir).resolve()
+        try:
+            deliver_due(self.store, self.config, reports, wait=False)
+        except Exception as exc:  # a store or channel problem: say it, keep serving
+            log_event("delivery_failed", logging.ERROR, error=str(exc))
 
 
 def _on_signals(scheduler: BlockingScheduler, watcher: _Watcher) -> None:

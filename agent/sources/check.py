@@ -12,11 +12,9 @@ import difflib
 from collections.abc import Iterable
 from typing import NamedTuple
 
-import ibis
-
 from agent.errors import SourceError
 from agent.sources.base import CubeQuery, TableRef
-from agent.sources.ibis_source import IbisSource, translate_errors
+from agent.sources.ibis_source import IbisSource
 from agent.sources.rows import base_select
 
 __all__ = ["Gap", "check_warehouse"]
@@ -36,27 +34,38 @@ def check_warehouse(
     source: IbisSource, queries: Iterable[CubeQuery], events_table: str | None = None
 ) -> list[Gap]:
     """Every gap between the metrics' queries (and the events table) and the warehouse."""
-    con = source.connection()
     gaps: list[Gap] = []
     tables: dict[str, list[str] | None] = {}
     for q in queries:
         if q.source.name not in tables:
-            tables[q.source.name] = _check_source(con, q.source, gaps)
+            tables[q.source.name] = _check_source(source, q.source, gaps)
         columns = tables[q.source.name]
         if columns is not None or q.kind == "sql":
-            gaps += _check_metric(con, q, columns or [])
+            gaps += _check_metric(source, q, columns or [])
     if events_table:
-        gaps += _check_events(con, events_table)
+        gaps += _check_events(source, events_table)
     return gaps
 
 
-def _columns(con: ibis.BaseBackend, sql: str) -> tuple[list[str], str | None]:
-    """The columns ``sql`` returns, or the warehouse's reason it cannot run."""
+def _columns(
+    source: IbisSource, sql: str, table: str | None = None
+) -> tuple[list[str], str | None]:
+    """The columns ``sql`` returns, or the warehouse's reason it cannot run (in the words
+    the user sees; a warehouse that cannot be reached is an error, not a gap)."""
     try:
-        with translate_errors("(check)", "(check)", sql):
-            return list(con.sql(sql).schema().names), None
+        with source.failing("checking what metrics.yaml names", sql, table):
+            return list(source.connection().sql(sql).schema().names), None
     except SourceError as exc:
+        if exc.unreachable:
+            raise
         return [], exc.reason
+
+
+def _table_gap(at: tuple[str | int, ...], reason: str) -> Gap:
+    """A table (or its query) the warehouse refused; its suggestion, if any, as the hint."""
+    message, _, suggestion = reason.partition(" — ")
+    hint = "check the name; qualify it (schema.table) if it is not in the default schema"
+    return Gap(at, message, suggestion or hint)
 
 
 def _missing(column: str, columns: list[str], table: str, at: tuple[str | int, ...]) -> Gap:
@@ -65,13 +74,12 @@ def _missing(column: str, columns: list[str], table: str, at: tuple[str | int, .
     return Gap(at, f"column {column!r} is not in {table}", hint)
 
 
-def _check_source(con: ibis.BaseBackend, ref: TableRef, gaps: list[Gap]) -> list[str] | None:
+def _check_source(source: IbisSource, ref: TableRef, gaps: list[Gap]) -> list[str] | None:
     """The source's columns, or None (and its gaps) when its table or filter fails."""
     at = ("sources", ref.name)
-    columns, reason = _columns(con, f"SELECT * FROM {ref.table}")
+    columns, reason = _columns(source, f"SELECT * FROM {ref.table}")
     if reason:
-        hint = "check the name; qualify it (schema.table) if it is not in the default schema"
-        gaps.append(Gap((*at, "table"), f"table {ref.table!r} not found: {reason}", hint))
+        gaps.append(_table_gap((*at, "table"), reason))
         return None
     named = {"time": ref.time, "entity": ref.entity}
     gaps += [
@@ -79,16 +87,16 @@ def _check_source(con: ibis.BaseBackend, ref: TableRef, gaps: list[Gap]) -> list
         for key, col in named.items()
         if col and col not in columns
     ]
-    if ref.filter and (reason := _columns(con, base_select(ref))[1]):
+    if ref.filter and (reason := _columns(source, base_select(ref), ref.table)[1]):
         gaps.append(Gap((*at, "filter"), f"the filter does not run: {reason}"))
         return None
     return columns
 
 
-def _check_metric(con: ibis.BaseBackend, q: CubeQuery, columns: list[str]) -> list[Gap]:
+def _check_metric(source: IbisSource, q: CubeQuery, columns: list[str]) -> list[Gap]:
     at = ("metrics", q.metric)
     if q.kind == "sql":
-        columns, reason = _columns(con, q.sql or "")
+        columns, reason = _columns(source, q.sql or "")
         if reason:
             return [Gap((*at, "sql"), f"the query does not run: {reason}")]
         needed = ["period", *q.dimensions, "num", "den"]
@@ -104,15 +112,16 @@ def _check_metric(con: ibis.BaseBackend, q: CubeQuery, columns: list[str]) -> li
     ]
     for field in _ROW_FIELDS:
         expr = getattr(q, field)
-        if expr and (reason := _columns(con, base_select(q.source, {"_cx_check": expr}))[1]):
+        sql = base_select(q.source, {"_cx_check": expr}) if expr else ""
+        if expr and (reason := _columns(source, sql, q.source.table)[1]):
             gaps.append(Gap((*at, field), f"does not run on the warehouse: {reason}"))
     return gaps
 
 
-def _check_events(con: ibis.BaseBackend, table: str) -> list[Gap]:
-    columns, reason = _columns(con, f"SELECT * FROM {table}")
+def _check_events(source: IbisSource, table: str) -> list[Gap]:
+    columns, reason = _columns(source, f"SELECT * FROM {table}")
     if reason:
-        return [Gap(("events", "table"), f"table {table!r} not found: {reason}")]
+        return [_table_gap(("events", "table"), reason)]
     return [
         _missing(col, columns, table, ("events", "table"))
         for col in ("name", "start_date")

@@ -64,6 +64,9 @@ class DuckDBSource(IbisSource):
         self.settings = duckdb_settings(url_or_path)
         super().__init__(str(self.path))
 
+    def place(self) -> str:
+        return self.path.name
+
     def _open(self) -> ibis.BaseBackend:
         if not self.path.is_file():
             raise FileNotFoundError(

@@ -8,8 +8,8 @@ the errors a user sees are the same on DuckDB, Postgres, Spark and the rest.
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, suppress
 from datetime import datetime
 from types import TracebackType
 from typing import ClassVar, Self
@@ -21,10 +21,18 @@ import pandas as pd
 from agent.errors import ConfigError, SourceError
 from agent.sources.base import CubeQuery, TableRef
 from agent.sources.customers import CustomerQuery, build_customers_expr
+from agent.sources.failures import (
+    connect_reason,
+    did_you_mean,
+    first_line,
+    lost_connection,
+    missing_column,
+    missing_table,
+)
 from agent.sources.rows import base_select
 from agent.sources.sql import build_cube_expr, user_sql
 
-__all__ = ["IbisSource", "require_driver", "translate_errors"]
+__all__ = ["IbisSource", "require_driver"]
 
 # Top-level packages whose exceptions mean "the warehouse (or its SQL) said no".
 _DRIVERS = frozenset(
@@ -35,19 +43,6 @@ _DRIVERS = frozenset(
 
 def _from_driver(exc: BaseException) -> bool:
     return isinstance(exc, OSError) or type(exc).__module__.split(".")[0].lstrip("_") in _DRIVERS
-
-
-@contextmanager
-def translate_errors(metric: str, source: str, sql: str) -> Iterator[None]:
-    """Turn driver, Ibis and SQL-parsing errors into a SourceError naming metric and source."""
-    try:
-        yield
-    except Exception as exc:
-        if not _from_driver(exc):
-            raise
-        head = sql.strip().splitlines()[0] if sql.strip() else ""
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise SourceError(metric, source, head, reason) from exc
 
 
 def require_driver(scheme: str, module: str, extra: str) -> None:
@@ -64,12 +59,17 @@ def require_driver(scheme: str, module: str, extra: str) -> None:
 
 
 class IbisSource:
-    """A warehouse reached through Ibis, connected on first use and closed by ``close``."""
+    """A warehouse reached through Ibis, connected on first use and closed by ``close``.
+
+    Every query runs inside ``failing``, which turns what the driver raised into a
+    SourceError in the user's words. A connection that failed or broke is dropped, so
+    the next query connects again (the server may be back).
+    """
 
     dialect: ClassVar[str]
 
-    def __init__(self, shown: str) -> None:
-        self.shown = shown  # how errors name this warehouse (never with a password)
+    def __init__(self, address: str) -> None:
+        self.address = address  # how errors name where the warehouse is (never a password)
         self._con: ibis.BaseBackend | None = None
 
     def _open(self) -> ibis.BaseBackend:
@@ -85,12 +85,74 @@ class IbisSource:
     def connection(self) -> ibis.BaseBackend:
         """The Ibis connection, opened on first use."""
         if self._con is None:
-            self._con = self._open()
+            try:
+                self._con = self._open()
+            except Exception as exc:
+                if not _from_driver(exc):
+                    raise
+                missing = isinstance(exc, FileNotFoundError)  # a DuckDB file: says it all
+                reason = str(exc) if missing else connect_reason(exc, self.address)
+                raise SourceError("connecting to the warehouse", reason, unreachable=True) from exc
         return self._con
+
+    @contextmanager
+    def failing(self, doing: str, sql: str = "", table: str | None = None) -> Iterator[None]:
+        """Run the block as ``doing`` (plain words); a driver, Ibis or SQL-parsing error in
+        it becomes a SourceError. ``table``: the table the query reads, whose near names
+        are offered when the warehouse says it is missing."""
+        try:
+            yield
+        except SourceError as exc:  # could not connect: say what it was connecting for
+            raise SourceError(doing, exc.reason, sql, unreachable=exc.unreachable) from exc
+        except Exception as exc:
+            if not _from_driver(exc):
+                raise
+            if lost_connection(exc):
+                self._forget()
+                reason = f"lost the connection to the warehouse at {self.address}"
+                reason += f" ({first_line(exc)})"
+                raise SourceError(doing, reason, sql, unreachable=True) from exc
+            raise SourceError(doing, self._reason(exc, table), sql) from exc
+
+    def _reason(self, exc: BaseException, table: str | None) -> str:
+        if (missing := missing_table(exc)) is not None:
+            return f"table {missing} not found in {self.place()}" + did_you_mean(
+                missing, self._names(lambda con: con.list_tables())
+            )
+        if (column := missing_column(exc)) is not None and table is not None:
+            columns = self._names(lambda con: con.sql(f"SELECT * FROM {table}").schema().names)
+            return f"column {column} not found in {table}" + did_you_mean(column, columns)
+        return first_line(exc)
+
+    def _names(self, lookup: Callable[[ibis.BaseBackend], Iterable[str]]) -> list[str]:
+        """Names the warehouse knows (tables, columns), to suggest one; none if it fails."""
+        try:
+            return list(lookup(self.connection()))
+        except Exception:  # only a suggestion: the error being reported matters more
+            return []
+
+    def place(self) -> str:
+        """Where unqualified tables are looked up: the database (and schema, if not the
+        default one), for "table x not found in analytics"."""
+        try:
+            con = self.connection()
+            catalog, schema = con.current_catalog, con.current_database
+        except Exception:
+            return f"the warehouse at {self.address}"
+        default = schema in (None, "", "public", "main", "default")
+        return str(catalog) if default else f"{catalog}.{schema}"
+
+    def _forget(self) -> None:
+        """Drop a broken connection (quietly: it is broken); the next query reconnects."""
+        con, self._con = self._con, None
+        if con is not None:
+            with suppress(Exception):
+                self._disconnect(con)
 
     def fetch_cube(self, query: CubeQuery) -> pd.DataFrame:
         """The cube of ``query``, computed in the warehouse; sorted by period then dimensions."""
-        with translate_errors(query.metric, query.source.name, user_sql(query)):
+        doing = f"computing metric {query.metric!r} in the warehouse"
+        with self.failing(doing, user_sql(query), query.source.table):
             frame = self._collect(build_cube_expr(self.connection(), query))
         keys = ["period", *query.dimensions]
         frame = frame.astype({"num": "float64", "den": "float64"})
@@ -102,7 +164,7 @@ class IbisSource:
     ) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
         """Earliest and latest value of the source's time column after its filter."""
         sql = base_select(source)
-        with translate_errors("(data bounds)", source.name, sql):
+        with self.failing(f"finding the newest data of source {source.name!r}", sql, source.table):
             t = self.connection().sql(sql)
             time = t[source.time].cast("timestamp")
             if since is not None:
@@ -112,16 +174,18 @@ class IbisSource:
 
     def fetch_customers(self, query: CustomerQuery) -> pd.DataFrame:
         """The customers behind one cause (declared columns only), listed in the warehouse."""
-        with translate_errors(query.metric, query.source.name, base_select(query.source)):
+        doing = f"listing the customers behind a change of {query.metric!r}"
+        with self.failing(doing, base_select(query.source), query.source.table):
             return self._collect(build_customers_expr(self.connection(), query))
 
     def fetch_events(self, table: str) -> pd.DataFrame:
         """The rows of a small table of known events (at most 10,000)."""
-        with translate_errors("(events)", table, f"SELECT * FROM {table}"):
-            return self._collect(self.connection().sql(f"SELECT * FROM {table}").limit(10_000))
+        sql = f"SELECT * FROM {table}"
+        with self.failing(f"reading the known events in table {table}", sql, table):
+            return self._collect(self.connection().sql(sql).limit(10_000))
 
     def ping(self) -> None:
-        with translate_errors("(ping)", self.shown, "SELECT 1"):
+        with self.failing("checking the connection", "SELECT 1"):
             self._collect(self.connection().sql("SELECT 1 AS ok"))
 
     def close(self) -> None:

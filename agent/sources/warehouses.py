@@ -14,7 +14,7 @@ import os
 import warnings
 from pathlib import Path
 from typing import ClassVar
-from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
 
 import ibis
 import ibis.expr.types as ir
@@ -32,16 +32,33 @@ __all__ = [
     "SparkSource",
     "TrinoSource",
     "UrlSource",
+    "checked_url",
     "databricks_arguments",
 ]
 
 
-def _without_password(url: str) -> str:
+_URL_HINT = (
+    "write the password through a variable (postgres://cx:${PG_PASSWORD}@host:5432/db): "
+    "cx-agent percent-encodes it, so any password works; written in the file itself, "
+    "percent-encode @ : / ? # % in user and password (%40 %3A %2F %3F %23 %25)"
+)
+
+
+def checked_url(url: str) -> SplitResult:
+    """``url`` taken apart, or a ConfigError naming the part that is wrong. The message
+    never repeats any of the URL: a password that broke it would show in it."""
     parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
+    scheme = parts.scheme
+    try:
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        message = f"warehouse: the port of the {scheme}:// URL is not a number from 0 to 65535"
+        raise ConfigError.setting(message, _URL_HINT) from None
+    after_host = url.partition("://")[2][len(parts.netloc) :]
+    if "@" in after_host and "@" not in parts.netloc:
+        message = f"warehouse: the {scheme}:// URL has an @ after its host"
+        raise ConfigError.setting(message, _URL_HINT)
+    return parts
 
 
 class UrlSource(IbisSource):
@@ -50,21 +67,28 @@ class UrlSource(IbisSource):
     dialect: ClassVar[str]
     driver: ClassVar[str]  # the module the Ibis backend imports
     extra: ClassVar[str]  # pip install 'cx-agent[extra]'
+    default_port: ClassVar[int | None] = None
 
     def __init__(self, url: str, *, base_dir: Path | None = None) -> None:
         require_driver(self.dialect, self.driver, self.extra)
         rest = url.partition("://")[2]
         self.url = f"{self.dialect}://{rest}"
-        super().__init__(_without_password(self.url))
+        parts = checked_url(self.url)
+        port = parts.port or self.default_port
+        host = parts.hostname or "localhost"
+        super().__init__(f"{host}:{port}" if port else host)
 
     def _open(self) -> ibis.BaseBackend:
-        return ibis.connect(self.url)
+        # Ibis decodes a percent-encoded password but passes the user name on as written
+        user = urlsplit(self.url).username
+        return ibis.connect(self.url, **({"user": unquote(user)} if user else {}))
 
 
 class PostgresSource(UrlSource):
     """``postgres://user:password@host:5432/database[/schema]``."""
 
     dialect, driver, extra = "postgres", "psycopg", "postgres"
+    default_port = 5432
 
 
 class BigQuerySource(UrlSource):

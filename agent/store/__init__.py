@@ -12,11 +12,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event, select
+from sqlalchemy.engine import ExceptionContext
+from sqlalchemy.exc import DBAPIError
 
-from agent.errors import ConfigError
+from agent.errors import ConfigError, StoreError
 from agent.store import schema
 
-__all__ = ["DEFAULT_STORE", "Store", "open_store"]
+__all__ = ["DEFAULT_STORE", "Store", "StoreError", "open_store"]
 
 DEFAULT_STORE = "sqlite:///state/cx-agent.db"
 """Relative SQLite paths are relative to the directory of metrics.yaml."""
@@ -46,15 +48,61 @@ class Store:
 
 
 def open_store(url: str = DEFAULT_STORE, *, base_dir: Path | None = None) -> Store:
-    """Open the store at ``url``, creating its tables or migrating them forward."""
+    """Open the store at ``url``, creating its tables or migrating them forward.
+
+    A SQLite file that is there but empty (truncated), damaged or read-only is refused
+    with a StoreError naming it, here or at the first statement that meets it: a new
+    store over it would forget the history and announce every open alert again."""
     from agent.store.migrations import migrate
 
-    engine = create_engine(_resolve(url, base_dir))
-    if engine.dialect.name == "sqlite":
+    resolved = _resolve(url, base_dir)
+    engine = create_engine(resolved)
+    if engine.dialect.name == "sqlite" and (path := engine.url.database) not in (None, ":memory:"):
+        _refuse_empty(Path(path))
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "handle_error", lambda context: _refused(context, path))
     store = Store(engine)
-    migrate(store)
+    try:
+        migrate(store)
+    except DBAPIError as exc:  # raised before any statement ran (a connect event)
+        raise _store_error(exc, str(engine.url.database)) or exc from exc
     return store
+
+
+_EMPTY = (
+    "is empty (0 bytes): it was truncated, and a new store over it would forget the "
+    "history and announce every open alert again"
+)
+_RESTORE = "restore it from a backup, or move it away to start a new, empty store"
+_DAMAGED = ("file is not a database", "malformed", "disk image", "not an error")
+_READ_ONLY = ("readonly", "read-only", "unable to open", "disk i/o error")
+
+
+def _refuse_empty(path: Path) -> None:
+    wal = path.with_name(path.name + "-wal")
+    if path.is_file() and path.stat().st_size == 0 and not (wal.is_file() and wal.stat().st_size):
+        raise StoreError(str(path), f"{_EMPTY} — {_RESTORE}")
+
+
+def _store_error(exc: BaseException, path: str) -> StoreError | None:
+    """What a SQLite error says about the store file, as a StoreError (None: not that)."""
+    text = str(getattr(exc, "orig", exc)).lower()
+    if any(word in text for word in _DAMAGED):
+        return StoreError(path, f"is damaged ({text}) — {_RESTORE}")
+    if any(word in text for word in _READ_ONLY):
+        return StoreError(
+            path,
+            f"cannot be written ({text}) — let the user running cx-agent write the file "
+            "and its folder (SQLite keeps a -wal and a -shm file beside it)",
+        )
+    return None
+
+
+def _refused(context: ExceptionContext, path: str) -> None:
+    """SQLAlchemy's ``handle_error`` hook: raise the StoreError an error means, if any."""
+    error = _store_error(context.original_exception, path)
+    if error is not None:
+        raise error from context.original_exception
 
 
 def _resolve(url: str, base_dir: Path | None) -> str:

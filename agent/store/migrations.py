@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, inspect
+from sqlalchemy import Connection, inspect, text, update
 
 from agent.errors import ConfigError
 from agent.store import schema
@@ -19,7 +19,20 @@ from agent.store.schema import SCHEMA_VERSION
 if TYPE_CHECKING:
     from agent.store import Store
 
-STEPS: dict[int, Callable[[Connection], None]] = {}
+
+def _failures_kept(conn: Connection) -> None:
+    """1 → 2: job_health keeps the last failure (when, and in which command)."""
+    for column in ("last_failure", "failed_in"):
+        kind = schema.job_health.c[column].type.compile(dialect=conn.dialect)
+        conn.execute(text(f"ALTER TABLE job_health ADD COLUMN {column} {kind}"))
+    conn.execute(
+        update(schema.job_health)
+        .where(schema.job_health.c.last_error.is_not(None))
+        .values(last_failure=schema.job_health.c.last_attempt, failed_in="serve")
+    )
+
+
+STEPS: dict[int, Callable[[Connection], None]] = {1: _failures_kept}
 """``STEPS[n]`` migrates a store at version ``n`` to ``n + 1``."""
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Any
 
 from sqlalchemy import Connection, column, func, inspect, select, table
 
@@ -13,8 +14,8 @@ from agent.store.schema import deliveries, episodes, job_health, runs
 __all__ = [
     "EpisodeRow",
     "MetricStatus",
+    "LATE",
     "OPEN",
-    "STUCK_FAILURES",
     "episode_history",
     "has_run",
     "last_period",
@@ -23,8 +24,10 @@ __all__ = [
 
 OPEN = ("new", "ongoing")
 """Episode statuses of an alerted story that is not over."""
-STUCK_FAILURES = 2
-"""Failed runs in a row after which a metric counts as stuck."""
+LATE = timedelta(minutes=5)
+"""How late a scheduled run, or a delivery's retry, may be before a person should look:
+``serve`` fires runs on time and retries due deliveries every ``DRAIN_EVERY`` seconds;
+a run waits out its own retries. Later than this, nothing is doing it."""
 JOBS_TABLE = "apscheduler_jobs"
 """Where ``cx-agent serve`` keeps its schedule (APScheduler's SQLAlchemy job store)."""
 
@@ -39,7 +42,11 @@ class MetricStatus:
     last_severity: str | None
     last_finished: datetime | None
     failures: int
+    """Failed runs in a row (0: the latest run went well)."""
     last_error: str | None
+    last_failure: datetime | None
+    """The last failed run (naive UTC), kept after later successes, and its command."""
+    failed_in: str | None
     next_run: datetime | None
     """Aware UTC; None when ``serve`` has not scheduled the metric."""
     open_episodes: int
@@ -47,16 +54,49 @@ class MetricStatus:
     failed_deliveries: int
     overdue_deliveries: int
     """Failed, or still pending after their expiry: they will not be sent by themselves."""
+    stalled_deliveries: int = 0
+    """Pending past their retry time, or left ``sending`` past their lease: nothing is
+    retrying them (no run and no ``serve`` since)."""
+    now: datetime | None = None
+    """When this status was taken (naive UTC)."""
+
+    @property
+    def overdue_since(self) -> datetime | None:
+        """When the scheduled run was due, if it is late by more than LATE."""
+        if self.next_run is None or self.now is None:
+            return None
+        due = self.next_run.astimezone(UTC).replace(tzinfo=None)
+        return self.next_run if due < self.now - LATE else None
 
     @property
     def stuck(self) -> list[str]:
         """What needs a person, in words (empty when all is well)."""
+        return self.reasons()
+
+    def reasons(self, zone: tzinfo = UTC) -> list[str]:
+        """``stuck``, with times shown in ``zone``."""
         reasons = []
-        if self.failures >= STUCK_FAILURES:
-            reasons.append(f"{self.failures} failed runs in a row: {self.last_error}")
+        if self.failures and self.last_failure is not None:
+            times = f", {self.failures} in a row" if self.failures > 1 else ""
+            when = _shown(self.last_failure.replace(tzinfo=UTC), zone)
+            by = f"{self.failed_in}, " if self.failed_in else ""
+            reasons.append(f"the latest run failed ({by}{when}{times}): {self.last_error}")
+        if (due := self.overdue_since) is not None:
+            reasons.append(
+                f"the run scheduled for {_shown(due, zone)} has not run: is `cx-agent serve` up?"
+            )
         if self.overdue_deliveries:
             reasons.append(f"{self.overdue_deliveries} alert deliveries failed or expired")
+        if self.stalled_deliveries:
+            reasons.append(
+                f"{self.stalled_deliveries} alert deliveries wait past their retry time "
+                "(the next run or `cx-agent serve` retries them)"
+            )
         return reasons
+
+
+def _shown(moment: datetime, zone: tzinfo) -> str:
+    return f"{moment.astimezone(zone):%Y-%m-%d %H:%M %Z}"
 
 
 @dataclass(frozen=True)
@@ -86,8 +126,9 @@ def _status(conn: Connection, name: str, now: datetime, next_run: datetime | Non
         .order_by(runs.c.period.desc())
         .limit(1)
     ).first()
+    h = job_health.c
     health = conn.execute(
-        select(job_health.c.failures, job_health.c.last_error).where(job_health.c.metric == name)
+        select(h.failures, h.last_error, h.last_failure, h.failed_in).where(h.metric == name)
     ).first()
     open_count = conn.execute(
         select(func.count())
@@ -102,30 +143,40 @@ def _status(conn: Connection, name: str, now: datetime, next_run: datetime | Non
         last_finished=last.finished_at if last else None,
         failures=health.failures if health else 0,
         last_error=health.last_error if health else None,
+        last_failure=health.last_failure if health else None,
+        failed_in=health.failed_in if health else None,
         next_run=next_run,
         open_episodes=int(open_count),
+        now=now,
         **_delivery_counts(conn, name, now),
     )
 
 
 def _delivery_counts(conn: Connection, name: str, now: datetime) -> dict[str, int]:
     d = deliveries.c
-    waiting = d.status.in_(("pending", "sending"))
     rows = conn.execute(
-        select(d.status, d.expires_at).where(
-            d.metric == name, waiting | d.status.in_(("failed", "expired"))
+        select(d.status, d.expires_at, d.next_attempt_at, d.created_at).where(
+            d.metric == name, d.status.in_(("pending", "sending", "failed", "expired"))
         )
     ).all()
-    pending = sum(1 for r in rows if r.status in ("pending", "sending"))
+    waiting = [r for r in rows if r.status in ("pending", "sending")]
     failed = sum(1 for r in rows if r.status in ("failed", "expired"))
-    overdue = failed + sum(
-        1 for r in rows if r.status in ("pending", "sending") and r.expires_at < now
-    )
+    late = [r for r in waiting if r.expires_at >= now]
     return {
-        "pending_deliveries": pending,
+        "pending_deliveries": len(waiting),
         "failed_deliveries": failed,
-        "overdue_deliveries": overdue,
+        "overdue_deliveries": failed + len(waiting) - len(late),
+        "stalled_deliveries": len([r for r in late if _stalled(r, now)]),
     }
+
+
+def _stalled(row: Any, now: datetime) -> bool:
+    """A delivery nobody is retrying: pending LATE past its retry time, or ``sending``
+    past its lease (the process sending it died)."""
+    due: datetime = row.next_attempt_at or row.created_at
+    if row.status == "sending":
+        return due <= now
+    return due <= now - LATE
 
 
 def _next_runs(conn: Connection) -> dict[str, datetime]:

@@ -21,7 +21,15 @@ from agent.store import Store
 from agent.store.keys import episode_id, segment_key
 from agent.store.schema import causes, episodes, findings, job_health, runs
 
-__all__ = ["RunRecord", "naive", "plain", "record_failure", "record_run", "utcnow"]
+__all__ = [
+    "RunRecord",
+    "naive",
+    "plain",
+    "record_failure",
+    "record_run",
+    "record_success",
+    "utcnow",
+]
 
 
 def utcnow() -> datetime:
@@ -59,14 +67,21 @@ def record_run(store: Store, run: RunResult, how: RunRecord) -> int:
     return int(run_id)
 
 
-def record_failure(store: Store, metric: str, error: str, when: datetime) -> int:
-    """Count one more failed run of ``metric`` in a row; return how many in a row now."""
+def record_failure(store: Store, metric: str, error: str, when: datetime, by: str = "serve") -> int:
+    """Count one more failed run of ``metric`` in a row (``by``: the command that ran it);
+    return how many in a row now."""
     with store.transaction() as conn:
         row = conn.execute(
             select(job_health.c.failures).where(job_health.c.metric == metric)
         ).first()
         failures = (row[0] if row else 0) + 1
-        values = {"failures": failures, "last_error": error[:2000], "last_attempt": when}
+        values = {
+            "failures": failures,
+            "last_error": error[:2000],
+            "last_attempt": when,
+            "last_failure": when,
+            "failed_in": by,
+        }
         if row:
             conn.execute(update(job_health).where(job_health.c.metric == metric).values(values))
         else:
@@ -74,8 +89,15 @@ def record_failure(store: Store, metric: str, error: str, when: datetime) -> int
     return failures
 
 
+def record_success(store: Store, metric: str, when: datetime) -> None:
+    """A run of ``metric`` that went well but records no period (a backfill)."""
+    with store.transaction() as conn:
+        _mark_healthy(conn, metric, when)
+
+
 def _mark_healthy(conn: Connection, metric: str, when: datetime) -> None:
-    values = {"failures": 0, "last_error": None, "last_attempt": when, "last_success": when}
+    """No failure in a row any more; the last one (error, time) stays on record."""
+    values = {"failures": 0, "last_attempt": when, "last_success": when}
     done = conn.execute(update(job_health).where(job_health.c.metric == metric).values(values))
     if not done.rowcount:
         conn.execute(job_health.insert().values(metric=metric, **values))

@@ -45,7 +45,7 @@ __all__ = [
     "silences",
 ]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """Bump with a forward migration in ``migrations.py`` whenever a table changes."""
 
 metadata = MetaData()
@@ -212,8 +212,11 @@ job_health = Table(
     Column("last_error", Text),
     Column("last_attempt", DateTime, nullable=False),
     Column("last_success", DateTime),
+    Column("last_failure", DateTime),  # kept after a success, with last_error: status shows it
+    Column("failed_in", String(16)),  # the command of the last failure: run | backfill | serve
 )
-"""Per metric, whether its runs succeed: ``cx-agent status`` calls repeated failures stuck."""
+"""Per metric, how its runs went: ``cx-agent status`` calls a metric whose latest run failed
+stuck. Every command that runs metrics (run, backfill, serve, the demo) records here."""
 
 cube_spans = Table(
     "cube_spans",

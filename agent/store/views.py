@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from agent.store.queries import EpisodeRow, MetricStatus
@@ -22,7 +22,12 @@ def status_lines(rows: list[MetricStatus], timezone: str) -> Iterator[str]:
             f"{_next(row.next_run, timezone):<17} {row.open_episodes:>4}  "
             f"{row.pending_deliveries} pending, {row.failed_deliveries} failed"
         )
-    stuck = [(row.metric, reason) for row in rows for reason in row.stuck]
+    zone = ZoneInfo(timezone)
+    for row in rows:
+        if row.last_failure is not None and not row.failures:
+            when = _moment(row.last_failure, zone)
+            yield f"{row.metric}: last failed {when} ({row.failed_in}): {row.last_error}"
+    stuck = [(row.metric, reason) for row in rows for reason in row.reasons(zone)]
     for metric, reason in stuck:
         yield f"STUCK {metric}: {reason}"
     if not stuck:
@@ -47,9 +52,13 @@ def _day(moment: datetime | None) -> str:
     return "-" if moment is None else f"{moment:%Y-%m-%d}"
 
 
+def _moment(naive_utc: datetime, zone: ZoneInfo) -> str:
+    return f"{naive_utc.replace(tzinfo=UTC).astimezone(zone):%Y-%m-%d %H:%M %Z}"
+
+
 def _result(row: MetricStatus) -> str:
     if row.failures:
-        return f"failing ({row.failures}x)"
+        return f"failed ({row.failures}x)" if row.failures > 1 else "failed"
     if row.last_status is None:
         return "never run"
     return row.last_status + (f" ({row.last_severity})" if row.last_severity else "")

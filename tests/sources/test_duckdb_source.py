@@ -90,31 +90,33 @@ def test_missing_file_is_an_error_not_a_new_database(tmp_path: Path) -> None:
     with pytest.raises(SourceError) as err:
         source.fetch_cube(count_query())
     message = str(err.value)
-    assert "daily_visits" in message and "'visits'" in message
+    assert message.startswith("while computing metric 'daily_visits' in the warehouse: ")
     assert str(tmp_path / "missing.duckdb") in message and "cx-agent demo" in message
-    assert isinstance(err.value.__cause__, FileNotFoundError)
+    assert err.value.unreachable
     assert not (tmp_path / "missing.duckdb").exists()
 
 
 @pytest.mark.parametrize(
     ("source", "dims", "reason"),
     [
-        (replace(VISITS, table="evnts"), ("channel",), "Table with name evnts does not exist"),
-        (replace(VISITS, filter="event_typ = 'visit'"), ("channel",), '"event_typ" not found'),
-        (replace(VISITS, filter="event_type = "), ("channel",), "syntax error"),
-        (VISITS, ("region",), "'region' is not found"),
+        (replace(VISITS, table="evnts"), ("channel",), "table evnts not found in wh.duckdb"
+         " — did you mean events?"),
+        (replace(VISITS, filter="event_typ = 'visit'"), ("channel",), "column event_typ not"
+         " found in events — did you mean event_type?"),
+        (replace(VISITS, filter="event_type = "), ("channel",), "syntax error at or near"),
+        (VISITS, ("region",), "column region not found in events"),
     ],
     ids=["missing table", "filter names a missing column", "filter is not SQL", "missing dim"],
-)
-def test_broken_metric_names_metric_source_and_reason(
+)  # fmt: skip
+def test_broken_metric_says_what_was_done_and_why_in_plain_words(
     warehouse: Path, source: TableRef, dims: tuple[str, ...], reason: str
 ) -> None:
     with DuckDBSource(warehouse) as wh, pytest.raises(SourceError) as err:
         wh.fetch_cube(count_query(source, dims))
     message = str(err.value)
-    assert message.startswith("daily_visits: source 'visits' failed:")
-    assert reason in message
-    assert f"FROM {source.table} WHERE" in err.value.sql_head and "\n" not in message
+    assert message.startswith(f"while computing metric 'daily_visits' in the warehouse: {reason}")
+    assert "SELECT" not in message and "\n" not in message and not err.value.unreachable
+    assert f"FROM {source.table} WHERE" in " ".join(err.value.debug_lines())
     assert err.value.__cause__ is not None
 
 

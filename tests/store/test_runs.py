@@ -95,7 +95,9 @@ def test_status_counts_failures_in_a_row_and_a_success_resets_them(store: Store)
     assert record_failure(store, "conversion", "warehouse down", HOW.started_at) == 1
     assert record_failure(store, "conversion", "warehouse down", HOW.started_at) == 2
     [row] = metric_status(store, ["conversion"], HOW.finished_at)
-    assert row.stuck == ["2 failed runs in a row: warehouse down"]
+    assert row.stuck == [
+        "the latest run failed (serve, 2026-11-21 00:05 UTC, 2 in a row): warehouse down"
+    ]
     record_run(store, _run(), HOW)
     [row] = metric_status(store, ["conversion"], HOW.finished_at)
     assert (row.stuck, row.last_period, row.last_status, row.open_episodes) == (
@@ -104,6 +106,7 @@ def test_status_counts_failures_in_a_row_and_a_success_resets_them(store: Store)
         "findings",
         1,
     )
+    assert (row.last_failure, row.last_error) == (HOW.started_at, "warehouse down")
 
 
 def test_status_calls_failed_and_expired_deliveries_stuck(store: Store) -> None:

@@ -17,6 +17,7 @@ import subprocess
 import tempfile
 import warnings
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -87,8 +88,33 @@ def _has_user(name: str) -> bool:
     return True
 
 
+@dataclass
+class PostgresServer:
+    """The test session's PostgreSQL server: user ``cx`` logs in without a password
+    from 127.0.0.1, every other role with its password (scram-sha-256)."""
+
+    url: str
+    run: Callable[..., None]
+    pg_ctl: list[str]
+    """``pg_ctl -D <data>``; ``stop`` and ``start`` add the rest."""
+    start_options: list[str]
+
+    def stop(self) -> None:
+        self.run(*self.pg_ctl, "-m", "fast", "-w", "stop")
+
+    def start(self) -> None:
+        self.run(*self.pg_ctl, *self.start_options, "-w", "start")
+
+
+_HBA = """\
+local all all trust
+host all cx 127.0.0.1/32 trust
+host all all 127.0.0.1/32 scram-sha-256
+"""
+
+
 @pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
+def postgres_server() -> Iterator[PostgresServer]:
     """A PostgreSQL server on a free port of 127.0.0.1, for this test session only."""
     bin_dir = _pg_bin()
     if bin_dir is None:
@@ -110,23 +136,25 @@ def postgres_url() -> Iterator[str]:
         "-E",
         "UTF8",
     )
+    (data / "pg_hba.conf").write_text(_HBA)
     options = f"-h 127.0.0.1 -p {port} -k {home} -c fsync=off -c full_page_writes=off"
-    run(
-        str(bin_dir / "pg_ctl"),
-        "-D",
-        str(data),
-        "-o",
-        options,
-        "-l",
-        str(home / "log"),
-        "-w",
-        "start",
+    server = PostgresServer(
+        f"postgres://cx@127.0.0.1:{port}/postgres",
+        run,
+        [str(bin_dir / "pg_ctl"), "-D", str(data)],
+        ["-o", options, "-l", str(home / "log")],
     )
+    server.start()
     try:
-        yield f"postgres://cx@127.0.0.1:{port}/postgres"
+        yield server
     finally:
-        run(str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop")
+        server.stop()
         shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres_server: PostgresServer) -> str:
+    return postgres_server.url
 
 
 @pytest.fixture(scope="session")

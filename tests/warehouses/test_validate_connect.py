@@ -94,9 +94,9 @@ def test_each_missing_table_or_column_is_reported_at_its_line(
         f"metrics.yaml:{at['entity: customer']}: sources.activity.entity: "
         "column 'customer' is not in customer_events — did you mean 'customer_id'?"
     )
-    assert errors[1].startswith(
+    assert errors[1] == (
         f"metrics.yaml:{at['table: customer_event']}: sources.visits.table: "
-        "table 'customer_event' not found:"
+        "table customer_event not found in warehouse.duckdb — did you mean customer_events?"
     )
     assert errors[2].startswith(
         f"metrics.yaml:{at['qty']}: conversion: metrics.conversion.numerator: "
@@ -115,8 +115,11 @@ def test_each_missing_table_or_column_is_reported_at_its_line(
 
 
 def test_an_unreachable_warehouse_is_a_runtime_error(tmp_path: Path) -> None:
-    _write(tmp_path, f"postgres://cx:hunter2@127.0.0.1:{_free_port()}/cx")
+    port = _free_port()
+    _write(tmp_path, f"postgres://cx:hunter2@127.0.0.1:{port}/cx")
     done = cx_agent("validate", "--connect", cwd=tmp_path)
     assert done.code == 4
-    assert "(ping): source 'postgres://cx:***@127.0.0.1" in done.err
-    assert "hunter2" not in done.err
+    assert done.err == (
+        "while checking the connection: could not reach the warehouse at "
+        f"127.0.0.1:{port} (connection refused)\n"
+    )
