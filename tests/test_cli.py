@@ -6,8 +6,10 @@ import json
 import shutil
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
+from agent.sources.demo import generate
 from tests.conftest import REPO, cx_agent
 
 BROKEN = """\
@@ -34,6 +36,10 @@ def test_validate_prints_each_metric_with_next_runs(tmp_path: Path) -> None:
     assert "6 metrics OK (timezone Asia/Seoul)" in result.out
     premium_share = next(line for line in result.out.splitlines() if "premium_share" in line)
     assert premium_share.count("Mon ") == 3  # "0 9 * * 1" runs on Mondays
+    assert result.out.splitlines()[-1] == (
+        "warehouse (duckdb): not contacted; `cx-agent validate --connect` checks it answers "
+        "and has every table and column"
+    )
 
 
 def test_five_mistakes_five_lines_exit_3(tmp_path: Path) -> None:
@@ -59,12 +65,36 @@ def test_unknown_metric_and_bad_date_are_one_line(tmp_path: Path) -> None:
     assert result.code == 3 and "'yesterday' is not a date; write YYYY-MM-DD" in result.err
 
 
+def test_a_day_whose_data_cannot_be_there_is_refused_before_anything_runs(
+    tmp_path: Path,
+) -> None:
+    """``--as-of 2030-01-01`` used to send a real "data late" alert and leave a run in
+    2030 in the store; a day before the first row judged periods with no data."""
+    shutil.copy(REPO / "metrics.yaml", tmp_path / "metrics.yaml")
+    (tmp_path / "demo").mkdir()
+    generate(tmp_path / "demo" / "warehouse.duckdb", end=date(2025, 6, 30), customers=500)
+
+    future = cx_agent("run", "--once", "--as-of", "2030-01-01", cwd=tmp_path)
+    backfill = cx_agent("backfill", "--start", "2025-06-01", "--end", "2030-01-01", cwd=tmp_path)
+    before = cx_agent("run", "--once", "--as-of", "2020-01-01", cwd=tmp_path)
+
+    assert future.code == 3 and future.out == ""
+    assert future.err.startswith("error: Invalid value: --as-of 2030-01-01 is later than today (")
+    assert backfill.code == 3 and "--end 2030-01-01 is later than today" in backfill.err
+    assert before.code == 3 and before.out == ""
+    assert before.err.startswith(
+        "error: Invalid value: --as-of 2020-01-01 is before the warehouse's first row (2024-"
+    )
+    assert not (tmp_path / "reports").exists()
+
+
 def test_missing_warehouse_is_a_runtime_error_naming_the_fix(tmp_path: Path) -> None:
     shutil.copy(REPO / "metrics.yaml", tmp_path / "metrics.yaml")
     result = cx_agent("run", "--once", "--as-of", "2026-11-20", cwd=tmp_path)
     assert result.code == 4
     assert "Traceback" not in result.err
     assert "cx-agent demo" in result.err
+    assert len(result.err.splitlines()) == 3  # the error, the metrics not run, the count
     assert not (tmp_path / "demo" / "warehouse.duckdb").exists()
 
 

@@ -125,6 +125,26 @@ def test_missing_env_variable_names_its_user(
     assert load_config(write(tmp_path, text)).warehouse == "duckdb:///other.duckdb"
 
 
+@pytest.mark.parametrize(
+    ("url", "read"),
+    [
+        ("postgres://cx:${PW}@db:5432/a", "postgres://cx:p%40ss%3Aw%2Frd%231%25@db:5432/a"),
+        ("postgres://${USR}:${PW}@${HOST}/a", "postgres://c%40x:p%40ss%3Aw%2Frd%231%25@db:1/a"),
+        ("postgres://db:5432/a?user=${USR}", "postgres://db:5432/a?user=c@x"),
+        ("${WHOLE}", "postgres://u:p@w@db/a"),
+    ],
+    ids=["password", "user, password and host", "query", "a whole URL"],
+)
+def test_variables_in_url_credentials_are_percent_encoded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, url: str, read: str
+) -> None:
+    """Any password works through a variable; the rest of a URL is taken as it is."""
+    for name, value in [("PW", "p@ss:w/rd#1%"), ("USR", "c@x"), ("HOST", "db:1")]:
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("WHOLE", "postgres://u:p@w@db/a")
+    assert load_config(write(tmp_path, GOOD.replace("duckdb:///w.duckdb", url))).warehouse == read
+
+
 def test_unknown_detector_lists_the_valid_ones(tmp_path: Path) -> None:
     text = GOOD.replace("threshold: {below: 0.35}", "zscore: {}")
     (line,) = problems(tmp_path, text)

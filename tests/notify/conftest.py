@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import ssl
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from email import message_from_bytes, policy
@@ -16,8 +17,10 @@ import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
+from agent.cli import main
 from agent.message import AlertCause, AlertField, AlertMessage
 from agent.store import Store, open_store
+from tests.conftest import Result
 from tests.notify.servers import SlackState, Webhook, slack_server, webhook_server
 
 SMTP_USER, SMTP_PASSWORD = "cx-agent", "smtp-pa$$word/42"
@@ -43,6 +46,17 @@ def alert(**changes: Any) -> AlertMessage:
         owners=["U012AB3CD"],
     )
     return replace(base, **changes)
+
+
+def in_process(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str
+) -> Result:
+    """``cx-agent ARGS`` in this process (the same ``main`` the console script runs)."""
+    monkeypatch.setattr(sys, "argv", ["cx-agent", *args])
+    with pytest.raises(SystemExit) as done:
+        main()
+    out, err = capsys.readouterr()
+    return Result(int(done.value.code or 0), out, err)
 
 
 @pytest.fixture

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from agent.cli import main
 from tests.conftest import Result
+from tests.notify.conftest import in_process
 
 Run = Callable[..., Result]
 CONFIG = """\
@@ -37,15 +36,7 @@ def cx_agent(
     """``cx-agent ARGS`` in this process (the same ``main`` the console script runs)."""
     (tmp_path / "metrics.yaml").write_text(CONFIG)
     monkeypatch.chdir(tmp_path)
-
-    def run(*args: str, cwd: Path) -> Result:
-        monkeypatch.setattr(sys, "argv", ["cx-agent", *args])
-        with pytest.raises(SystemExit) as done:
-            main()
-        out, err = capsys.readouterr()
-        return Result(int(done.value.code or 0), out, err)
-
-    return run
+    return lambda *args, cwd: in_process(monkeypatch, capsys, *args)
 
 
 def test_silence_list_and_lift(tmp_path: Path, cx_agent: Run) -> None:

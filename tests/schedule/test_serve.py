@@ -165,3 +165,29 @@ def test_serve_does_not_start_on_a_warehouse_url_it_cannot_open(tmp_path: Path) 
 def _with_warehouse(text: str, url: str) -> str:
     lines = [f"warehouse: {url}" if x.startswith("warehouse:") else x for x in text.splitlines()]
     return "\n".join(lines) + "\n"
+
+
+def test_a_broken_source_fails_only_its_metric_and_status_says_why(
+    tmp_path: Path, serve: Callable[..., Serve]
+) -> None:
+    config = make_home(tmp_path, yesterday())
+    text = config.read_text()
+    config.write_text(text.replace("table: customer_nps,", "table: customer_npss,"))
+    running = serve(tmp_path, "--every", "3")
+    running.wait_for(
+        lambda events: ran("conversion", 2)(events) and bool(running.events("run_failed"))
+    )
+    assert running.stop() == 0
+    status = cx_agent("status", cwd=tmp_path)
+
+    failed = running.events("run_failed")[0]
+    assert (failed["metric"], failed["error"]) == (
+        "nps",
+        "while finding the newest data of source 'nps': table customer_npss not found in "
+        "warehouse.duckdb — did you mean customer_nps?",
+    )
+    assert not [e for e in running.events("run_failed") if e["metric"] == "conversion"]
+    assert status.code == 1
+    [stuck] = [line for line in status.out.splitlines() if line.startswith("STUCK")]
+    assert stuck.startswith("STUCK nps: the latest run failed (serve, ")
+    assert stuck.endswith("did you mean customer_nps?")
