@@ -11,7 +11,10 @@ from agent.store.queries import metric_status
 from agent.store.runs import record_run
 from agent.store.schema import findings, runs
 from tests.store.test_runs import HOW, _run
-from tests.warehouses.conftest import postgres_url  # noqa: F401  (a session fixture)
+from tests.warehouses.conftest import (  # noqa: F401  (session fixtures)
+    postgres_server,
+    postgres_url,
+)
 
 
 def test_a_postgres_store_records_a_run_once_and_locks_serve(postgres_url: str) -> None:  # noqa: F811
