@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from agent.config import Config, load_config
+from agent.errors import SourceError
 from agent.model import RunResult
 from agent.periods import evaluated_period, step
 from agent.run import Workspace, open_state_store, open_warehouse, replay_metric, write_index
@@ -32,7 +33,7 @@ from agent.store import Store
 from agent.store.queries import last_period
 from agent.store.runs import record_failure, utcnow
 
-__all__ = ["CATCH_UP", "STOP", "LOG", "as_of_now", "log_event", "run_job"]
+__all__ = ["CATCH_UP", "LOG", "OUTAGE", "STOP", "as_of_now", "log_event", "run_job"]
 
 CATCH_UP = 31
 """Most periods one run judges to catch up after downtime."""
@@ -43,13 +44,43 @@ LOG = logging.getLogger("cx_agent.serve")
 
 def log_event(event: str, level: int = logging.INFO, **fields: object) -> None:
     """One structured log line: a JSON object with the time, level, event and fields."""
-    record = {"ts": datetime.now(UTC).isoformat(timespec="seconds"), "event": event, **fields}
+    when = datetime.now(UTC).isoformat(timespec="seconds")
+    record = {"ts": when, "event": event, "level": logging.getLevelName(level).lower(), **fields}
     LOG.log(level, json.dumps(record, default=str))
 
 
 def as_of_now(config: Config) -> date:
     """The day a run started now judges up to: yesterday, in the configured timezone."""
     return datetime.now(ZoneInfo(config.timezone)).date() - timedelta(days=1)
+
+
+class _Outage:
+    """A warehouse that cannot be reached is one error in the log, not one per metric:
+    the first run that meets it logs ``warehouse_unreachable`` (error) and the runs that
+    fail for it until one goes through again log their ``run_failed`` as warnings."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._down = False
+
+    def level(self, exc: BaseException) -> int:
+        """The level of ``exc``'s ``run_failed`` line."""
+        if not (isinstance(exc, SourceError) and exc.unreachable):
+            return logging.ERROR
+        with self._lock:
+            first, self._down = not self._down, True
+        if first:
+            log_event("warehouse_unreachable", logging.ERROR, error=exc.reason)
+        return logging.WARNING
+
+    def over(self) -> None:
+        with self._lock:
+            was, self._down = self._down, False
+        if was:
+            log_event("warehouse_reachable")
+
+
+OUTAGE = _Outage()
 
 
 def run_job(config_path: str, metric: str) -> None:
@@ -67,11 +98,11 @@ def run_job(config_path: str, metric: str) -> None:
     store = open_state_store(config, path)
     try:
         _run(config, path, metric, store, started)
+        OUTAGE.over()
     except Exception as exc:  # one metric failing must not stop the others
         failures = record_failure(store, metric, _one_line(exc), utcnow())
-        log_event(
-            "run_failed", logging.ERROR, metric=metric, failures=failures, error=_one_line(exc)
-        )
+        level = OUTAGE.level(exc)
+        log_event("run_failed", level, metric=metric, failures=failures, error=_one_line(exc))
     finally:
         store.close()
 

@@ -191,3 +191,24 @@ def test_a_broken_source_fails_only_its_metric_and_status_says_why(
     [stuck] = [line for line in status.out.splitlines() if line.startswith("STUCK")]
     assert stuck.startswith("STUCK nps: the latest run failed (serve, ")
     assert stuck.endswith("did you mean customer_nps?")
+
+
+def test_a_warehouse_gone_is_one_error_and_its_return_is_logged(
+    tmp_path: Path, serve: Callable[..., Serve]
+) -> None:
+    day = yesterday()
+    make_home(tmp_path, day)
+    warehouse = tmp_path / "warehouse.duckdb"
+    kept = warehouse.rename(tmp_path / "kept.duckdb")
+    running = serve(tmp_path, "--every", "3")
+    running.wait_for(lambda events: len([e for e in events if e["event"] == "run_failed"]) >= 4)
+    kept.rename(warehouse)
+    running.wait_for(lambda events: all(ran(m)(events) for m in METRICS))
+    assert running.stop() == 0
+
+    [down] = running.events("warehouse_unreachable")
+    failed = running.events("run_failed")
+    assert down["level"] == "error" and f"DuckDB file {warehouse} does not exist" in down["error"]
+    assert {e["metric"] for e in failed} == set(METRICS)
+    assert {e["level"] for e in failed} == {"warning"}  # the one error is the outage
+    assert len(running.events("warehouse_reachable")) == 1

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import func, select
 
 from agent.model import (
@@ -143,3 +145,21 @@ def test_an_episode_found_to_start_earlier_replaces_the_later_one(store: Store) 
     ]
     [row] = metric_status(store, ["conversion"], HOW.finished_at)
     assert row.open_episodes == 1
+
+
+def test_status_calls_a_scheduled_run_that_did_not_come_stuck(store: Store) -> None:
+    """serve keeps its schedule in the store: a run due over LATE ago means it is down."""
+    jobs = SQLAlchemyJobStore(engine=store.engine)
+    scheduler = BackgroundScheduler(jobstores={"default": jobs}, timezone="UTC")
+    scheduler.start(paused=True)
+    due = datetime(2099, 11, 21, 0, 0, tzinfo=UTC)  # in the future: the scheduler leaves it
+    scheduler.add_job(print, "cron", hour=0, id="conversion", next_run_time=due)
+    scheduler.shutdown()
+
+    [on_time] = metric_status(store, ["conversion"], datetime(2099, 11, 21, 0, 4))
+    [late] = metric_status(store, ["conversion"], datetime(2099, 11, 21, 0, 6))
+
+    assert on_time.stuck == []
+    assert late.stuck == [
+        "the run scheduled for 2099-11-21 00:00 UTC has not run: is `cx-agent serve` up?"
+    ]
