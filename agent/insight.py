@@ -3,6 +3,8 @@
 * the customers behind the top causes, as CSV files next to the report
   (``export_customers: true``; only ``customer_columns`` leave the warehouse);
 * for a metric declared as a product (``factors:``), which factor moved;
+* what the top causes' customers said, for a metric with comments (``agent.listening``:
+  read with the customer lists, so for alerts and the last period of a replay);
 * feedback links per alert (``feedback.serve``), and what earlier verdicts change:
   alerts marked false lower the metric's sensitivity (``tuning:``), ``expected``
   verdicts keep the planned move from alerting while their window lasts.
@@ -25,6 +27,7 @@ from agent.config import Config
 from agent.cube import OTHER
 from agent.feedback import ExpectedWindow, FalseAlarm, feedback_links, tune
 from agent.job import PeriodResult
+from agent.listening import Listener
 from agent.model import (
     CustomerExport,
     EpisodeStatus,
@@ -128,6 +131,7 @@ class Insight:
         self.config, self.name, self.source = config, name, source
         spec = config.metrics[name]
         self.factors = [_factor(config, f, cubes(f)) for f in spec.factors]
+        self.listener = Listener(config, name, source)
 
     def add(self, run: RunResult, reports_dir: Path, *, export: bool) -> RunResult:
         """``run`` with factors, feedback links and (when ``export``) customer lists."""
@@ -144,6 +148,7 @@ class Insight:
             episode = episode_id(self.name, e.episode.segment, e.episode.since)
             links = feedback_links(self.config.feedback, episode)
         exports = self._exports(e, reports_dir) if export else []
+        e = self.listener.add(e) if export else e
         return replace(e, factors=factors, feedback_links=links, exports=exports)
 
     def _exports(self, e: Explanation, reports_dir: Path) -> list[CustomerExport]:

@@ -12,7 +12,14 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-__all__ = ["AlertCause", "AlertField", "AlertMessage", "message_from_dict", "message_to_dict"]
+__all__ = [
+    "AlertCause",
+    "AlertField",
+    "AlertMessage",
+    "AlertVoice",
+    "message_from_dict",
+    "message_to_dict",
+]
 
 
 @dataclass(frozen=True)
@@ -29,6 +36,15 @@ class AlertCause:
 
     segment: str
     detail: str
+
+
+@dataclass(frozen=True)
+class AlertVoice:
+    """What a cause segment's customers said: one line of themes that rose, and masked
+    comments for them (shown where there is room: a Slack thread, not its first message)."""
+
+    themes: str
+    verbatims: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -57,6 +73,7 @@ class AlertMessage:
     locale: str = "en"
     report_url: str | None = None
     owners: list[str] = field(default_factory=list)
+    voice: list[AlertVoice] = field(default_factory=list)
 
 
 def message_to_dict(msg: AlertMessage) -> dict[str, Any]:
@@ -70,5 +87,6 @@ def message_from_dict(data: dict[str, Any]) -> AlertMessage:
             **data,
             "fields": [AlertField(**f) for f in data["fields"]],
             "causes": [AlertCause(**c) for c in data["causes"]],
+            "voice": [AlertVoice(**v) for v in data.get("voice") or []],
         }
     )

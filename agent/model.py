@@ -25,6 +25,10 @@ __all__ = [
     "FindingKind",
     "Segment",
     "Severity",
+    "Theme",
+    "ThemeTerm",
+    "Verbatim",
+    "Voice",
 ]
 
 Segment = dict[str, str]
@@ -204,6 +208,58 @@ class CustomerExport:
 
 
 @dataclass(frozen=True)
+class ThemeTerm:
+    """A word or two-word phrase of a theme: comments mentioning it before and after the
+    onset, and how surprising its rise is (a z-score)."""
+
+    term: str
+    before: int
+    after: int
+    z: float
+
+
+@dataclass(frozen=True)
+class Theme:
+    """Terms that rose together in a segment's comments, named by the strongest.
+
+    ``before``/``after`` count the comments mentioning any of its terms; ``significant``
+    says whether its rise survives false-discovery control across every term tested.
+    """
+
+    label: str
+    terms: list[ThemeTerm]
+    before: int
+    after: int
+    z: float
+    significant: bool
+
+
+@dataclass(frozen=True)
+class Verbatim:
+    """One comment chosen for a theme, with personal data already masked."""
+
+    theme: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Voice:
+    """What a segment's customers said before and after a change's onset.
+
+    ``comments_before``/``comments_after`` are the comments read in each window, at most
+    ``cap`` each (the newest); ``total_before``/``total_after`` how many there were.
+    """
+
+    segment: Segment
+    comments_before: int
+    comments_after: int
+    total_before: int
+    total_after: int
+    themes: list[Theme]
+    verbatims: list[Verbatim]
+
+
+@dataclass(frozen=True)
 class Explanation:
     """A finding with the causes attribution found for it."""
 
@@ -228,6 +284,8 @@ class Explanation:
     """CSV files of the customers behind the top causes (``export_customers: true``)."""
     feedback_links: dict[str, str] = field(default_factory=dict)
     """Label (``true``/``false``/``expected``) → URL recording that verdict for the episode."""
+    voice: list[Voice] = field(default_factory=list)
+    """What the customers of the top causes' segments said (sources with ``text:``)."""
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from agent.config.schema import (
 )
 from agent.config.urls import credentials_span, in_credentials
 from agent.errors import ConfigError, Problem
+from agent.voice.spec import mask_checks, voice_checks
 
 __all__ = ["load_config", "located", "problems_at"]
 
@@ -258,6 +259,8 @@ def _cross_checks(data: dict[str, Any]) -> Iterator[tuple[Path_, str, str | None
             )
     yield from _event_checks(data.get("events"), metrics)
     yield from notify_checks(data)
+    yield from voice_checks(data)
+    yield from mask_checks(data)
 
 
 def _event_checks(events: Any, metrics: dict[str, Any]) -> Iterator[tuple[Path_, str, str | None]]:

@@ -6,7 +6,7 @@ change here and an unknown one is an error that lists the valid names.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -31,6 +31,8 @@ from agent.feedback import FeedbackSpec, TuningSpec
 from agent.report.playbook import PlaybookEntry
 from agent.sources.base import CubeQuery, Grain, Kind, TableRef
 from agent.sources.customers import EXPORT_KINDS, LAST_ACTIVITY, CustomerQuery
+from agent.sources.texts import TextQuery
+from agent.voice import VoiceSpec
 
 __all__ = [
     "ENTITY_KINDS",
@@ -98,6 +100,9 @@ class SourceSpec(BaseModel):
     entity: str | None = None
     filter: str | None = None
     freshness: FreshnessSpec = Field(default_factory=FreshnessSpec)
+    text: Column | None = None
+    """A free-text column (survey comments, ticket subjects): metrics on this source, or
+    naming it in ``voice:``, report what their top causes' customers said."""
 
 
 class ReportsSpec(BaseModel):
@@ -151,6 +156,7 @@ class MetricSpec(BaseModel):
     customer_columns: list[Column] = Field(default_factory=list)
     """The only source columns written to customer lists (besides the customer key)."""
     tuning: TuningSpec = Field(default_factory=TuningSpec)
+    voice: VoiceSpec = Field(default_factory=VoiceSpec)
 
     @model_validator(mode="after")
     def _exportable(self) -> MetricSpec:
@@ -200,6 +206,8 @@ class Config(BaseModel):
     metrics: dict[str, MetricSpec]
     events: Events = Field(default_factory=list)  # type: ignore[assignment]
     feedback: FeedbackSpec = Field(default_factory=FeedbackSpec)
+    mask: list[str] = Field(default_factory=list)
+    """Regular expressions masked in customers' comments, besides the built-in rules."""
 
     @field_validator("metrics")
     @classmethod
@@ -219,7 +227,9 @@ class Config(BaseModel):
 
     def table_ref(self, metric: str) -> TableRef:
         """The source table ``metric`` reads, as the warehouse layer wants it."""
-        name = self.metrics[metric].source
+        return self._source_ref(self.metrics[metric].source)
+
+    def _source_ref(self, name: str) -> TableRef:
         src = self.sources[name]
         return TableRef(
             name=name, table=src.table, time=src.time, entity=src.entity, filter=src.filter
@@ -261,6 +271,22 @@ class Config(BaseModel):
             window=spec.window,
             lookback=spec.lookback,
         )
+
+    def text_query(
+        self,
+        metric: str,
+        segment: dict[str, str],
+        before: tuple[datetime, datetime],
+        after: tuple[datetime, datetime],
+    ) -> TextQuery | None:
+        """The comments of ``segment`` for ``metric``'s voice (None: it has none)."""
+        voice = self.metrics[metric].voice
+        name = voice.source or self.metrics[metric].source
+        text = self.sources[name].text
+        if not voice.enabled or text is None:
+            return None
+        ref = self._source_ref(name)
+        return TextQuery(metric, ref, text, dict(segment), before, after, voice.sample)
 
     @field_validator("timezone")
     @classmethod

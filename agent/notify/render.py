@@ -24,6 +24,7 @@ _WORDS = {
         Decision.RESOLVED: "Recovered",
         "alerts": "{title}: {n} alerts",
         "causes": "Top causes",
+        "voice": "What customers say",
         "owners": "Owners",
         "report": "Open the report",
         "more": "… and {n} more",
@@ -36,6 +37,7 @@ _WORDS = {
         Decision.RESOLVED: "정상 회복",
         "alerts": "{title}: 알림 {n}건",
         "causes": "주요 원인",
+        "voice": "고객의 목소리",
         "owners": "담당자",
         "report": "리포트 열기",
         "more": "… 외 {n}건",
@@ -73,6 +75,10 @@ def _item_text(item: Item) -> list[str]:
     if msg.causes:
         lines.append(f"  {words(msg.locale)['causes']}:")
         lines += [f"  - {c.segment}: {c.detail}" for c in msg.causes]
+    if msg.voice:
+        lines.append(f"  {words(msg.locale)['voice']}:")
+        for v in msg.voice:
+            lines += [f"  - {v.themes}", *(f"    {q}" for q in v.verbatims)]
     return [
         one_line(line) if not line.startswith("  ") else "  " + one_line(line) for line in lines
     ]

@@ -34,7 +34,7 @@ from slack_sdk.webhook import WebhookClient
 from agent.model import Severity
 from agent.notify.base import DeliveryRef, Notice, NotifyError, http_failure, redact
 from agent.notify.logs import redacting_logger
-from agent.notify.slack_blocks import blocks, escape, fallback_text
+from agent.notify.slack_blocks import blocks, escape, fallback_text, voice_blocks
 
 __all__ = ["SlackNotifier", "SlackSpec"]
 
@@ -150,6 +150,7 @@ class SlackNotifier:
         ref = DeliveryRef(self.channel, f"{resp['channel']}:{resp['ts']}")
         if thread is None:
             self._upload_chart(notice, resp["channel"], resp["ts"])
+            self._post_voice(notice, resp["channel"], resp["ts"])
         elif notice.parent:
             self._update_parent(notice, thread)
         return ref
@@ -170,6 +171,24 @@ class SlackNotifier:
             )
         except (SlackClientError, OSError) as exc:
             self._log.warning("%s: chart not uploaded: %s", self.channel, _reason(exc))
+
+    def _post_voice(self, notice: Notice, channel_id: str, ts: str) -> None:
+        """What customers said goes into the new thread, like the chart (and, like it,
+        failing here does not fail the delivery)."""
+        quoted = voice_blocks(notice.messages)
+        if not quoted:
+            return
+        self._throttle()
+        try:
+            self._client.chat_postMessage(
+                channel=channel_id,
+                thread_ts=ts,
+                text=str(quoted[0]["text"]["text"]),
+                blocks=quoted,
+                unfurl_links=False,
+            )
+        except (SlackClientError, OSError) as exc:
+            self._log.warning("%s: comments not posted: %s", self.channel, _reason(exc))
 
     def _update_parent(self, notice: Notice, thread: DeliveryRef) -> None:
         channel_id, ts = _split(thread.external_id)

@@ -13,7 +13,7 @@ from agent.message import AlertMessage
 from agent.notify.base import Item, Notice
 from agent.notify.render import MAX_ITEMS, decision_label, notice_title, one_line, words
 
-__all__ = ["blocks", "escape", "fallback_text", "mention"]
+__all__ = ["blocks", "escape", "fallback_text", "mention", "voice_blocks"]
 
 _USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _GROUP = re.compile(r"^S[A-Z0-9]{2,}$")
@@ -62,6 +62,24 @@ def _message_blocks(msg: AlertMessage, label: str | None) -> list[dict[str, Any]
     if msg.causes:
         lines = [f"• *{escape(c.segment)}* — {escape(c.detail)}" for c in msg.causes]
         out.append(_section(f"*{escape(words(msg.locale)['causes'])}*\n" + "\n".join(lines)))
+    if msg.voice:  # themes only: the customers' own words go into the thread
+        lines = [f"• {escape(one_line(v.themes))}" for v in msg.voice]
+        out.append(_section(f"*{escape(words(msg.locale)['voice'])}*\n" + "\n".join(lines)))
+    return out
+
+
+def voice_blocks(messages: list[AlertMessage]) -> list[dict[str, Any]]:
+    """The thread reply quoting what customers said (masked comments), per cause segment;
+    empty when no message has any."""
+    out = []
+    for msg in messages[:MAX_ITEMS]:
+        for v in msg.voice:
+            if v.verbatims:
+                quotes = "\n".join(f"> {escape(one_line(q))}" for q in v.verbatims)
+                out.append(_section(f"*{escape(one_line(v.themes))}*\n{quotes}"))
+    if out:
+        heading = words(messages[0].locale)["voice"]
+        out.insert(0, {"type": "header", "text": {"type": "plain_text", "text": heading}})
     return out
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from agent.message import AlertCause, AlertField, AlertMessage
+from agent.message import AlertCause, AlertField, AlertMessage, AlertVoice
 from agent.model import Cause, Direction, Episode, Explanation, FindingKind
 from agent.report.context import finding_headline, segment_label
 from agent.report.formatting import (
@@ -21,6 +21,7 @@ from agent.report.formatting import (
     is_finite,
 )
 from agent.report.messages import MESSAGES, fill
+from agent.report.voices import theme_line
 from agent.store.keys import episode_id
 
 if TYPE_CHECKING:
@@ -76,7 +77,19 @@ def _alert(
         locale=inp.locale,
         report_url=report_url,
         owners=list(owners),
+        voice=_voice(e, msg),
     )
+
+
+def _voice(e: Explanation, msg: dict[str, str]) -> list[AlertVoice]:
+    """Per cause segment with a theme that rose: the themes line and its masked quotes."""
+    out = []
+    for v in e.voice:
+        line = theme_line(v, msg)
+        if line:
+            quotes = [fill(msg["voice_quote"], text=q.text, theme=q.theme) for q in v.verbatims]
+            out.append(AlertVoice(line, quotes))
+    return out
 
 
 def _subject(e: Explanation, inp: ReportInput) -> str:

@@ -43,6 +43,7 @@ from agent.report.parts import (
     feedback_view,
     steps_view,
 )
+from agent.report.voices import voice_view
 from agent.report.wording import Wording
 
 if TYPE_CHECKING:
@@ -211,6 +212,7 @@ def _finding_view(
             "factors": factors_view(e, inp.locale),
             "exports": exports_view(e, msg, assets.depth),
             "feedback": feedback_view(e, msg),
+            "voice": voice_view(e, msg),
         }
     )
 

@@ -117,8 +117,27 @@ def _cause(c: Cause) -> dict[str, Any]:
     return dataclasses.asdict(c) | {"contribution": c.contribution}
 
 
+def _voice(e: Explanation, segment: dict[str, str]) -> dict[str, Any]:
+    """A cause's ``comments``, ``themes`` and (masked) ``verbatims``; empty without comments."""
+    voice = next((v for v in e.voice if v.segment == segment), None)
+    if voice is None:
+        return {"comments": None, "themes": [], "verbatims": []}
+    comments = {
+        "before": voice.comments_before,
+        "after": voice.comments_after,
+        "total_before": voice.total_before,
+        "total_after": voice.total_after,
+    }
+    return {
+        "comments": comments,
+        "themes": [dataclasses.asdict(t) for t in voice.themes],
+        "verbatims": [dataclasses.asdict(q) for q in voice.verbatims],
+    }
+
+
 def _explanation(e: Explanation, words: Wording) -> dict[str, Any]:
-    causes = [_cause(c) for c in e.causes]
+    segment = e.finding.segment
+    causes = [_cause(c) | _voice(e, {**segment, **c.segment}) for c in e.causes]
     return dataclasses.asdict(e.finding) | {
         "reason": words(e.finding.reason),
         "reason_code": dataclasses.asdict(e.finding.reason) if e.finding.reason else None,
@@ -132,6 +151,7 @@ def _explanation(e: Explanation, words: Wording) -> dict[str, Any]:
         "factors": [dataclasses.asdict(f) for f in e.factors],
         "exports": [dataclasses.asdict(x) for x in e.exports],
         "feedback_links": dict(e.feedback_links),
+        "voice": _voice(e, segment) if not e.causes else None,
     }
 
 
@@ -164,7 +184,12 @@ def json_contract(inp: ReportInput) -> dict[str, Any]:
           ``share`` (fraction of the change it accounts for; may exceed 1),
           ``value_before``/``value_after``, ``size_before``/``size_after`` (denominator),
           ``rate_effect``, ``mix_effect`` and ``contribution`` (their sum, metric
-          units), ``confidence`` (0–1);
+          units), ``confidence`` (0–1); ``comments`` (``before``, ``after``: comments
+          read per window; ``total_before``, ``total_after``: comments there were, or
+          ``null`` when the metric has no voice), ``themes`` (``label``, ``terms`` each
+          with ``term``, ``before``, ``after``, ``z``; ``before``/``after`` comments
+          mentioning any term; ``z``; ``significant``) and ``verbatims`` (``theme``,
+          ``text``, personal data masked);
         - ``explained_share``: fraction of the change all ``causes`` explain together;
         - ``episode``: the alert this finding belongs to: ``status`` (``new`` — alert
           now, ``ongoing`` — an update, ``recovered``), ``since``, ``last_seen``,
@@ -181,7 +206,9 @@ def json_contract(inp: ReportInput) -> dict[str, Any]:
           ``unit``), the one that moved most first; ``[]`` otherwise;
         - ``exports``: customer CSVs of the causes (``segment``, ``path`` relative to
           the reports directory, ``rows``, ``columns``);
-        - ``feedback_links``: verdict (``true`` | ``false`` | ``expected``) → URL.
+        - ``feedback_links``: verdict (``true`` | ``false`` | ``expected``) → URL;
+        - ``voice``: for a finding without causes, its own segment's ``comments``,
+          ``themes`` and ``verbatims`` (as in a cause), else ``null``.
     - ``notes``: data notes in the report's language (folded segments, holidays,
       immature periods…); ``note_codes``: the same as ``{code, params}``.
     - ``next_steps``: the playbook's steps for what was found (``text``, ``links``:

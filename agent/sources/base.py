@@ -10,6 +10,7 @@ import pandas as pd
 
 if TYPE_CHECKING:
     from agent.sources.customers import CustomerQuery
+    from agent.sources.texts import TextQuery, Texts
 
 __all__ = ["CubeQuery", "Grain", "Kind", "Source", "TableRef"]
 
@@ -74,6 +75,10 @@ class Source(Protocol):
 
     def fetch_customers(self, query: CustomerQuery) -> pd.DataFrame:
         """The customers behind one cause: entity key, last activity, declared columns."""
+        ...
+
+    def fetch_texts(self, query: TextQuery) -> Texts:
+        """A segment's comments before and after an onset: the text column only, capped."""
         ...
 
     def fetch_events(self, table: str) -> pd.DataFrame:

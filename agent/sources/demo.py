@@ -23,6 +23,8 @@ import holidays
 import numpy as np
 import pandas as pd
 
+from agent.sources.demo_comments import PLANTED_THEME, comments
+
 __all__ = ["Incident", "generate", "read_ground_truth", "write_ground_truth"]
 
 TIERS = ("premium", "gold", "silver", "basic")
@@ -85,6 +87,8 @@ class Incident:
 
     ``visible`` is the first day the metric can show it: churn counts a customer only
     after a whole window without a visit, so a closure shows in churn a window later.
+    ``theme`` is what the segment's comments shift toward (``name``, the ``terms`` it
+    shows as, ``words`` its comments carry), when the incident has one.
     """
 
     what: str
@@ -92,12 +96,14 @@ class Incident:
     onset: date
     segment: dict[str, str]
     visible: date
+    theme: dict[str, object] | None = None
 
 
 def _incidents(end: date) -> list[Incident]:
     def plant(what: str, metric: str, days_before: int, lag: int = 0, **segment: str) -> Incident:
         onset = end - timedelta(days=days_before)
-        return Incident(what, metric, onset, segment, onset + timedelta(days=lag))
+        theme = dict(PLANTED_THEME) if metric == "nps" else None
+        return Incident(what, metric, onset, segment, onset + timedelta(days=lag), theme)
 
     app, web = {"channel": "app", "device": "android"}, {"channel": "web", "device": "desktop"}
     return [
@@ -269,7 +275,8 @@ def _nps(rng: np.random.Generator, touches: pd.DataFrame, w: _World) -> pd.DataF
     low, width = np.array([0, 7, 9])[group], np.array([7, 2, 2])[group]
     score = low + np.floor(rng.random(len(asked)) ** 0.6 * width).astype(np.int64)
     nps = pd.DataFrame({"customer": asked.customer.to_numpy(), "sec": sec, "channel": channel})
-    return nps.assign(score=score)[sec < w.days * DAY]
+    nps = nps.assign(score=score, group=group, crisis=crisis)
+    return nps[sec < w.days * DAY]
 
 
 def _labels(codes: np.ndarray, names: tuple[str, ...]) -> pd.Categorical:
@@ -311,8 +318,12 @@ def _event_table(c: pd.DataFrame, w: _World, parts: list[pd.DataFrame]) -> pd.Da
     )
 
 
-def _nps_table(nps: pd.DataFrame, w: _World) -> pd.DataFrame:
+def _nps_table(nps: pd.DataFrame, w: _World, seed: int) -> pd.DataFrame:
+    """The responses in time order, each with its comment (drawn from a generator of its
+    own, so the comments leave every other number of the demo as it was)."""
     nps = nps.sort_values(["sec", "customer"], kind="stable")
+    rng = np.random.default_rng([seed, 24])
+    group, crisis = nps.group.to_numpy(), nps.crisis.to_numpy()
     return pd.DataFrame(
         {
             "response_id": np.arange(1, len(nps) + 1),
@@ -320,6 +331,7 @@ def _nps_table(nps: pd.DataFrame, w: _World) -> pd.DataFrame:
             "response_time": _timestamps(w, nps.sec.to_numpy()),
             "channel": _labels(nps.channel.to_numpy(), CHANNELS),
             "score": nps.score.to_numpy().astype(np.int32),
+            "comment": comments(rng, group, nps.channel.to_numpy(), crisis),
         }
     )
 
@@ -392,7 +404,7 @@ def generate(
     tables = {
         "customers": _customer_table(c, w),
         "events": _event_table(c, w, [visits, purchases, support]),
-        "nps_responses": _nps_table(nps, w),
+        "nps_responses": _nps_table(nps, w, seed),
         "known_events": _known_events(end),
     }
     _write(Path(path), tables)

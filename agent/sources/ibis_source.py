@@ -31,6 +31,7 @@ from agent.sources.failures import (
 )
 from agent.sources.rows import base_select
 from agent.sources.sql import build_cube_expr, user_sql
+from agent.sources.texts import TextQuery, Texts, build_text_counts, build_texts_expr
 
 __all__ = ["IbisSource", "require_driver"]
 
@@ -178,6 +179,18 @@ class IbisSource:
         with self.failing(doing, base_select(query.source), query.source.table):
             return self._collect(build_customers_expr(self.connection(), query))
 
+    def fetch_texts(self, query: TextQuery) -> Texts:
+        """The segment's comments before and after (text only, ``query.cap`` per window)."""
+        sql = base_select(query.source)
+        with translate_errors(query.metric, query.source.name, sql), _unreadable(query, sql):
+            con = self.connection()
+            counts = self._collect(build_text_counts(con, query)).iloc[0]
+            before, after = (
+                self._collect(build_texts_expr(con, query, window))["text"].tolist()
+                for window in (query.before, query.after)
+            )
+        return Texts(before, after, int(counts["before"] or 0), int(counts["after"] or 0))
+
     def fetch_events(self, table: str) -> pd.DataFrame:
         """The rows of a small table of known events (at most 10,000)."""
         sql = f"SELECT * FROM {table}"
@@ -203,6 +216,15 @@ class IbisSource:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+@contextmanager
+def _unreadable(query: TextQuery, sql: str) -> Iterator[None]:
+    """A source without the text or a segment's column: a SourceError saying which."""
+    try:
+        yield
+    except ValueError as exc:
+        raise SourceError(query.metric, query.source.name, sql, str(exc)) from None
 
 
 def _naive(period: pd.Series) -> pd.Series:

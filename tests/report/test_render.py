@@ -26,6 +26,8 @@ HEADLINE = (
     "Revisit rate fell 4.1 pts to 31.2% since Nov 11; "
     "78% of the change is channel=app & device=android."
 )
+NO_VOICE = {"comments": None, "themes": [], "verbatims": []}
+"""A cause's voice fields when the metric has no comments."""
 
 
 @pytest.fixture
@@ -64,6 +66,7 @@ def test_json_is_the_documented_contract(files: ReportFiles) -> None:
         "mix_effect": -0.002,
         "confidence": 0.99,
         "contribution": -0.03 + -0.002,
+        **NO_VOICE,
     }
     xss_cause = {
         "segment": {"region": XSS},
@@ -76,6 +79,7 @@ def test_json_is_the_documented_contract(files: ReportFiles) -> None:
         "mix_effect": 0.0,
         "confidence": 0.6,
         "contribution": -0.004,
+        **NO_VOICE,
     }
     finding = {
         "metric": "revisit_rate",
@@ -110,6 +114,7 @@ def test_json_is_the_documented_contract(files: ReportFiles) -> None:
         "factors": [],
         "exports": [],
         "feedback_links": {},
+        "voice": None,
     }
     assert json.loads(files.json.read_text(encoding="utf-8")) == {
         "schema": "cx-agent/report@1",

@@ -47,6 +47,7 @@ def test_tables_and_views_have_the_documented_columns(con: duckdb.DuckDBPyConnec
     events += [("amount", "DOUBLE")]
     nps = [("response_id", "BIGINT"), ("customer_id", "BIGINT")]
     nps += [("response_time", "TIMESTAMP"), ("channel", "VARCHAR"), ("score", "INTEGER")]
+    nps += [("comment", "VARCHAR")]
     assert columns("customers") == customers
     assert columns("events") == events
     assert columns("nps_responses") == nps
@@ -190,6 +191,24 @@ def test_busan_premium_customers_lapse_after_the_store_closure(
     assert lapsed[False] < 0.2
 
 
+def test_call_center_comments_turn_to_waiting_during_its_incident(
+    warehouse: tuple[Path, list[Incident]], con: duckdb.DuckDBPyConnection
+) -> None:
+    incident = next(i for i in warehouse[1] if i.metric == "nps")
+    assert incident.theme is not None
+    words = " OR ".join(f"comment ILIKE '%{w}%'" for w in incident.theme["words"])  # type: ignore[union-attr]
+    sql = f"""SELECT channel = 'call_center', response_time >= ?, avg(({words})::INT),
+                     count(*), count(comment)
+              FROM nps_responses WHERE response_time >= ? GROUP BY ALL"""
+    day = incident.onset
+    rows = con.execute(sql, [day, day - timedelta(days=28)]).fetchall()
+    share = {(call, after): waiting for call, after, waiting, _, _ in rows}
+    assert share[True, True] > 0.45 > 0.15 > share[True, False]
+    assert share[False, True] < 0.1 and share[False, False] < 0.1
+    answered = sum(r[4] for r in rows) / sum(r[3] for r in rows)
+    assert 0.55 < answered < 0.75  # a third of the responses leave no comment
+
+
 def test_ground_truth_round_trips_through_json(
     warehouse: tuple[Path, list[Incident]], tmp_path: Path
 ) -> None:
@@ -203,6 +222,7 @@ def test_ground_truth_round_trips_through_json(
         "onset": "2025-05-21",
         "segment": {"channel": "app", "device": "android"},
         "visible": "2025-05-21",
+        "theme": None,
     }
     churn = next(i for i in warehouse[1] if i.metric == "premium_churn")
     assert churn.visible == churn.onset + timedelta(days=14)  # a whole churn window later
