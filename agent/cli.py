@@ -233,6 +233,40 @@ def demo(
     _echo(f"Reports: {index}")
 
 
+@app.command("explain")
+def explain_command(
+    metric: Annotated[str, typer.Argument(help="The metric to explain.")],
+    segment: Annotated[
+        list[str] | None,
+        typer.Option(help="Only this segment, as dimension=value (repeatable)."),
+    ] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="The period complete on this date.")
+    ] = None,
+    start: Annotated[str | None, typer.Option("--from", help="First day of a range.")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last day of the range.")] = None,
+    config: ConfigOpt = DEFAULT_CONFIG,
+) -> None:
+    """Write the full report of METRIC for any segment and dates (value against its band,
+    causes inside the segment, related metrics, events, what customers said) and print
+    its path. Nothing is sent or recorded."""
+    from agent.explain import explain
+
+    cfg = load_config(config)
+    name = _metric_names(cfg, [metric], config)[0]
+    if (as_of is None) == (start is None and end is None) or (start is None) != (end is None):
+        raise typer.BadParameter("give --as-of DATE, or --from DATE and --to DATE")
+    first = _as_of(start, cfg) if start else None
+    last = _as_of(as_of or end, cfg)
+    if first is not None and first > last:
+        raise typer.BadParameter(f"--from {first} is after --to {last}")
+    seg = _segment(segment or [], cfg.metrics[name].dimensions)
+    with open_warehouse(cfg, config) as source:
+        workspace = Workspace(cfg, source, first or last, last)
+        files = explain(workspace, name, seg, first, _reports_dir(cfg, config))
+    _echo(str(files.html))
+
+
 @app.command()
 def feedback(
     episode: Annotated[str, typer.Argument(help="The alert's episode id (metric|segment|since).")],

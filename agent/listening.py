@@ -20,7 +20,7 @@ import pandas as pd
 from agent.config import Config
 from agent.cube import OTHER
 from agent.model import Explanation, FindingKind, Segment, Voice
-from agent.periods import period_end
+from agent.periods import step
 from agent.report.messages import MESSAGES
 from agent.sources.base import Source
 from agent.voice import MASK_KINDS, Masker, Tokenizer, listen
@@ -44,7 +44,7 @@ def voice_windows(since: datetime, period: datetime, grain: str) -> tuple[Window
     """(before, after): the 28 days (3 months for a monthly grain) up to ``since``, and
     ``since`` through the end of ``period``."""
     start = pd.Timestamp(since)
-    end = period_end(pd.Timestamp(period), grain)
+    end = pd.Timestamp(period) + step(grain)
     back = pd.DateOffset(months=3) if grain == "month" else pd.DateOffset(days=28)
     return (_local(start - back), _local(start)), (_local(start), _local(end))
 
@@ -64,15 +64,22 @@ class Listener:
         voice = spec.voice
         return voice.enabled and self.config.sources[voice.source or spec.source].text is not None
 
-    def add(self, e: Explanation, windows: tuple[Window, Window] | None = None) -> Explanation:
-        """``e`` with the voice of its top causes' segments; ``windows`` (before, after)
-        default to the weeks before the onset and the time since."""
+    def add(
+        self,
+        e: Explanation,
+        windows: tuple[Window, Window] | None = None,
+        *,
+        segments: list[Segment] | None = None,
+    ) -> Explanation:
+        """``e`` with the voice of its top causes' segments (or of ``segments``);
+        ``windows`` (before, after) default to the weeks before the onset and since."""
         if e.finding.kind in _QUIET or not self.speaks:
             return e
         spec = self.config.metrics[self.name]
         f = e.finding
         before, after = windows or voice_windows(f.since, f.period, spec.grain)
-        targets = [{**f.segment, **c.segment} for c in e.causes[:VOICE_CAUSES]] or [f.segment]
+        causes = [{**f.segment, **c.segment} for c in e.causes[:VOICE_CAUSES]]
+        targets = segments or causes or [f.segment]
         voices = [self._listen(s, before, after) for s in targets if OTHER not in s.values()]
         return replace(e, voice=[v for v in voices if v is not None])
 

@@ -58,6 +58,9 @@ class FindingKind(StrEnum):
     """The period's data is missing or incomplete: nothing about the metric is judged."""
     RECOVERED = "recovered"
     """An alerted episode is over: the metric is back in its usual range."""
+    WINDOW = "window"
+    """Asked for (``cx-agent explain``): a segment over chosen dates against what came
+    before; no detector judged it."""
 
 
 class EpisodeStatus(StrEnum):

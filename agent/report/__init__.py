@@ -77,13 +77,13 @@ class ReportFiles:
     """The findings' cause charts and small multiples, next to the main chart."""
 
 
-def _report_files(inp: ReportInput, reports_dir: Path) -> ReportFiles:
+def _report_files(inp: ReportInput, reports_dir: Path, stem: Path | None) -> ReportFiles:
     metric = inp.run.metric
     if metric in {"", ".", ".."} or Path(metric).name != metric:
         raise ReportError(metric, "a metric name cannot be used as a file name")
-    stem = reports_dir / f"{inp.run.period:%Y-%m-%d}" / metric
+    path = reports_dir / (stem or Path(f"{inp.run.period:%Y-%m-%d}") / metric)
     return ReportFiles(
-        *(stem.with_name(f"{metric}.{ext}") for ext in ("html", "md", "json", "png"))
+        *(path.with_name(f"{path.name}.{ext}") for ext in ("html", "md", "json", "png"))
     )
 
 
@@ -114,14 +114,21 @@ def _remove_stale(png: Path, keep: set[Path]) -> None:
 
 
 def write_reports(
-    inp: ReportInput, reports_dir: Path, *, templates_dir: Path | None = None
+    inp: ReportInput,
+    reports_dir: Path,
+    *,
+    templates_dir: Path | None = None,
+    stem: Path | None = None,
 ) -> ReportFiles:
     """Render everything first, then write the PNGs, Markdown, HTML and JSON last.
+
+    ``stem``: where to write instead of ``<date>/<metric>`` (relative to ``reports_dir``,
+    without suffix; ``cx-agent explain`` keeps its reports out of the index this way).
 
     The JSON is what ``write_index`` reads, so a report is listed only once all its
     files are in place; each file is replaced atomically.
     """
-    files = _report_files(inp, reports_dir)
+    files = _report_files(inp, reports_dir, stem)
     images, assets = _finding_charts(inp, files.png)
     assets.previous.update(previous_reports(reports_dir, inp.run))
     md = render_markdown(inp, assets, templates_dir=templates_dir)

@@ -190,6 +190,8 @@ def _cause_view(c: Cause, inp: ReportInput, msg: dict[str, str]) -> dict[str, st
 def band_text(lower: float, upper: float, unit: Unit, locale: str = "en") -> str:
     """E.g. "5.0 – 9.0", or "≥ 5.0" / "≤ 9.0" when one side is open (a one-sided limit)."""
     low, high = format_value(lower, unit, locale), format_value(upper, unit, locale)
+    if low == high == MISSING:
+        return MISSING
     if low == MISSING:
         return f"≤ {high}"
     if high == MISSING:

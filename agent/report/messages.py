@@ -42,6 +42,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "kind_change_point": "Change point",
         "kind_late_data": "Late or missing data",
         "kind_recovered": "Recovered",
+        "kind_window": "On demand",
         "headline_recovered": "{subject} is back to normal at {value} {when}, "
         "after an episode that began {since}",
         "headline_late": "{subject} is not judged {when}: {reason}",
@@ -232,6 +233,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "kind_change_point": "추세 변화",
         "kind_late_data": "데이터 지연 또는 누락",
         "kind_recovered": "정상 회복",
+        "kind_window": "요청 분석",
         "headline_recovered": "{subject}이(가) {when} {value}(으)로 정상 범위에 돌아왔습니다. "
         "{since}부터 이어진 이상 구간이 끝났습니다",
         "headline_late": "{when} {subject}은(는) 판단하지 않았습니다: {reason}",

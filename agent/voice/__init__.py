@@ -34,10 +34,9 @@ def listen(
 ) -> Voice:
     """Themes that rose from ``before`` to ``after`` and, when ``verbatims``, masked
     comments for them. ``totals``: the comments each window had (when a cap cut them)."""
-    masked_before = [masker.blank(t) for t in before]
     masked_after = [masker(t) for t in after]
-    terms_before = tokenizer.terms(masked_before)
-    terms_after = tokenizer.terms([masker.blank(t) for t in masked_after])
+    terms_before = tokenizer.terms([masker.blank(t) for t in before])
+    terms_after = tokenizer.terms([masker.blank(t) for t in after])
     themes = themes_of(rising(terms_before, terms_after), terms_before, terms_after, top)
     chosen = choose_verbatims(themes, masked_after, terms_after) if verbatims else []
     total_before, total_after = totals or (len(before), len(after))

@@ -66,11 +66,11 @@ def voice_checks(data: dict[str, Any]) -> Iterator[tuple[Path_, str, str | None]
         if source not in sources:
             known = ", ".join(s for s, v in sources.items() if isinstance(v, dict) and "text" in v)
             hint = f"sources with text: {known or 'none'}"
-            yield at, f"voice: source {source!r} is not defined", hint
+            yield at, f"source {source!r} is not defined", hint
         elif not isinstance(spec, dict) or not spec.get("text"):
             yield (
                 at,
-                f"voice: source {source!r} has no text column",
+                f"source {source!r} has no text column",
                 f"add `text: <comment column>` to sources.{source}",
             )
 
@@ -90,6 +90,6 @@ def mask_checks(data: dict[str, Any]) -> Iterator[tuple[Path_, str, str | None]]
         except re.error as exc:
             yield (
                 ("mask", i),
-                f"mask: {pattern!r} is not a regular expression ({exc})",
+                f"{pattern!r} is not a regular expression ({exc})",
                 ("quote it in single quotes and escape as in Python's re, e.g. 'ORD-\\d{8}'"),
             )

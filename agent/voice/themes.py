@@ -15,7 +15,8 @@ a window where nothing changed gives themes, but flagged as not significant.
 Near-duplicates are grouped: going down the rising terms, a term joins the theme of an
 earlier one when one is part of the other (``대기``, ``대기 시간``) or when most comments that
 mention the rarer of the two mention the other (``상담원 연결`` and ``기다리다``). A theme
-is named by its strongest term and counted as the comments mentioning any of its terms.
+is named by its strongest term (a two-word phrase when one is about as strong) and
+counted as the comments mentioning any of its terms.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ CANDIDATES = 60
 """Rising terms considered for grouping (the strongest)."""
 OVERLAP = 0.5
 """Two terms are one theme when this share of the rarer one's comments has both."""
+LABEL_CLOSE = 0.95
+"""A phrase names its theme when its z-score is at least this share of the strongest."""
 
 
 @dataclass(frozen=True)
@@ -137,12 +140,19 @@ def _near(rise: Rise, group: _Group, docs: dict[str, set[int]]) -> bool:
     )
 
 
+def _label(group: _Group) -> str:
+    """The strongest term, or a phrase about as strong (``wait hold`` says more than
+    ``forever`` when both come from the same comments)."""
+    close = [t for t in group.terms if t.z >= LABEL_CLOSE * group.head.z]
+    return max(close, key=lambda t: (" " in t.term, t.after, t.z)).term
+
+
 def _theme(
     group: _Group, before: Sequence[frozenset[str]], after: Sequence[frozenset[str]]
 ) -> Theme:
     terms = {t.term for t in group.terms}
     return Theme(
-        label=group.head.term,
+        label=_label(group),
         terms=[ThemeTerm(t.term, t.before, t.after, t.z) for t in group.terms],
         before=sum(1 for d in before if d & terms),
         after=sum(1 for d in after if d & terms),
