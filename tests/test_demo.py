@@ -184,3 +184,20 @@ def test_run_once_on_the_demo_warehouse_exits_with_the_severity(demo: tuple[Path
     report = json.loads((home / "reports" / END / "nps.json").read_text())
     assert report["severity"] in ("warning", "critical")
     assert report["findings"][0]["causes"][0]["segment"] == {"channel": "call_center"}
+
+
+def test_the_nps_alerts_top_cause_speaks_of_the_planted_theme(demo: tuple[Path, Result]) -> None:
+    home, _ = demo
+    incident = next(i for i in read_ground_truth(home / "demo" / "incidents.json") if i.theme)
+    assert incident.metric == "nps" and incident.theme is not None
+    alert = _first_alert(home, "nps", incident.visible)
+    assert alert is not None
+    cause = alert[1]["causes"][0]
+    assert cause["segment"] == incident.segment
+    top = cause["themes"][0]
+    assert top["significant"]
+    assert {t["term"] for t in top["terms"]} & set(incident.theme["terms"]), top  # type: ignore[arg-type]
+    quotes = [q["text"] for q in cause["verbatims"] if q["theme"] == top["label"]]
+    assert len(quotes) == 3
+    words: list[str] = incident.theme["words"]  # type: ignore[assignment]
+    assert sum(any(w in q for w in words) for q in quotes) >= 2, quotes

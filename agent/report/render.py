@@ -151,7 +151,7 @@ def _explanation(e: Explanation, words: Wording) -> dict[str, Any]:
         "factors": [dataclasses.asdict(f) for f in e.factors],
         "exports": [dataclasses.asdict(x) for x in e.exports],
         "feedback_links": dict(e.feedback_links),
-        "voice": _voice(e, segment) if not e.causes else None,
+        "voice": _voice(e, segment) if any(v.segment == segment for v in e.voice) else None,
     }
 
 
@@ -207,8 +207,9 @@ def json_contract(inp: ReportInput) -> dict[str, Any]:
         - ``exports``: customer CSVs of the causes (``segment``, ``path`` relative to
           the reports directory, ``rows``, ``columns``);
         - ``feedback_links``: verdict (``true`` | ``false`` | ``expected``) → URL;
-        - ``voice``: for a finding without causes, its own segment's ``comments``,
-          ``themes`` and ``verbatims`` (as in a cause), else ``null``.
+        - ``voice``: the ``comments``, ``themes`` and ``verbatims`` of the finding's own
+          segment (as in a cause) when they were read (a finding without causes,
+          ``cx-agent explain``), else ``null``.
     - ``notes``: data notes in the report's language (folded segments, holidays,
       immature periods…); ``note_codes``: the same as ``{code, params}``.
     - ``next_steps``: the playbook's steps for what was found (``text``, ``links``:
