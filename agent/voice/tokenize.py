@@ -130,6 +130,11 @@ def _negated(units: list[str]) -> list[str]:
     return out
 
 
+MAX_WORDS = 1_000_000
+"""Words kept between calls; past this many the memory starts afresh (``serve`` runs on
+for months, and a word read again costs one analysis)."""
+
+
 class Tokenizer:
     """Turns comments into their sets of terms; keeps what Kiwi read for the next call."""
 
@@ -139,6 +144,8 @@ class Tokenizer:
     def terms(self, texts: Sequence[str]) -> list[frozenset[str]]:
         """Each comment's terms: its units and its two-unit phrases."""
         chunks = [text.split() for text in texts]
+        if len(self._words) > MAX_WORDS:
+            self._words.clear()
         self._read_korean({w for words in chunks for w in words if _HANGUL.search(w)})
         return [_terms(self._units(words)) for words in chunks]
 
