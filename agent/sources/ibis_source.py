@@ -181,8 +181,9 @@ class IbisSource:
 
     def fetch_texts(self, query: TextQuery) -> Texts:
         """The segment's comments before and after (text only, ``query.cap`` per window)."""
+        doing = f"reading what customers wrote behind a change of {query.metric!r}"
         sql = base_select(query.source)
-        with translate_errors(query.metric, query.source.name, sql), _unreadable(query, sql):
+        with self.failing(doing, sql, query.source.table), _unreadable(doing, sql):
             con = self.connection()
             counts = self._collect(build_text_counts(con, query)).iloc[0]
             before, after = (
@@ -219,12 +220,12 @@ class IbisSource:
 
 
 @contextmanager
-def _unreadable(query: TextQuery, sql: str) -> Iterator[None]:
+def _unreadable(doing: str, sql: str) -> Iterator[None]:
     """A source without the text or a segment's column: a SourceError saying which."""
     try:
         yield
     except ValueError as exc:
-        raise SourceError(query.metric, query.source.name, sql, str(exc)) from None
+        raise SourceError(doing, str(exc), sql) from None
 
 
 def _naive(period: pd.Series) -> pd.Series:
