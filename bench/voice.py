@@ -207,10 +207,10 @@ def main() -> None:
             print(f"{label:<8} {name:<26} {s.top1:>4}/{s.cases} {s.top3:>4}/{s.cases} {quiet:>14}")
     print("targets: top-1 >= 18/20, top-3 20/20, quiet flagged 0/20 (judged seeds)")
     print()
-    loaded, took, n, words = speed(masker)
+    took, n, words = speed(masker)
     print(
-        f"speed: {n:,} comments ({words:,} distinct words): analyzer load {loaded:.1f} s "
-        f"(once per process), themes {took:.1f} s (target <= 20 s)"
+        f"speed: themes of {n:,} comments ({words:,} distinct words) in {took:.1f} s "
+        "(target <= 20 s; the analyzer loads once per process, above)"
     )
 
 
