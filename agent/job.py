@@ -326,8 +326,7 @@ def _freshness_ref(config: Config, name: str) -> TableRef:
     query = config.sources[config.metrics[name].source].freshness.query
     if query is None:
         return ref
-    table = f"(SELECT ({query}) AS cx_loaded_until) AS cx_freshness"
-    return TableRef(name=ref.name, table=table, time="cx_loaded_until")
+    return TableRef(name=ref.name, table=ref.table, time="cx_loaded_until", loaded_query=query)
 
 
 def _complete_periods(

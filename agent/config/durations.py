@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 
-__all__ = ["cron_trigger", "is_valid_cron", "next_runs", "parse_duration"]
+__all__ = ["MAX_DURATION", "cron_trigger", "is_valid_cron", "next_runs", "parse_duration"]
 
 _ISO_CALENDAR = re.compile(r"^P[^T]*[YM]", re.IGNORECASE)
 _ISO = re.compile(
@@ -24,6 +24,9 @@ _UNITS = {
     **dict.fromkeys(("s", "sec", "second", "seconds"), "seconds"),
 }
 _DOW_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+MAX_DURATION = timedelta(days=3660)
+"""Longest duration accepted (ten years): longer ones overflow the dates they are added to."""
+_SECONDS = {"weeks": 604_800, "days": 86_400, "hours": 3_600, "minutes": 60, "seconds": 1}
 
 
 def parse_duration(text: object) -> timedelta:
@@ -32,19 +35,31 @@ def parse_duration(text: object) -> timedelta:
         return text
     raw = str(text).strip() if isinstance(text, str | int) and not isinstance(text, bool) else ""
     if _ISO_CALENDAR.match(raw):
-        raise ValueError(f"{raw!r}: months and years vary in length; write days, e.g. P30D")
+        raise ValueError(f"{_shown(raw)}: months and years vary in length; write days, e.g. P30D")
     iso = _ISO.fullmatch(raw)
     if iso and raw not in ("P", "PT"):
         parts = {k: int(v) for k, v in iso.groupdict().items() if v}
-        value = timedelta(**parts)
     else:
         plain = _PLAIN.fullmatch(raw.lower())
         if not plain or plain["unit"] not in _UNITS:
-            raise ValueError(f"{text!r} is not a duration; write e.g. 30d, 30 days or P30D")
-        value = timedelta(**{_UNITS[plain["unit"]]: int(plain["n"])})
-    if value <= timedelta(0):
-        raise ValueError(f"{raw!r} is not a positive duration; write e.g. 30d, 30 days or P30D")
-    return value
+            raise ValueError(f"{_shown(text)} is not a duration; write e.g. 30d, 30 days or P30D")
+        parts = {_UNITS[plain["unit"]]: int(plain["n"])}
+    seconds = sum(_SECONDS[unit] * n for unit, n in parts.items())
+    if seconds <= 0:
+        raise ValueError(
+            f"{_shown(raw)} is not a positive duration; write e.g. 30d, 30 days or P30D"
+        )
+    if seconds > MAX_DURATION.total_seconds():
+        raise ValueError(
+            f"{_shown(raw)} is longer than {MAX_DURATION.days} days; write a shorter one"
+        )
+    return timedelta(seconds=seconds)
+
+
+def _shown(value: object) -> str:
+    """``value`` as the message shows it: quoted, and cut when long."""
+    text = repr(value)
+    return text if len(text) <= 32 else text[:28] + "…"
 
 
 def _crontab_days(field: str) -> list[int]:

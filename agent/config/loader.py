@@ -11,10 +11,11 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from agent.config.channels import notify_checks
+from agent.config.limits import out_of_range
+from agent.config.reader import Path_, read_yaml
 from agent.config.schema import (
     ENTITY_KINDS,
     KIND_FIELDS,
@@ -23,13 +24,13 @@ from agent.config.schema import (
     Config,
     kind_field_names,
 )
+from agent.config.sql_checks import sql_checks
 from agent.config.urls import credentials_span, in_credentials
 from agent.errors import ConfigError, Problem
 from agent.voice.spec import mask_checks, voice_checks
 
 __all__ = ["load_config", "located", "problems_at"]
 
-Path_ = tuple[str | int, ...]
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -38,7 +39,7 @@ def load_config(path: str | Path) -> Config:
     file = Path(path)
     shown = str(path)
     try:
-        text = file.read_text(encoding="utf-8")
+        raw = file.read_bytes()
     except OSError as exc:
         raise ConfigError(
             [
@@ -51,14 +52,17 @@ def load_config(path: str | Path) -> Config:
                 )
             ]
         ) from None
-    lines, data = _parse(text, shown)
-    problems: list[Problem] = []
+    lines, data = _parse(raw, shown)
+    limits = list(out_of_range(data, ()))
+    problems = [_at(at, lines, shown, msg, hint) for at, msg, hint in limits]
     data = _interpolate(data, (), lines, shown, problems)
     problems += [_at(at, lines, shown, msg, hint) for at, msg, hint in _cross_checks(data)]
+    problems += [_at(at, lines, shown, msg, hint) for at, msg, hint in sql_checks(data)]
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
-        problems += [_problem(err, lines, shown) for err in exc.errors()]
+        said = {at for at, _, _ in limits}  # a number out of range is said once
+        problems += [_problem(err, lines, shown) for err in exc.errors() if _path(err) not in said]
     if problems:
         raise ConfigError(_sorted(problems))
     return config
@@ -67,7 +71,7 @@ def load_config(path: str | Path) -> Config:
 def problems_at(path: str | Path, found: Iterable[tuple[Path_, str, str | None]]) -> list[Problem]:
     """Problems found after loading (key path, message, hint), each at its line of ``path``."""
     shown = str(path)
-    lines, _ = _parse(Path(path).read_text(encoding="utf-8"), shown)
+    lines, _ = _parse(Path(path).read_bytes(), shown)
     return _sorted([_at(at, lines, shown, message, hint) for at, message, hint in found])
 
 
@@ -82,25 +86,8 @@ def _sorted(problems: list[Problem]) -> list[Problem]:
     return sorted(problems, key=lambda p: (p.line or 0, p.message))
 
 
-def _parse(text: str, shown: str) -> tuple[dict[Path_, int], Any]:
-    try:
-        node = yaml.compose(text)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark else None
-        reason = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(
-            [
-                Problem(
-                    shown,
-                    line,
-                    None,
-                    f"not valid YAML: {reason}",
-                    "check indentation and quoting on that line",
-                )
-            ]
-        ) from None
+def _parse(raw: bytes, shown: str) -> tuple[dict[Path_, int], Any]:
+    lines, data = read_yaml(raw, shown)
     if not isinstance(data, dict):
         raise ConfigError(
             [
@@ -112,23 +99,7 @@ def _parse(text: str, shown: str) -> tuple[dict[Path_, int], Any]:
                 )
             ]
         )
-    return dict(_index(node, ())), data
-
-
-def _index(node: yaml.Node | None, at: Path_) -> Iterator[tuple[Path_, int]]:
-    """Every key path of the document with the 1-based line it starts on."""
-    if node is None:
-        return
-    yield at, node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            yield (*at, key.value), key.start_mark.line + 1
-            yield from (
-                (p, ln) for p, ln in _index(value, (*at, key.value)) if p != (*at, key.value)
-            )
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            yield from _index(item, (*at, i))
+    return lines, data
 
 
 def _line(path: Path_, lines: dict[Path_, int]) -> int | None:
@@ -179,8 +150,13 @@ def _interpolate(
     return _ENV.sub(sub, data)
 
 
+def _path(err: Any) -> Path_:
+    """The key path of a pydantic error, without union tags and dict-key markers."""
+    return tuple(p for p in err["loc"] if p not in (*UNION_TAGS, "[key]"))
+
+
 def _problem(err: Any, lines: dict[Path_, int], shown: str) -> Problem:
-    path: Path_ = tuple(p for p in err["loc"] if p not in UNION_TAGS)
+    path = _path(err)
     if err["type"] == "extra_forbidden":
         return _at(path, lines, shown, "unknown key", _did_you_mean(path))
     if err["type"] == "missing":
@@ -267,11 +243,11 @@ def _event_checks(events: Any, metrics: dict[str, Any]) -> Iterator[tuple[Path_,
     """An event names metrics that exist and dimensions some metric is sliced by."""
     if not isinstance(events, list):
         return
-    dims = {d for m in metrics.values() if isinstance(m, dict) for d in m.get("dimensions") or []}
+    dims = {d for m in metrics.values() if isinstance(m, dict) for d in _list(m.get("dimensions"))}
     for i, event in enumerate(events):
         if not isinstance(event, dict):
             continue
-        for j, name in enumerate(event.get("metrics") or []):
+        for j, name in enumerate(_list(event.get("metrics"))):
             if name not in metrics:
                 hint = difflib.get_close_matches(str(name), list(metrics), n=1)
                 fix = f"did you mean {hint[0]!r}?" if hint else f"metrics: {', '.join(metrics)}"
@@ -285,6 +261,11 @@ def _event_checks(events: Any, metrics: dict[str, Any]) -> Iterator[tuple[Path_,
                     f"no metric is sliced by {dim!r}",
                     f"use one of the metrics' dimensions: {known}",
                 )
+
+
+def _list(value: Any) -> list[Any]:
+    """``value`` when it is a list; the schema reports it when it is not."""
+    return value if isinstance(value, list) else []
 
 
 def _kind_checks(at: Path_, metric: dict[str, Any]) -> Iterator[tuple[Path_, str, str | None]]:

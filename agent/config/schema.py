@@ -6,11 +6,13 @@ change here and an unknown one is an error that lists the valid names.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -52,6 +54,21 @@ __all__ = [
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 Unit = Literal["percent", "number", "currency", "score"]
 Column = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+
+
+def _metric_name(name: str) -> str:
+    """A metric's name is an identifier: it names files, store rows and CLI arguments."""
+    if not _IDENTIFIER.fullmatch(name):
+        shown = name if len(name) <= 40 else name[:37] + "…"
+        raise ValueError(
+            f"metric name {shown!r} is not an identifier — use up to 64 letters, digits and _,"
+            " starting with a letter (e.g. revisit_rate)"
+        )
+    return name
+
+
+MetricName = Annotated[str, AfterValidator(_metric_name)]
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 
 DetectSpec: type[BaseModel] = create_model(  # type: ignore[call-overload]
@@ -203,7 +220,7 @@ class Config(BaseModel):
     """The state store (SQLAlchemy URL); relative SQLite paths are next to metrics.yaml."""
     channels: dict[str, Channel] = Field(default_factory=dict)
     sources: dict[str, SourceSpec]
-    metrics: dict[str, MetricSpec]
+    metrics: dict[MetricName, MetricSpec]
     events: Events = Field(default_factory=list)  # type: ignore[assignment]
     feedback: FeedbackSpec = Field(default_factory=FeedbackSpec)
     mask: list[str] = Field(default_factory=list)

@@ -27,6 +27,9 @@ class TableRef:
     time: str
     entity: str | None = None
     filter: str | None = None
+    loaded_query: str | None = None
+    """A SELECT returning one timestamp, named ``time``, read instead of ``table``: how
+    far the data is loaded (``freshness.query``)."""
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from typing import NamedTuple
 
 from agent.errors import SourceError
 from agent.sources.base import CubeQuery, TableRef
+from agent.sources.fragments import parse_expression, parse_query, select_table
 from agent.sources.ibis_source import IbisSource
 from agent.sources.rows import base_select
 
@@ -77,7 +78,7 @@ def _missing(column: str, columns: list[str], table: str, at: tuple[str | int, .
 def _check_source(source: IbisSource, ref: TableRef, gaps: list[Gap]) -> list[str] | None:
     """The source's columns, or None (and its gaps) when its table or filter fails."""
     at = ("sources", ref.name)
-    columns, reason = _columns(source, f"SELECT * FROM {ref.table}")
+    columns, reason = _columns(source, select_table(ref.table, source.dialect))
     if reason:
         gaps.append(_table_gap((*at, "table"), reason))
         return None
@@ -87,7 +88,7 @@ def _check_source(source: IbisSource, ref: TableRef, gaps: list[Gap]) -> list[st
         for key, col in named.items()
         if col and col not in columns
     ]
-    if ref.filter and (reason := _columns(source, base_select(ref), ref.table)[1]):
+    if ref.filter and (reason := _columns(source, base_select(ref, source.dialect), ref.table)[1]):
         gaps.append(Gap((*at, "filter"), f"the filter does not run: {reason}"))
         return None
     return columns
@@ -96,7 +97,8 @@ def _check_source(source: IbisSource, ref: TableRef, gaps: list[Gap]) -> list[st
 def _check_metric(source: IbisSource, q: CubeQuery, columns: list[str]) -> list[Gap]:
     at = ("metrics", q.metric)
     if q.kind == "sql":
-        columns, reason = _columns(source, q.sql or "")
+        query = parse_query(q.sql or "", source.dialect)
+        columns, reason = _columns(source, query.sql(dialect=source.dialect, comments=False))
         if reason:
             return [Gap((*at, "sql"), f"the query does not run: {reason}")]
         needed = ["period", *q.dimensions, "num", "den"]
@@ -112,14 +114,15 @@ def _check_metric(source: IbisSource, q: CubeQuery, columns: list[str]) -> list[
     ]
     for field in _ROW_FIELDS:
         expr = getattr(q, field)
-        sql = base_select(q.source, {"_cx_check": expr}) if expr else ""
+        checked = {"_cx_check": parse_expression(expr, source.dialect)} if expr else {}
+        sql = base_select(q.source, source.dialect, checked) if expr else ""
         if expr and (reason := _columns(source, sql, q.source.table)[1]):
             gaps.append(Gap((*at, field), f"does not run on the warehouse: {reason}"))
     return gaps
 
 
 def _check_events(source: IbisSource, table: str) -> list[Gap]:
-    columns, reason = _columns(source, f"SELECT * FROM {table}")
+    columns, reason = _columns(source, select_table(table, source.dialect))
     if reason:
         return [_table_gap(("events", "table"), reason)]
     return [

@@ -81,7 +81,7 @@ def build_customers_expr(con: ibis.BaseBackend, q: CustomerQuery) -> ir.Table:
     if not entity:
         raise ValueError(f"{q.metric}: listing customers needs the source's 'entity'")
     lo, mid, hi = windows(q)
-    t = con.sql(base_select(q.source))
+    t = con.sql(base_select(q.source, con.dialect))
     if not t[time_col].type().is_timestamp():
         t = t.mutate(**{time_col: t[time_col].cast("timestamp")})
     t = t.filter(t[time_col] >= _ts(lo), t[time_col] < _ts(hi))

@@ -29,6 +29,7 @@ from agent.sources.failures import (
     missing_column,
     missing_table,
 )
+from agent.sources.fragments import FragmentError, select_table
 from agent.sources.rows import base_select
 from agent.sources.sql import build_cube_expr, user_sql
 from agent.sources.texts import TextQuery, Texts, build_text_counts, build_texts_expr
@@ -43,7 +44,9 @@ _DRIVERS = frozenset(
 
 
 def _from_driver(exc: BaseException) -> bool:
-    return isinstance(exc, OSError) or type(exc).__module__.split(".")[0].lstrip("_") in _DRIVERS
+    if isinstance(exc, OSError | FragmentError):  # FragmentError: SQL validate would refuse
+        return True
+    return type(exc).__module__.split(".")[0].lstrip("_") in _DRIVERS
 
 
 def require_driver(scheme: str, module: str, extra: str) -> None:
@@ -121,7 +124,8 @@ class IbisSource:
                 missing, self._names(lambda con: con.list_tables())
             )
         if (column := missing_column(exc)) is not None and table is not None:
-            columns = self._names(lambda con: con.sql(f"SELECT * FROM {table}").schema().names)
+            sql = select_table(table, self.dialect)
+            columns = self._names(lambda con: con.sql(sql).schema().names)
             return f"column {column} not found in {table}" + did_you_mean(column, columns)
         return first_line(exc)
 
@@ -153,7 +157,7 @@ class IbisSource:
     def fetch_cube(self, query: CubeQuery) -> pd.DataFrame:
         """The cube of ``query``, computed in the warehouse; sorted by period then dimensions."""
         doing = f"computing metric {query.metric!r} in the warehouse"
-        with self.failing(doing, user_sql(query), query.source.table):
+        with self.failing(doing, user_sql(query, self.dialect), query.source.table):
             frame = self._collect(build_cube_expr(self.connection(), query))
         keys = ["period", *query.dimensions]
         frame = frame.astype({"num": "float64", "den": "float64"})
@@ -164,7 +168,7 @@ class IbisSource:
         self, source: TableRef, since: datetime | None = None
     ) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
         """Earliest and latest value of the source's time column after its filter."""
-        sql = base_select(source)
+        sql = base_select(source, self.dialect)
         with self.failing(f"finding the newest data of source {source.name!r}", sql, source.table):
             t = self.connection().sql(sql)
             time = t[source.time].cast("timestamp")
@@ -176,7 +180,8 @@ class IbisSource:
     def fetch_customers(self, query: CustomerQuery) -> pd.DataFrame:
         """The customers behind one cause (declared columns only), listed in the warehouse."""
         doing = f"listing the customers behind a change of {query.metric!r}"
-        with self.failing(doing, base_select(query.source), query.source.table):
+        sql = base_select(query.source, self.dialect)
+        with self.failing(doing, sql, query.source.table):
             return self._collect(build_customers_expr(self.connection(), query))
 
     def fetch_texts(self, query: TextQuery) -> Texts:
@@ -194,7 +199,7 @@ class IbisSource:
 
     def fetch_events(self, table: str) -> pd.DataFrame:
         """The rows of a small table of known events (at most 10,000)."""
-        sql = f"SELECT * FROM {table}"
+        sql = select_table(table, self.dialect)
         with self.failing(f"reading the known events in table {table}", sql, table):
             return self._collect(self.connection().sql(sql).limit(10_000))
 

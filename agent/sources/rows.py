@@ -11,8 +11,11 @@ from datetime import date, datetime, timedelta
 
 import ibis
 import ibis.expr.types as ir
+from sqlglot import exp
+from sqlglot.dialects.dialect import DialectType
 
 from agent.sources.base import CubeQuery, Grain, TableRef
+from agent.sources.fragments import parse_expression, parse_query, parse_table, select_rows
 
 __all__ = [
     "CAT",
@@ -64,27 +67,41 @@ def next_bucket(start: date, grain: Grain) -> date:
     return start + timedelta(days=7 if grain == "week" else 1)
 
 
-def base_select(ref: TableRef, columns: Mapping[str, str] | None = None) -> str:
-    """The raw SQL reading a source: its table, its filter, plus named row expressions."""
-    extra = "".join(f", ({sql}) AS {name}" for name, sql in (columns or {}).items())
-    where = f" WHERE ({ref.filter})" if ref.filter else ""
-    return f"SELECT *{extra} FROM {ref.table}{where}"
+def base_select(
+    ref: TableRef, dialect: DialectType, columns: Mapping[str, exp.Expression] | None = None
+) -> str:
+    """The SQL reading a source: its table, its filter, plus named row expressions, each
+    parsed from metrics.yaml and generated again in the warehouse's ``dialect``."""
+    where = parse_expression(ref.filter, dialect) if ref.filter else None
+    return select_rows(_rows_of(ref, dialect), dialect, where, columns)
 
 
-def row_columns(q: CubeQuery) -> dict[str, str]:
+def _rows_of(ref: TableRef, dialect: DialectType) -> exp.Expression:
+    """The source's table, or for a freshness query the one row it returns."""
+    if ref.loaded_query is None:
+        return parse_table(ref.table, dialect)
+    loaded = parse_query(ref.loaded_query, dialect).subquery().as_(ref.time)
+    return exp.select(loaded).subquery("cx_freshness")
+
+
+def row_columns(q: CubeQuery, dialect: DialectType) -> dict[str, exp.Expression]:
     """Named row expressions each kind needs projected next to the source's columns."""
     if q.kind in ("count", "sum"):
         if q.kind == "sum" and not q.expr:
             raise ValueError(f"{q.metric}: kind 'sum' needs 'expr'")
-        return {NUM: q.expr or "1"}
+        return {NUM: parse_expression(q.expr, dialect) if q.expr else exp.Literal.number(1)}
     if q.kind == "ratio":
         if not (q.numerator and q.denominator):
             raise ValueError(f"{q.metric}: kind 'ratio' needs 'numerator' and 'denominator'")
-        return {NUM: q.numerator, DEN: q.denominator}
+        return {
+            NUM: parse_expression(q.numerator, dialect),
+            DEN: parse_expression(q.denominator, dialect),
+        }
     if q.kind == "mix":
         if not q.category:
             raise ValueError(f"{q.metric}: kind 'mix' needs 'category'")
-        return {CAT: f"CASE WHEN ({q.category}) THEN 1 ELSE 0 END"}
+        member = parse_expression(q.category, dialect)
+        return {CAT: exp.Case().when(member, exp.Literal.number(1)).else_(exp.Literal.number(0))}
     return {}
 
 
@@ -113,7 +130,7 @@ def required(value: timedelta | None, what: str, q: CubeQuery) -> timedelta:
 
 def source_rows(con: ibis.BaseBackend, q: CubeQuery, lo: date, hi: date) -> ir.Table:
     """The source's rows with time in [lo, hi), the time column as a timestamp."""
-    t = con.sql(base_select(q.source, row_columns(q)))
+    t = con.sql(base_select(q.source, con.dialect, row_columns(q, con.dialect)))
     time = t[q.source.time]
     if not time.type().is_timestamp():  # a DATE column; a no-op cast would hinder pruning
         t = t.mutate(**{q.source.time: time.cast("timestamp")})

@@ -5,9 +5,10 @@ slice's value is ``sum(num) / sum(den)`` (rates) or ``sum(num)`` (count, sum). R
 numerators and denominators are *row* expressions summed per leaf: sums stay additive
 across leaves, whereas an aggregate such as ``count(distinct x)`` would not.
 
-The user's raw SQL (table, ``filter:``, row expressions, ``kind: sql`` queries) enters
-through ``con.sql`` in the warehouse dialect; everything on top of it is Ibis, so the
-same builder compiles for DuckDB, Postgres and the other Ibis backends. Only the
+The user's SQL (table, ``filter:``, row expressions, ``kind: sql`` queries) is parsed
+in the warehouse's dialect and checked (``agent.sources.fragments``); the one SELECT
+generated from it enters through ``con.sql``, and everything on top of it is Ibis, so
+the same builder compiles for DuckDB, Postgres and the other Ibis backends. Only the
 aggregated cube leaves the warehouse.
 
 Entity kinds (returning, retention, mix, churn) live in ``agent.sources.cohorts``;
@@ -20,10 +21,12 @@ from collections.abc import Callable
 
 import ibis
 import ibis.expr.types as ir
+from sqlglot.dialects.dialect import DialectType
 
 from agent.cube import OTHER
 from agent.sources import cohorts
 from agent.sources.base import CubeQuery
+from agent.sources.fragments import FragmentError, parse_query
 from agent.sources.rows import (
     DEN,
     NUM,
@@ -40,9 +43,14 @@ from agent.sources.rows import (
 __all__ = ["build_cube_expr", "user_sql"]
 
 
-def user_sql(q: CubeQuery) -> str:
+def user_sql(q: CubeQuery, dialect: DialectType) -> str:
     """The user-written SQL a query runs, the usual culprit when the warehouse refuses it."""
-    return (q.sql or "") if q.kind == "sql" else base_select(q.source, row_columns(q))
+    if q.kind == "sql":
+        return q.sql or ""
+    try:
+        return base_select(q.source, dialect, row_columns(q, dialect))
+    except FragmentError:  # refused again, with its reason, when the query is built
+        return ""
 
 
 def build_cube_expr(con: ibis.BaseBackend, q: CubeQuery) -> ir.Table:
@@ -69,7 +77,7 @@ def _user_query(con: ibis.BaseBackend, q: CubeQuery) -> ir.Table:
     """``kind: sql``: the user's query returning period, dimensions, num, den."""
     if not q.sql:
         raise ValueError(f"{q.metric}: kind 'sql' needs 'sql'")
-    t = con.sql(q.sql)
+    t = con.sql(parse_query(q.sql, con.dialect).sql(dialect=con.dialect, comments=False))
     t = t.mutate(period=t.period.cast("timestamp"))
     first, end = period_span(q)
     t = t.filter(t.period >= timestamp(first), t.period < timestamp(end))

@@ -103,10 +103,9 @@ def test_missing_file_is_an_error_not_a_new_database(tmp_path: Path) -> None:
          " — did you mean events?"),
         (replace(VISITS, filter="event_typ = 'visit'"), ("channel",), "column event_typ not"
          " found in events — did you mean event_type?"),
-        (replace(VISITS, filter="event_type = "), ("channel",), "syntax error at or near"),
         (VISITS, ("region",), "column region not found in events"),
     ],
-    ids=["missing table", "filter names a missing column", "filter is not SQL", "missing dim"],
+    ids=["missing table", "filter names a missing column", "missing dim"],
 )  # fmt: skip
 def test_broken_metric_says_what_was_done_and_why_in_plain_words(
     warehouse: Path, source: TableRef, dims: tuple[str, ...], reason: str
@@ -118,6 +117,14 @@ def test_broken_metric_says_what_was_done_and_why_in_plain_words(
     assert "SELECT" not in message and "\n" not in message and not err.value.unreachable
     assert f"FROM {source.table} WHERE" in " ".join(err.value.debug_lines())
     assert err.value.__cause__ is not None
+
+
+def test_a_filter_that_is_not_an_expression_never_reaches_the_warehouse(warehouse: Path) -> None:
+    source = replace(VISITS, filter="event_type = ")
+    with DuckDBSource(warehouse) as wh, pytest.raises(SourceError) as err:
+        wh.fetch_cube(count_query(source, ("channel",)))
+    assert str(err.value).startswith("while computing metric 'daily_visits' in the warehouse:")
+    assert "is not one SQL expression over the source's columns" in str(err.value)
 
 
 def _settings(source: DuckDBSource) -> tuple[str, int]:
@@ -149,17 +156,45 @@ def test_bad_duckdb_setting_is_a_config_or_source_error(warehouse: Path) -> None
     assert "many" in str(failed.value)
 
 
-def test_spilled_blocks_go_to_a_directory_of_the_process_not_next_to_the_warehouse(
+def test_spilled_blocks_go_to_a_directory_of_the_connection_not_next_to_the_warehouse(
     warehouse: Path, tmp_path: Path
 ) -> None:
     """Two runs at once on one file must not delete each other's spilled blocks."""
     query = "SELECT current_setting('temp_directory')"
     with open_source("duckdb:///wh.duckdb", base_dir=warehouse.parent) as source:
         spill = Path(source.connection().raw_sql(query).fetchone()[0])
-    assert spill.is_dir() and spill.parent == Path(tempfile.gettempdir())
+        with open_source("duckdb:///wh.duckdb", base_dir=warehouse.parent) as again:
+            other = Path(again.connection().raw_sql(query).fetchone()[0])
+    assert spill.is_dir() and spill.parent.parent == Path(tempfile.gettempdir())
+    assert other != spill and other.parent == spill.parent  # one folder per process
     assert spill != warehouse.parent / "wh.duckdb.tmp"
-    with open_source("duckdb:///wh.duckdb", base_dir=warehouse.parent) as again:
-        assert again.connection().raw_sql(query).fetchone()[0] == str(spill)
     url = f"duckdb:///wh.duckdb?temp_directory={tmp_path / 'spill'}"
     with open_source(url, base_dir=warehouse.parent) as chosen:
         assert chosen.connection().raw_sql(query).fetchone()[0] == str(tmp_path / "spill")
+
+
+@pytest.mark.parametrize(
+    ("sql", "refusal"),
+    [
+        ("SELECT count(*) FROM read_csv('/etc/passwd')", "file system operations are disabled"),
+        ("ATTACH '/tmp/other.duckdb' AS other", "file system operations are disabled"),
+        ("SET enable_external_access = true", "the configuration has been locked"),
+        ("SET memory_limit = '64GB'", "the configuration has been locked"),
+        ("CREATE TABLE pwned AS SELECT 1", "read-only mode"),
+    ],
+    ids=["file reader", "attach", "access back on", "a setting", "write"],
+)
+def test_a_connection_reads_no_file_and_changes_no_setting(
+    warehouse: Path, sql: str, refusal: str
+) -> None:
+    """Whatever SQL reached it, the warehouse connection could not read the agent's files."""
+    with open_source("duckdb:///wh.duckdb", base_dir=warehouse.parent) as source:
+        with pytest.raises(duckdb.Error, match=refusal):
+            source.connection().raw_sql(sql)
+        assert source.fetch_cube(count_query())["num"].sum() == 2.0  # and it still works
+
+
+def test_the_lockdown_cannot_be_lifted_from_the_url(warehouse: Path) -> None:
+    for name in ("enable_external_access", "lock_configuration"):
+        with pytest.raises(ConfigError, match=f"'{name}' is cx-agent's to set"):
+            open_source(f"duckdb:///wh.duckdb?{name}=true", base_dir=warehouse.parent)
