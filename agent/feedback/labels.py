@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Literal, get_args
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from agent.model import Direction, Segment
 from agent.store import Store
@@ -66,8 +66,14 @@ def record_label(
     note: str | None = None,
     window: tuple[date, date] | None = None,
     now: datetime | None = None,
+    once: bool = False,
 ) -> str:
-    """Store a verdict on ``episode_id``; return the metric it belongs to."""
+    """Store a verdict on ``episode_id``; return the metric it belongs to.
+
+    With ``once`` (a feedback link, whose token stands for one verdict on one episode),
+    a verdict already recorded with that label is not recorded again: sending the same
+    form twice, or a replayed request, changes nothing.
+    """
     if label not in LABELS:
         raise ValueError(f"label {label!r}: use one of {', '.join(LABELS)}")
     if window is not None and window[1] < window[0]:
@@ -76,6 +82,8 @@ def record_label(
         row = conn.execute(select(episodes.c.metric).where(episodes.c.id == episode_id)).first()
         if row is None:
             raise UnknownEpisode(episode_id)
+        if once and _has_label(conn, episode_id, label):
+            return str(row.metric)
         starts, ends = window or (None, None)
         conn.execute(
             feedback.insert().values(
@@ -89,6 +97,13 @@ def record_label(
             )
         )
     return str(row.metric)
+
+
+def _has_label(conn: Connection, episode_id: str, label: str) -> bool:
+    query = select(feedback.c.id).where(
+        feedback.c.episode_id == episode_id, feedback.c.label == label
+    )
+    return conn.execute(query.limit(1)).first() is not None
 
 
 def _midnight(day: date | None) -> datetime | None:

@@ -3,113 +3,204 @@
 Opening a link (GET) only shows a small form: mail scanners and link previews open
 links too, and must not record anything. Sending the form (POST) records the verdict,
 with an optional note and, for ``expected``, the dates the move was planned for.
-Every request is checked against the link's token; nothing is recorded without it.
+Every request is checked against the link's token; nothing is recorded without it,
+and a token records its verdict once (the same form sent again changes nothing).
+
+It is a Starlette app served by uvicorn (h11) in a thread of ``cx-agent serve``: the
+HTTP parsing is theirs, so a malformed ``Content-Length`` is a 400 and never reaches
+the app; the app reads at most ``MAX_BODY`` bytes of a body (413 past it); a
+connection gets ``REQUEST_DEADLINE`` seconds in all, so clients that send a byte a
+second cannot hold it open; responses carry no ``Server`` banner and nothing is logged
+per request (the links' tokens are in the request lines).
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import socket
 import threading
+import time
 from datetime import date
 from html import escape
-from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.datastructures import QueryParams
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+from starlette.routing import Route
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from agent.errors import ConfigError
 from agent.feedback.labels import UnknownEpisode, record_label
 from agent.feedback.links import FeedbackSpec, valid_token
 from agent.store import Store
+from agent.text import clean_text
 
-__all__ = ["FeedbackServer", "start_feedback_server"]
+__all__ = ["MAX_BODY", "REQUEST_DEADLINE", "FeedbackServer", "start_feedback_server"]
 
 MAX_BODY = 10_000
+"""Largest form accepted, in bytes (a note and two dates need a few hundred)."""
+REQUEST_DEADLINE = 10.0
+"""Seconds a connection may stay open, for its request and the answer."""
+MAX_NOTE = 500
+"""Longest note kept, in characters."""
 _PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>cx-agent feedback</title>
 </head><body style="font-family:sans-serif;max-width:36em;margin:2em auto">{body}</body></html>"""
 
 
-class FeedbackServer(ThreadingHTTPServer):
-    """An HTTP server that knows the store and the secret; ``shutdown()`` stops it."""
+class FeedbackServer:
+    """The endpoint running in a background thread; ``shutdown()`` stops it."""
 
-    daemon_threads = True
+    def __init__(self, server: uvicorn.Server, thread: threading.Thread) -> None:
+        self._server, self._thread = server, thread
 
-    def __init__(self, spec: FeedbackSpec, store: Store) -> None:
-        self.store, self.secret = store, (spec.secret.get_secret_value() if spec.secret else "")
-        super().__init__((spec.host, spec.port), _Handler)
+    def shutdown(self) -> None:
+        """Stop accepting, finish the requests in flight, and wait for the thread."""
+        self._server.should_exit = True
+        self._thread.join(timeout=REQUEST_DEADLINE + 5)
 
 
-def start_feedback_server(spec: FeedbackSpec, store: Store) -> FeedbackServer:
-    """Serve feedback links on ``spec.host:spec.port`` in a background thread."""
+def start_feedback_server(
+    spec: FeedbackSpec, store: Store, *, deadline: float = REQUEST_DEADLINE
+) -> FeedbackServer:
+    """Serve feedback links on ``spec.host:spec.port``; return once it accepts requests."""
+    sock = _listen(spec)
+    secret = spec.secret.get_secret_value() if spec.secret else ""
+    config = uvicorn.Config(
+        _app(store, secret),
+        http=_protocol(deadline),
+        lifespan="off",
+        server_header=False,
+        access_log=False,
+        log_config=None,
+        timeout_keep_alive=min(5, int(deadline)),
+        limit_concurrency=64,
+    )
+    logging.getLogger("uvicorn.error").setLevel(logging.ERROR)  # no per-request lines
+    server = uvicorn.Server(config)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name="cx-agent-feedback", daemon=True
+    )
+    thread.start()
+    started = time.monotonic()
+    while not server.started and thread.is_alive() and time.monotonic() - started < 30:
+        time.sleep(0.01)
+    return FeedbackServer(server, thread)
+
+
+def _listen(spec: FeedbackSpec) -> socket.socket:
+    """The listening socket, bound here so that a taken port is a config error now."""
     try:
-        server = FeedbackServer(spec, store)
+        sock = socket.create_server((spec.host, spec.port), reuse_port=False)
     except OSError as exc:
         raise ConfigError.setting(
             f"feedback: cannot listen on {spec.host}:{spec.port} ({exc.strerror})",
             "stop what uses that port, or set feedback.port to a free one",
         ) from exc
-    threading.Thread(target=server.serve_forever, name="cx-agent-feedback", daemon=True).start()
-    return server
+    return sock
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: FeedbackServer
+def _protocol(deadline: float) -> type[H11Protocol]:
+    """uvicorn's h11 protocol with a deadline on the whole connection.
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-        fields = self._checked(parse_qs(urlsplit(self.path).query))
-        if fields is not None:
-            self._reply(HTTPStatus.OK, _form(fields))
+    uvicorn times out idle keep-alive connections only: a client that sends one byte a
+    second is never idle. Here every connection is closed ``deadline`` seconds after it
+    opened, whatever it is doing.
+    """
 
-    def do_POST(self) -> None:  # noqa: N802
-        size = int(self.headers.get("Content-Length") or 0)
-        if urlsplit(self.path).path != "/feedback" or size > MAX_BODY:
-            self._reply(HTTPStatus.NOT_FOUND, "<p>Not found.</p>")
-            return
-        form = parse_qs(self.rfile.read(size).decode("utf-8", "replace"))
-        fields = self._checked(form)
-        if fields is not None:
-            self._record(fields, form)
+    class Deadline(H11Protocol):
+        _expiry: asyncio.TimerHandle | None = None
 
-    def _checked(self, query: dict[str, list[str]]) -> dict[str, str] | None:
-        """The link's episode, label and token if the token is right; else reply 403."""
-        fields = {k: (query.get(k) or [""])[0] for k in ("episode", "label", "token")}
-        secret = self.server.secret
-        if not secret or not valid_token(
-            secret, fields["episode"], fields["label"], fields["token"]
-        ):
-            self._reply(HTTPStatus.FORBIDDEN, "<p>This feedback link is not valid.</p>")
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            self._expiry = self.loop.call_later(deadline, transport.close)
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            if self._expiry is not None:
+                self._expiry.cancel()
+            super().connection_lost(exc)
+
+    return Deadline
+
+
+def _app(store: Store, secret: str) -> Starlette:
+    """GET shows the form of a valid link; POST records it. Store calls run on the event
+    loop's thread, one request at a time, so a form sent twice at once records once."""
+
+    async def show(request: Request) -> HTMLResponse:
+        fields = _checked(request.query_params, secret)
+        return _reply(200, _form(fields)) if fields else _forbidden()
+
+    async def record(request: Request) -> HTMLResponse:
+        body = await _body(request)
+        if body is None:
+            return _reply(413, "<p>This form is too large.</p>")
+        form = QueryParams(body)
+        fields = _checked(form, secret)
+        return _record(store, fields, form) if fields else _forbidden()
+
+    routes = [
+        Route("/feedback", show, methods=["GET"]),
+        Route("/feedback", record, methods=["POST"]),
+    ]
+    return Starlette(routes=routes)
+
+
+async def _body(request: Request) -> str | None:
+    """The request's body as text, or None past MAX_BODY bytes (never read further)."""
+    declared = request.headers.get("content-length", "0")
+    if declared.isdigit() and int(declared) > MAX_BODY:
+        return None
+    data = bytearray()
+    async for chunk in request.stream():
+        data += chunk
+        if len(data) > MAX_BODY:
             return None
-        return fields
-
-    def _record(self, fields: dict[str, str], form: dict[str, list[str]]) -> None:
-        note = (form.get("note") or [""])[0].strip() or None
-        try:
-            window = _window(form)
-            metric = record_label(
-                self.server.store, fields["episode"], fields["label"], note=note, window=window
-            )  # type: ignore[arg-type]
-        except UnknownEpisode:
-            self._reply(HTTPStatus.NOT_FOUND, "<p>This alert is no longer in the store.</p>")
-            return
-        except ValueError as exc:
-            self._reply(HTTPStatus.BAD_REQUEST, f"<p>{escape(str(exc))}</p>")
-            return
-        said = escape(f"{metric}: marked {fields['label']}")
-        self._reply(HTTPStatus.OK, f"<p>Thank you — recorded ({said}).</p>")
-
-    def _reply(self, status: HTTPStatus, body: str) -> None:
-        data = _PAGE.format(body=body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        self.send_header("Cache-Control", "no-store")
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-        """Quiet: request lines carry tokens, which do not belong in logs."""
+    return data.decode("utf-8", "replace")
 
 
-def _window(form: dict[str, list[str]]) -> tuple[date, date] | None:
-    start, end = ((form.get(k) or [""])[0].strip() for k in ("from", "to"))
+def _checked(query: QueryParams, secret: str) -> dict[str, str] | None:
+    """The link's episode, label and token if the token is right."""
+    fields = {k: query.get(k) or "" for k in ("episode", "label", "token")}
+    if not secret or not valid_token(secret, fields["episode"], fields["label"], fields["token"]):
+        return None
+    return fields
+
+
+def _record(store: Store, fields: dict[str, str], form: QueryParams) -> HTMLResponse:
+    note = clean_text(form.get("note") or "", MAX_NOTE).strip() or None
+    try:
+        window = _window(form)
+        metric = record_label(
+            store,
+            fields["episode"],
+            fields["label"],  # type: ignore[arg-type]
+            note=note,
+            window=window,
+            once=True,
+        )
+    except UnknownEpisode:
+        return _reply(404, "<p>This alert is no longer in the store.</p>")
+    except ValueError as exc:
+        return _reply(400, f"<p>{escape(str(exc))}</p>")
+    said = escape(f"{metric}: marked {fields['label']}")
+    return _reply(200, f"<p>Thank you — recorded ({said}).</p>")
+
+
+def _forbidden() -> HTMLResponse:
+    return _reply(403, "<p>This feedback link is not valid.</p>")
+
+
+def _reply(status: int, body: str) -> HTMLResponse:
+    return HTMLResponse(
+        _PAGE.format(body=body), status_code=status, headers={"Cache-Control": "no-store"}
+    )
+
+
+def _window(form: QueryParams) -> tuple[date, date] | None:
+    start, end = ((form.get(k) or "").strip() for k in ("from", "to"))
     if not start and not end:
         return None
     first = date.fromisoformat(start or end)

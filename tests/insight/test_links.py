@@ -49,7 +49,6 @@ def served(tmp_path: Path) -> Iterator[tuple[FeedbackSpec, Store]]:
     server = start_feedback_server(spec, store)
     yield spec, store
     server.shutdown()
-    server.server_close()
     store.close()
 
 

@@ -1,0 +1,34 @@
+"""Text that reaches a person: no control characters, and long values capped once.
+
+A segment value, an event name or a note comes from data nobody at the team wrote; NUL,
+terminal escapes and Unicode direction overrides in it would corrupt or disguise what a
+report, an email or a Slack message shows (``app\\u202egnp.exe`` reads as
+``appexe.png``). ``clean_text`` drops them; with ``limit`` it also cuts the text to that
+many characters, the last one an ellipsis.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["MAX_VALUE", "clean_text"]
+
+MAX_VALUE = 200
+"""Longest segment value kept, in characters, in every output."""
+
+_CONTROLS = (
+    "\x00-\x08\x0b-\x1f\x7f-\x9f"  # C0 but tab and line feed, DEL, C1
+    "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"  # direction marks, overrides, isolates
+    "\u2028\u2029\ufeff\ufff9-\ufffb"  # line and paragraph separators, BOM, annotations
+)
+_INLINE = re.compile(f"[{_CONTROLS}\t\n]")
+_LINES = re.compile(f"[{_CONTROLS}]")
+
+
+def clean_text(text: str, limit: int | None = None, *, lines: bool = False) -> str:
+    """``text`` without control characters (tabs and newlines kept only with ``lines``),
+    cut to ``limit`` characters."""
+    cleaned = (_LINES if lines else _INLINE).sub("", text)
+    if limit is not None and len(cleaned) > limit:
+        return cleaned[: limit - 1] + "…"
+    return cleaned
