@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["MAX_VALUE", "clean_text"]
+__all__ = ["MAX_VALUE", "clean_text", "one_line"]
 
 MAX_VALUE = 200
 """Longest segment value kept, in characters, in every output."""
@@ -22,6 +22,7 @@ _CONTROLS = (
     "\u2028\u2029\ufeff\ufff9-\ufffb"  # line and paragraph separators, BOM, annotations
 )
 _INLINE = re.compile(f"[{_CONTROLS}\t\n]")
+_BREAKS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 _LINES = re.compile(f"[{_CONTROLS}]")
 
 
@@ -32,3 +33,9 @@ def clean_text(text: str, limit: int | None = None, *, lines: bool = False) -> s
     if limit is not None and len(cleaned) > limit:
         return cleaned[: limit - 1] + "…"
     return cleaned
+
+
+def one_line(text: str) -> str:
+    """``text`` on one line (a header, a subject, a Slack field): line breaks and control
+    characters become single spaces, invisible direction controls go."""
+    return " ".join(clean_text(_BREAKS.sub(" ", text)).split())

@@ -7,10 +7,9 @@ in the report's email templates, JSON by its encoder).
 
 from __future__ import annotations
 
-import re
-
 from agent.message import AlertMessage
 from agent.notify.base import Decision, Item, Notice
+from agent.text import one_line
 
 __all__ = ["MAX_ITEMS", "decision_label", "notice_title", "one_line", "plain_text", "words"]
 
@@ -44,16 +43,10 @@ _WORDS = {
         "now": "현재",
     },
 }
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 
 
 def words(locale: str) -> dict[str, str]:
     return _WORDS.get(locale, _WORDS["en"])  # type: ignore[return-value]
-
-
-def one_line(text: str) -> str:
-    """Line breaks and control characters become single spaces."""
-    return " ".join(_CONTROL.sub(" ", text).split())
 
 
 def decision_label(item: Item) -> str:

@@ -1,7 +1,9 @@
 """AlertMessages as Slack Block Kit blocks and a mrkdwn text fallback.
 
 Data values are escaped (``&``, ``<``, ``>``), so a segment called ``<!channel>`` is shown,
-not obeyed. Owners given as Slack ids (``U…``, ``W…``, a user group ``S…``) are mentioned.
+not obeyed, and put on one line without control characters; every text is cut to what
+Slack accepts (a field 2,000 characters, a section 3,000), or Slack refuses the message.
+Owners given as Slack ids (``U…``, ``W…``, a user group ``S…``) are mentioned.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ _USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _GROUP = re.compile(r"^S[A-Z0-9]{2,}$")
 _HEADER_MAX = 150
 _TEXT_MAX = 2900
+"""Section text (Slack allows 3,000 characters)."""
+_FIELD_MAX = 2000
+"""A section field or context element (Slack allows 2,000 characters)."""
 
 
 def escape(text: str) -> str:
@@ -40,11 +45,20 @@ def fallback_text(notice: Notice) -> str:
     head = notice_title(messages)
     if notice.items:
         head = f"{decision_label(notice.items[0])}: {head}"
-    return escape(head)[:_TEXT_MAX]
+    return _capped(escape(head), _TEXT_MAX)
+
+
+def _capped(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:_TEXT_MAX]}}
+    return {"type": "section", "text": {"type": "mrkdwn", "text": _capped(text, _TEXT_MAX)}}
+
+
+def _field(label: str, value: str) -> dict[str, str]:
+    text = f"*{escape(one_line(label))}*\n{escape(one_line(value))}"
+    return {"type": "mrkdwn", "text": _capped(text, _FIELD_MAX)}
 
 
 def _message_blocks(msg: AlertMessage, label: str | None) -> list[dict[str, Any]]:
@@ -53,14 +67,13 @@ def _message_blocks(msg: AlertMessage, label: str | None) -> list[dict[str, Any]
         _section(f"{lead}*{escape(one_line(msg.header))}*\n{escape(one_line(msg.summary))}"),
         {
             "type": "section",
-            "fields": [
-                {"type": "mrkdwn", "text": f"*{escape(f.label)}*\n{escape(one_line(f.value))}"}
-                for f in msg.fields[:10]
-            ],
+            "fields": [_field(f.label, f.value) for f in msg.fields[:10]],
         },
     ]
     if msg.causes:
-        lines = [f"• *{escape(c.segment)}* — {escape(c.detail)}" for c in msg.causes]
+        lines = [
+            f"• *{escape(one_line(c.segment))}* — {escape(one_line(c.detail))}" for c in msg.causes
+        ]
         out.append(_section(f"*{escape(words(msg.locale)['causes'])}*\n" + "\n".join(lines)))
     if msg.voice:  # themes only: the customers' own words go into the thread
         lines = [f"• {escape(one_line(v.themes))}" for v in msg.voice]
@@ -93,7 +106,8 @@ def _footer(msg: AlertMessage) -> list[dict[str, Any]]:
         parts.append(f"<{url}|{escape(w['report'])}>")
     if not parts:
         return []
-    return [{"type": "context", "elements": [{"type": "mrkdwn", "text": "  ·  ".join(parts)}]}]
+    text = _capped("  ·  ".join(parts), _FIELD_MAX)
+    return [{"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}]
 
 
 def blocks(messages: list[AlertMessage], items: list[Item] | None) -> list[dict[str, Any]]:
@@ -104,7 +118,10 @@ def blocks(messages: list[AlertMessage], items: list[Item] | None) -> list[dict[
     """
     title = notice_title(messages)
     out: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": escape(title)[:_HEADER_MAX]}}
+        {
+            "type": "header",
+            "text": {"type": "plain_text", "text": _capped(escape(title), _HEADER_MAX)},
+        }
     ]
     labels = [decision_label(i) for i in items] if items else [None] * len(messages)
     for msg, label in list(zip(messages, labels, strict=True))[:MAX_ITEMS]:

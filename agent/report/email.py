@@ -26,6 +26,7 @@ from agent.report.charts import chart_window, render_chart
 from agent.report.context import Assets, build_context
 from agent.report.messages import MESSAGES, fill
 from agent.report.render import render_template
+from agent.text import one_line
 
 if TYPE_CHECKING:
     from agent.report import ReportInput
@@ -40,7 +41,6 @@ EMAIL_MAX_BYTES = 100_000
 _SHORTER = (EMAIL_ROWS, 5, 3, 1)
 _LISTS = ("causes", "ruled_out", "related", "events")
 _UNSAFE_ID = re.compile(r"[^A-Za-z0-9._-]+")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 _INLINER = css_inline.CSSInliner(
     load_remote_stylesheets=False, keep_style_tags=False, minify_css=True
 )
@@ -78,11 +78,6 @@ def _shorten(ctx: dict[str, Any], limit: int, msg: dict[str, str]) -> dict[str, 
             view[key], view[f"{key}_more"] = _cut(view[key], limit, msg)
         shortened.append(view)
     return ctx | {"findings": shortened, "findings_more": findings_more}
-
-
-def _one_line(text: str) -> str:
-    """Control characters and line breaks become single spaces (a header is one line)."""
-    return " ".join(_CONTROL.sub(" ", text).split())
 
 
 def _content_id(metric: str, part: str = "chart") -> str:
@@ -123,7 +118,7 @@ def email_report(inp: ReportInput, *, templates_dir: Path | None = None) -> Emai
     text = render_template("email.txt.j2", ctx, templates_dir=templates_dir)
     subject = fill(msg["email_subject"], severity=ctx["severity_label"], headline=ctx["headline"])
     return EmailReport(
-        subject=_one_line(subject),
+        subject=one_line(subject),
         html=html,
         text=text,
         images={key: png for key, png in images.items() if f"cid:{key}" in html},

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Literal
 
 from agent.report.messages import MESSAGES
+from agent.text import one_line
 
 __all__ = [
     "MISSING",
@@ -142,6 +143,7 @@ def segment_label(segment: dict[str, str], msg: dict[str, str]) -> str:
 
 
 def md_escape(value: object) -> str:
-    """Text safe to drop into Markdown (and a table cell): no markup, no raw HTML tags."""
-    text = " ".join(str(value).split())
+    """Text safe to drop into Markdown (and a table cell): one line, no markup, no raw HTML
+    tags, no control characters."""
+    text = one_line(str(value))
     return _MD_SPECIAL.sub(r"\\\1", text)

@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 import numpy as np
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, select_autoescape
+from markupsafe import Markup
 
 from agent.errors import ReportError
 from agent.model import Cause, Explanation
@@ -25,6 +26,7 @@ from agent.report.context import MESSAGES, Assets, build_context, run_headline
 from agent.report.formatting import md_escape
 from agent.report.parts import steps_view
 from agent.report.wording import Wording
+from agent.text import clean_text
 
 if TYPE_CHECKING:
     from agent.report import ReportInput
@@ -52,12 +54,13 @@ def default_templates_dir() -> Path:
 
 @lru_cache(maxsize=8)
 def _environment(templates_dir: Path, markdown: bool) -> Environment:
-    """HTML: autoescape. Markdown: no HTML escaping, but every ``{{ }}`` goes through
-    ``md_escape`` (``finalize``), so no data value can add markup or a raw tag."""
+    """HTML: autoescape, and control characters dropped from every ``{{ }}``. Markdown: no
+    HTML escaping, but every ``{{ }}`` goes through ``md_escape`` (``finalize``), so no
+    data value can add markup, a raw tag or a control character."""
     env = Environment(
         loader=FileSystemLoader(templates_dir),
         autoescape=False if markdown else select_autoescape(("html", "html.j2"), default=True),
-        finalize=md_escape if markdown else None,
+        finalize=md_escape if markdown else _shown,
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -65,6 +68,14 @@ def _environment(templates_dir: Path, markdown: bool) -> Environment:
     )
     env.filters["safe_url"] = safe_url
     return env
+
+
+def _shown(value: object) -> object:
+    """Every ``{{ }}`` of an HTML template without control characters (NUL, direction
+    overrides); markup the template marked safe stays markup."""
+    if isinstance(value, Markup):
+        return Markup(clean_text(str(value), lines=True))
+    return clean_text(value, lines=True) if isinstance(value, str) else value
 
 
 def safe_url(url: str) -> str:

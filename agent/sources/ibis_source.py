@@ -30,7 +30,7 @@ from agent.sources.failures import (
     missing_table,
 )
 from agent.sources.fragments import FragmentError, select_table
-from agent.sources.rows import base_select
+from agent.sources.rows import base_select, shown_cube, shown_values
 from agent.sources.sql import build_cube_expr, user_sql
 from agent.sources.texts import TextQuery, Texts, build_text_counts, build_texts_expr
 
@@ -160,7 +160,7 @@ class IbisSource:
         with self.failing(doing, user_sql(query, self.dialect), query.source.table):
             frame = self._collect(build_cube_expr(self.connection(), query))
         keys = ["period", *query.dimensions]
-        frame = frame.astype({"num": "float64", "den": "float64"})
+        frame = shown_cube(frame.astype({"num": "float64", "den": "float64"}), query.dimensions)
         frame["period"] = _naive(frame["period"])
         return frame.sort_values(keys, ignore_index=True)
 
@@ -201,7 +201,9 @@ class IbisSource:
         """The rows of a small table of known events (at most 10,000)."""
         sql = select_table(table, self.dialect)
         with self.failing(f"reading the known events in table {table}", sql, table):
-            return self._collect(self.connection().sql(sql).limit(10_000))
+            events = self._collect(self.connection().sql(sql).limit(10_000))
+        texts = [c for c in events.columns if pd.api.types.is_string_dtype(events[c])]
+        return shown_values(events, texts)
 
     def ping(self) -> None:
         with self.failing("checking the connection", "SELECT 1"):

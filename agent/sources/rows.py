@@ -6,16 +6,18 @@ cube's last step, ``agent.sources.cohorts`` for the kinds that follow entities).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 
 import ibis
 import ibis.expr.types as ir
+import pandas as pd
 from sqlglot import exp
 from sqlglot.dialects.dialect import DialectType
 
 from agent.sources.base import CubeQuery, Grain, TableRef
 from agent.sources.fragments import parse_expression, parse_query, parse_table, select_rows
+from agent.text import MAX_VALUE, clean_text
 
 __all__ = [
     "CAT",
@@ -32,6 +34,8 @@ __all__ = [
     "dimension",
     "sum_leaves",
     "required",
+    "shown_cube",
+    "shown_values",
     "next_bucket",
     "row_columns",
     "source_rows",
@@ -139,6 +143,29 @@ def source_rows(con: ibis.BaseBackend, q: CubeQuery, lo: date, hi: date) -> ir.T
 
 def dimension(t: ir.Table, name: str) -> ir.StringColumn:
     return t[name].cast("string").fill_null(NONE)
+
+
+def shown_values(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """``frame`` with the text of ``columns`` as every output shows it: no control
+    characters (NUL, direction overrides), at most MAX_VALUE characters. Done once, where
+    rows leave the warehouse, so reports, alerts and the store all hold the same value."""
+    for column in columns:
+        values = frame[column].unique()
+        shown = {v: clean_text(v, MAX_VALUE) for v in values if isinstance(v, str)}
+        if any(k != v for k, v in shown.items()):
+            frame[column] = frame[column].map(lambda v, shown=shown: shown.get(v, v))
+    return frame
+
+
+def shown_cube(cube: pd.DataFrame, dimensions: Sequence[str]) -> pd.DataFrame:
+    """The cube's dimension values as shown (``shown_values``); leaves whose values became
+    equal are summed into one."""
+    before = [cube[d].nunique() for d in dimensions]
+    cube = shown_values(cube, dimensions)
+    if [cube[d].nunique() for d in dimensions] == before:
+        return cube
+    keys = ["period", *dimensions]
+    return cube.groupby(keys, as_index=False, sort=False)[["num", "den"]].sum()
 
 
 def sum_leaves(t: ir.Table, q: CubeQuery, num: ir.NumericValue, den: ir.NumericValue) -> ir.Table:
