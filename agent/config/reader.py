@@ -11,7 +11,7 @@ Problem at its line that never quotes the file.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from typing import Any
 
 import yaml
@@ -116,7 +116,7 @@ except ImportError:  # pragma: no cover - PyYAML wheels ship libyaml
     _Events = _PyEvents  # type: ignore[assignment,misc]
 
 
-class _Loader(Composer, _Events, SafeConstructor, Resolver):  # type: ignore[misc,valid-type]
+class _Loader(Composer, _Events, SafeConstructor, Resolver):
     """PyYAML's safe loading, bounded in depth and aliases, with text keys and no duplicates.
 
     Events come from libyaml (a 1 MB file in about a second, five times faster than
@@ -133,8 +133,8 @@ class _Loader(Composer, _Events, SafeConstructor, Resolver):  # type: ignore[mis
         self.open_anchors: set[str] = set()
         self.duplicates: list[tuple[int, None, str, str]] = []
 
-    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
-        event = self.peek_event()
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        event: Any = self.peek_event()
         line = event.start_mark.line + 1
         if isinstance(event, yaml.AliasEvent) and event.anchor in self.open_anchors:
             raise _Refused(
@@ -153,7 +153,7 @@ class _Loader(Composer, _Events, SafeConstructor, Resolver):  # type: ignore[mis
         if anchor:
             self.open_anchors.add(anchor)
         try:
-            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+            return super().compose_node(parent, index)
         finally:
             self.depth -= 1
             self.open_anchors.discard(anchor or "")
@@ -169,12 +169,12 @@ class _Loader(Composer, _Events, SafeConstructor, Resolver):  # type: ignore[mis
                 "quote it to keep it as text, or correct it",
             ) from None
 
-    def construct_mapping(self, node: yaml.Node, deep: bool = False) -> dict[str, Any]:
+    def construct_mapping(self, node: yaml.Node, deep: bool = False) -> dict[Hashable, Any]:
         if not isinstance(node, yaml.MappingNode):
             raise _Refused(node.start_mark.line + 1, "a mapping was expected here", "")
         self._note_duplicates(node)
         self.flatten_mapping(node)
-        mapping: dict[str, Any] = {}
+        mapping: dict[Hashable, Any] = {}
         for key_node, value_node in node.value:
             mapping[_key(key_node)] = self.construct_object(value_node, deep=deep)
         return mapping

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from sqlglot import exp
+from sqlglot.dialects.dialect import DialectType
 
 from agent.config.reader import Path_
 from agent.sources import SOURCES, scheme_of
@@ -15,7 +16,7 @@ from agent.sources.fragments import FragmentError, parse_expression, parse_query
 
 __all__ = ["sql_checks"]
 
-_Parser = Callable[[str, str], exp.Expression]
+_Parser = Callable[[str, DialectType], exp.Expr]
 _SOURCE_FIELDS: dict[str, _Parser] = {"table": parse_table, "filter": parse_expression}
 _METRIC_FIELDS: dict[str, _Parser] = {
     "expr": parse_expression,

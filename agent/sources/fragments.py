@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
+from typing import cast
 
 import sqlglot
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect, DialectType
 from sqlglot.errors import ParseError, SqlglotError
-from sqlglot.tokens import TokenType
 
 __all__ = [
     "MAX_SQL",
@@ -42,7 +42,7 @@ _DENIED = re.compile(
 """Functions that read files, other databases or the environment, or stall the warehouse."""
 _NAME_PART = re.compile(r"[^/\\:*?'\"\s;]+")
 """A part of a table name: no path separators or quotes (DuckDB reads a file named so)."""
-_NOT_IN_ROWS: tuple[tuple[type[exp.Expression], str], ...] = (
+_NOT_IN_ROWS: tuple[tuple[type[exp.Expr], str], ...] = (
     (exp.Query, "a subquery"),
     (exp.Subquery, "a subquery"),
     (exp.Table, "a table"),
@@ -62,7 +62,7 @@ class FragmentError(ValueError):
         self.hint = hint
 
 
-def parse_expression(text: str, dialect: DialectType) -> exp.Expression:
+def parse_expression(text: str, dialect: DialectType) -> exp.Expr:
     """``text`` as one scalar row expression over the source's columns."""
     node = _one(text, dialect, exp.Condition, "one SQL expression over the source's columns")
     for kind, what in _NOT_IN_ROWS:
@@ -91,14 +91,15 @@ def parse_query(text: str, dialect: DialectType) -> exp.Query:
 
 def parse_table(text: str, dialect: DialectType) -> exp.Table:
     """``text`` as a table or view name, optionally qualified (``analytics.events``)."""
-    return _table_name(_one(text, dialect, exp.Table, "a table name such as analytics.events"))
+    table = _one(text, dialect, exp.Table, "a table name such as analytics.events")
+    return _table_name(cast(exp.Table, table))  # parsed into a Table, so one
 
 
 def select_rows(
-    table: exp.Expression,
+    table: exp.Expr,
     dialect: DialectType,
-    where: exp.Expression | None = None,
-    columns: Mapping[str, exp.Expression] | None = None,
+    where: exp.Expr | None = None,
+    columns: Mapping[str, exp.Expr] | None = None,
 ) -> str:
     """``SELECT *, <columns> FROM <table> [WHERE <where>]`` generated from parsed trees."""
     extra = [
@@ -115,13 +116,11 @@ def select_table(name: str, dialect: DialectType) -> str:
     return select_rows(parse_table(name, dialect), dialect)
 
 
-def _one(
-    text: str, dialect: DialectType, into: type[exp.Expression] | None, wanted: str
-) -> exp.Expression:
+def _one(text: str, dialect: DialectType, into: type[exp.Expr] | None, wanted: str) -> exp.Expr:
     if len(text) > MAX_SQL:
         raise FragmentError(f"is {len(text):,} characters long (at most {MAX_SQL:,})", "shorten it")
     try:
-        if any(t.token_type is TokenType.SEMICOLON for t in _dialect(dialect).tokenize(text)):
+        if any(t.token_type.name == "SEMICOLON" for t in _dialect(dialect).tokenize(text)):
             raise FragmentError("holds a `;`, which would start a second statement", _hint(wanted))
         nodes = [n for n in _parse(text, dialect, into) if n is not None]
     except (SqlglotError, RecursionError) as exc:
@@ -135,9 +134,7 @@ def _dialect(dialect: DialectType) -> Dialect:
     return Dialect.get_or_raise(dialect)
 
 
-def _parse(
-    text: str, dialect: DialectType, into: type[exp.Expression] | None
-) -> list[exp.Expression | None]:
+def _parse(text: str, dialect: DialectType, into: type[exp.Expr] | None) -> list[exp.Expr | None]:
     if into is None:
         return sqlglot.parse(text, read=dialect)
     return list(_dialect(dialect).parse_into(into, text))
@@ -168,7 +165,7 @@ def _table_name(table: exp.Table) -> exp.Table:
     return table
 
 
-def _no_denied_functions(node: exp.Expression) -> None:
+def _no_denied_functions(node: exp.Expr) -> None:
     for name in _function_names(node):
         if _DENIED.fullmatch(name):
             raise FragmentError(
@@ -177,6 +174,6 @@ def _no_denied_functions(node: exp.Expression) -> None:
             )
 
 
-def _function_names(node: exp.Expression) -> Iterator[str]:
+def _function_names(node: exp.Expr) -> Iterator[str]:
     for func in node.find_all(exp.Func):
         yield func.name if isinstance(func, exp.Anonymous) else func.sql_name()

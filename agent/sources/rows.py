@@ -72,7 +72,7 @@ def next_bucket(start: date, grain: Grain) -> date:
 
 
 def base_select(
-    ref: TableRef, dialect: DialectType, columns: Mapping[str, exp.Expression] | None = None
+    ref: TableRef, dialect: DialectType, columns: Mapping[str, exp.Expr] | None = None
 ) -> str:
     """The SQL reading a source: its table, its filter, plus named row expressions, each
     parsed from metrics.yaml and generated again in the warehouse's ``dialect``."""
@@ -80,7 +80,7 @@ def base_select(
     return select_rows(_rows_of(ref, dialect), dialect, where, columns)
 
 
-def _rows_of(ref: TableRef, dialect: DialectType) -> exp.Expression:
+def _rows_of(ref: TableRef, dialect: DialectType) -> exp.Expr:
     """The source's table, or for a freshness query the one row it returns."""
     if ref.loaded_query is None:
         return parse_table(ref.table, dialect)
@@ -88,7 +88,7 @@ def _rows_of(ref: TableRef, dialect: DialectType) -> exp.Expression:
     return exp.select(loaded).subquery("cx_freshness")
 
 
-def row_columns(q: CubeQuery, dialect: DialectType) -> dict[str, exp.Expression]:
+def row_columns(q: CubeQuery, dialect: DialectType) -> dict[str, exp.Expr]:
     """Named row expressions each kind needs projected next to the source's columns."""
     if q.kind in ("count", "sum"):
         if q.kind == "sum" and not q.expr:
