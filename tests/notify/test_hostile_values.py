@@ -21,6 +21,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import cx_agent
+from tests.insight.conftest import METRICS as INSIGHT_METRICS
 from tests.notify.conftest import HOOK_SECRET, SMTPServer
 from tests.notify.servers import TOKEN, SlackState, Webhook
 
@@ -29,29 +30,17 @@ LONG = "x" * 100_000
 FIRST, ONSET, LAST = date(2025, 11, 10), date(2026, 3, 15), date(2026, 3, 19)
 FORBIDDEN = {chr(c) for c in (0, *range(0x202A, 0x202F), *range(0x2066, 0x206A))}
 
-METRICS = """\
-version: 1
-timezone: Asia/Seoul
-warehouse: duckdb:///warehouse.duckdb
+# the insight tests' support contacts, alerting every kind of channel
+CHANNELS = """\
 reports: {dir: reports, base_url: "https://reports.example.com/cx/"}
 channels:
   cx-slack: {type: slack, channel: "#cx-alerts", token: "${SLACK_BOT_TOKEN}", api_url: "%s/api/"}
   cx-mail: {type: email, to: [cx@example.com], smtp: "%s", ca_file: "%s"}
   hook: {type: webhook, url: "%s", secret: "${CX_HOOK_SECRET}"}
   log: {type: files, min_severity: info}
-sources:
-  contacts: {table: contacts, time: contact_time}
-metrics:
-  support_contacts:
-    title: Support contacts
-    source: contacts
-    kind: count
-    good: down
-    dimensions: [channel]
-    detect:
-      change_point: {min_shift: 50}
-    notify: [cx-slack, cx-mail, hook, log]
 """
+METRICS = INSIGHT_METRICS.replace("sources:", CHANNELS + "sources:")
+METRICS += "    notify: [cx-slack, cx-mail, hook, log]\n"
 
 
 def write_warehouse(path: Path) -> None:
