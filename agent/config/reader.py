@@ -233,7 +233,7 @@ def _index(node: yaml.Node | None, at: Path_) -> Iterator[tuple[Path_, int]]:
     yield at, node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
-            path = (*at, str(key.value))
+            path = (*at, _key(key))
             yield path, key.start_mark.line + 1
             yield from ((p, ln) for p, ln in _index(value, path) if p != path)
     elif isinstance(node, yaml.SequenceNode):
