@@ -60,7 +60,7 @@ def notify_checks(data: dict[str, Any]) -> Iterator[tuple[tuple[str | int, ...],
     for name, metric in metrics.items():
         wanted = metric.get("notify") if isinstance(metric, dict) else None
         for i, channel in enumerate(wanted if isinstance(wanted, list) else []):
-            if channel not in channels:
+            if isinstance(channel, str) and channel not in channels:
                 close = difflib.get_close_matches(str(channel), list(channels), n=1)
                 known = ", ".join(channels) or "none defined"
                 hint = f"did you mean {close[0]!r}?" if close else f"channels: {known}"

@@ -211,7 +211,7 @@ def _cross_checks(data: dict[str, Any]) -> Iterator[tuple[Path_, str, str | None
     sources = data.get("sources") if isinstance(data.get("sources"), dict) else {}
     metrics = data.get("metrics") if isinstance(data.get("metrics"), dict) else {}
     for name, metric in metrics.items():
-        if not isinstance(metric, dict) or metric.get("kind") not in KIND_FIELDS:
+        if not isinstance(metric, dict) or str(metric.get("kind")) not in KIND_FIELDS:
             continue
         at: Path_ = ("metrics", name)
         yield from _kind_checks(at, metric)
@@ -243,12 +243,13 @@ def _event_checks(events: Any, metrics: dict[str, Any]) -> Iterator[tuple[Path_,
     """An event names metrics that exist and dimensions some metric is sliced by."""
     if not isinstance(events, list):
         return
-    dims = {d for m in metrics.values() if isinstance(m, dict) for d in _list(m.get("dimensions"))}
+    dims = {d for m in metrics.values() if isinstance(m, dict) for d in _texts(m.get("dimensions"))}
     for i, event in enumerate(events):
         if not isinstance(event, dict):
             continue
-        for j, name in enumerate(_list(event.get("metrics"))):
-            if name not in metrics:
+        named = event.get("metrics")
+        for j, name in enumerate(named if isinstance(named, list) else []):
+            if isinstance(name, str) and name not in metrics:
                 hint = difflib.get_close_matches(str(name), list(metrics), n=1)
                 fix = f"did you mean {hint[0]!r}?" if hint else f"metrics: {', '.join(metrics)}"
                 yield ("events", i, "metrics", j), f"metric {name!r} is not defined", fix
@@ -263,9 +264,9 @@ def _event_checks(events: Any, metrics: dict[str, Any]) -> Iterator[tuple[Path_,
                 )
 
 
-def _list(value: Any) -> list[Any]:
-    """``value`` when it is a list; the schema reports it when it is not."""
-    return value if isinstance(value, list) else []
+def _texts(value: Any) -> list[str]:
+    """The text items of ``value`` when it is a list; the schema reports the rest."""
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
 def _kind_checks(at: Path_, metric: dict[str, Any]) -> Iterator[tuple[Path_, str, str | None]]:
