@@ -27,7 +27,7 @@ CHANNEL_TAGS = tuple(f"{kind}-channel" for kind in NOTIFIERS)
 
 def _channel_tag(value: object) -> str | None:
     kind = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
-    return f"{kind}-channel" if kind in NOTIFIERS else None
+    return f"{kind}-channel" if isinstance(kind, str) and kind in NOTIFIERS else None
 
 
 _CHOICES = [Annotated[cls.spec_type, Tag(f"{kind}-channel")] for kind, cls in NOTIFIERS.items()]

@@ -11,9 +11,11 @@ import math
 from collections.abc import Iterator
 from typing import Any
 
+from pydantic import BaseModel
+
 from agent.config.reader import Path_
 
-__all__ = ["MAX_NUMBER", "out_of_range"]
+__all__ = ["MAX_NUMBER", "not_finite", "out_of_range"]
 
 MAX_NUMBER = 1e15
 """Largest magnitude of any number in metrics.yaml (a threshold in won fits easily)."""
@@ -31,3 +33,19 @@ def out_of_range(data: Any, at: Path_) -> Iterator[tuple[Path_, str, str | None]
         yield at, f"{data} is not a number a limit can be", "write a finite number, e.g. 0.35"
     elif isinstance(data, int | float) and not isinstance(data, bool) and abs(data) > MAX_NUMBER:
         yield at, f"the number is too large (at most {MAX_NUMBER:.0e})", "write a smaller number"
+
+
+def not_finite(value: Any, at: Path_) -> Iterator[tuple[Path_, str, str | None]]:
+    """(key path, message, hint) for every float of the validated config that is NaN or
+    infinite: written as text (``below: "nan"``, ``max: "inf%"``), the schema read it so."""
+    if isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            yield from not_finite(getattr(value, name), (*at, name))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from not_finite(item, (*at, key))
+    elif isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            yield from not_finite(item, (*at, i))
+    elif isinstance(value, float) and not math.isfinite(value):
+        yield at, f"{value} is not a number a limit can be", "write a finite number, e.g. 0.35"

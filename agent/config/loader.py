@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from agent.config.channels import notify_checks
-from agent.config.limits import out_of_range
+from agent.config.limits import not_finite, out_of_range
 from agent.config.reader import Path_, read_yaml
 from agent.config.schema import (
     ENTITY_KINDS,
@@ -58,11 +58,14 @@ def load_config(path: str | Path) -> Config:
     data = _interpolate(data, (), lines, shown, problems)
     problems += [_at(at, lines, shown, msg, hint) for at, msg, hint in _cross_checks(data)]
     problems += [_at(at, lines, shown, msg, hint) for at, msg, hint in sql_checks(data)]
+    said = {at for at, _, _ in limits}  # a number out of range is said once
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
-        said = {at for at, _, _ in limits}  # a number out of range is said once
         problems += [_problem(err, lines, shown) for err in exc.errors() if _path(err) not in said]
+    else:
+        found = [(at, m, h) for at, m, h in not_finite(config, ()) if at not in said]
+        problems += [_at(at, lines, shown, m, h) for at, m, h in found]
     if problems:
         raise ConfigError(_sorted(problems))
     return config

@@ -183,3 +183,13 @@ def test_sql_that_would_run_a_statement_or_read_a_file_is_refused_by_validate(
         " reads only the row's own columns — write an expression such as CASE WHEN"
         " event_type = 'purchase' THEN 1 ELSE 0 END",
     ]
+
+
+def test_limits_written_as_text_that_read_as_nan_or_infinity_are_refused(tmp_path: Path) -> None:
+    text = GOOD.replace("{below: 0.35}", '{below: "nan", change: {max: "inf%"}}')
+    assert refused(tmp_path, text) == [
+        "metrics.yaml:14: revisit_rate: metrics.revisit_rate.detect.threshold.below:"
+        " nan is not a number a limit can be — write a finite number, e.g. 0.35",
+        "metrics.yaml:14: revisit_rate: metrics.revisit_rate.detect.threshold.change.max:"
+        " inf is not a number a limit can be — write a finite number, e.g. 0.35",
+    ]
