@@ -10,8 +10,9 @@ many characters, the last one an ellipsis.
 from __future__ import annotations
 
 import re
+from typing import Any
 
-__all__ = ["MAX_VALUE", "clean_text", "one_line"]
+__all__ = ["MAX_VALUE", "clean_json", "clean_text", "one_line"]
 
 MAX_VALUE = 200
 """Longest segment value kept, in characters, in every output."""
@@ -33,6 +34,15 @@ def clean_text(text: str, limit: int | None = None, *, lines: bool = False) -> s
     if limit is not None and len(cleaned) > limit:
         return cleaned[: limit - 1] + "…"
     return cleaned
+
+
+def clean_json(value: Any) -> Any:
+    """A JSON-like value with every string in it cleaned (``clean_text``, lines kept)."""
+    if isinstance(value, dict):
+        return {key: clean_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [clean_json(item) for item in value]
+    return clean_text(value, lines=True) if isinstance(value, str) else value
 
 
 def one_line(text: str) -> str:

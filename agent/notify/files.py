@@ -16,10 +16,9 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from agent.message import message_to_dict
 from agent.model import Severity
 from agent.notify.base import DeliveryRef, Notice, NotifyError
-from agent.notify.render import plain_text
+from agent.notify.render import notice_payload, plain_text
 
 __all__ = ["FilesNotifier", "FilesSpec"]
 
@@ -46,13 +45,7 @@ class FilesNotifier:
 
     def send(self, notice: Notice, *, thread: DeliveryRef | None = None) -> DeliveryRef:
         stem = self._stem(notice)
-        data = {
-            "delivery": notice.key,
-            "in_reply_to": thread.external_id if thread else None,
-            "alerts": [
-                {"decision": str(i.decision), **message_to_dict(i.message)} for i in notice.items
-            ],
-        }
+        data = notice_payload(notice, thread)
         try:
             stem.parent.mkdir(parents=True, exist_ok=True)
             _write(stem.with_suffix(".txt"), plain_text(notice))

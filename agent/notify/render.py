@@ -7,11 +7,21 @@ in the report's email templates, JSON by its encoder).
 
 from __future__ import annotations
 
-from agent.message import AlertMessage
-from agent.notify.base import Decision, Item, Notice
-from agent.text import one_line
+from typing import Any
 
-__all__ = ["MAX_ITEMS", "decision_label", "notice_title", "one_line", "plain_text", "words"]
+from agent.message import AlertMessage, message_to_dict
+from agent.notify.base import Decision, DeliveryRef, Item, Notice
+from agent.text import clean_json, one_line
+
+__all__ = [
+    "MAX_ITEMS",
+    "decision_label",
+    "notice_payload",
+    "notice_title",
+    "one_line",
+    "plain_text",
+    "words",
+]
 
 MAX_ITEMS = 10
 """Episodes shown in one message; more are counted ("… and 3 more")."""
@@ -91,3 +101,18 @@ def plain_text(notice: Notice) -> str:
     if first.report_url:
         lines.append(f"{w['report']}: {first.report_url}")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def notice_payload(notice: Notice, thread: DeliveryRef | None) -> dict[str, Any]:
+    """The notice as JSON (the files channel's ``.json``, a webhook's body but its report),
+    its texts without control characters."""
+    payload: dict[str, Any] = clean_json(
+        {
+            "delivery": notice.key,
+            "in_reply_to": thread.external_id if thread else None,
+            "alerts": [
+                {"decision": str(i.decision), **message_to_dict(i.message)} for i in notice.items
+            ],
+        }
+    )
+    return payload

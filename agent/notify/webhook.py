@@ -22,10 +22,11 @@ from typing import Any, ClassVar, Literal
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-from agent.message import message_to_dict
 from agent.model import Severity
 from agent.notify.base import DeliveryRef, Notice, NotifyError, http_failure, redact
 from agent.notify.logs import protect
+from agent.notify.render import notice_payload
+from agent.text import clean_json
 
 __all__ = ["WebhookNotifier", "WebhookSpec", "signature"]
 
@@ -91,11 +92,5 @@ class WebhookNotifier:
 
 
 def _payload(notice: Notice, thread: DeliveryRef | None) -> dict[str, Any]:
-    return {
-        "delivery": notice.key,
-        "in_reply_to": thread.external_id if thread else None,
-        "alerts": [
-            {"decision": str(i.decision), **message_to_dict(i.message)} for i in notice.items
-        ],
-        "report": notice.body.report if notice.body else None,
-    }
+    report = clean_json(notice.body.report) if notice.body else None
+    return notice_payload(notice, thread) | {"report": report}

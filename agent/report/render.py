@@ -108,7 +108,8 @@ def render_markdown(inp: ReportInput, assets: Assets, *, templates_dir: Path | N
 
 
 def _plain(value: Any) -> Any:
-    """Enums -> their word, datetimes -> ISO text, NaN/inf -> null, numpy -> Python."""
+    """Enums -> their word, datetimes -> ISO text, NaN/inf -> null, numpy -> Python, text
+    without control characters."""
     if isinstance(value, dict):
         return {key: _plain(val) for key, val in value.items()}
     if isinstance(value, list | tuple):
@@ -117,6 +118,8 @@ def _plain(value: Any) -> Any:
         value = value.item()
     if isinstance(value, Enum):
         return value.value
+    if isinstance(value, str):
+        return clean_text(value, lines=True)
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, float) and not math.isfinite(value):

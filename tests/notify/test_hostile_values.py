@@ -5,7 +5,7 @@ that shows it as "appexe.png") and a value of 100 KB, and both jump. One ``run -
 alerts Slack (the local Slack API server), email (the local SMTP server), a webhook and
 the files channel, and writes the reports. No output may hold a raw control character,
 no segment value may be longer than 200 characters, and no Slack text may be longer
-than Slack accepts.
+than Slack accepts. The metric's title, escaped in metrics.yaml, holds an override too.
 """
 
 from __future__ import annotations
@@ -39,7 +39,9 @@ channels:
   hook: {type: webhook, url: "%s", secret: "${CX_HOOK_SECRET}"}
   log: {type: files, min_severity: info}
 """
-METRICS = INSIGHT_METRICS.replace("sources:", CHANNELS + "sources:")
+METRICS = INSIGHT_METRICS.replace("sources:", CHANNELS + "sources:").replace(
+    "title: Support contacts", 'title: "Support \\u202econtacts\\0"'
+)  # a title with an override and a NUL, written as YAML escapes
 METRICS += "    notify: [cx-slack, cx-mail, hook, log]\n"
 
 
