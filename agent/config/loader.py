@@ -219,7 +219,9 @@ def _cross_checks(data: dict[str, Any]) -> Iterator[tuple[Path_, str, str | None
         at: Path_ = ("metrics", name)
         yield from _kind_checks(at, metric)
         source = metric.get("source")
-        if isinstance(source, str) and source not in sources:
+        if not isinstance(source, str):  # the schema says what it should be
+            continue
+        if source not in sources:
             known = ", ".join(sorted(sources)) or "none defined"
             yield (
                 (*at, "source"),
