@@ -187,7 +187,7 @@ class IbisSource:
     def fetch_texts(self, query: TextQuery) -> Texts:
         """The segment's comments before and after (text only, ``query.cap`` per window)."""
         doing = f"reading what customers wrote behind a change of {query.metric!r}"
-        sql = base_select(query.source)
+        sql = base_select(query.source, self.dialect)
         with self.failing(doing, sql, query.source.table), _unreadable(doing, sql):
             con = self.connection()
             counts = self._collect(build_text_counts(con, query)).iloc[0]

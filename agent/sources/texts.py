@@ -54,7 +54,7 @@ def _ts(moment: datetime) -> ir.TimestampScalar:
 
 def _rows(con: ibis.BaseBackend, q: TextQuery) -> ir.Table:
     """The segment's rows with a non-empty text, any time."""
-    t = con.sql(base_select(q.source))
+    t = con.sql(base_select(q.source, con.dialect))
     missing = [c for c in (q.text, *q.segment) if c not in t.columns]
     if missing:
         raise ValueError(
