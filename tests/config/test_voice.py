@@ -54,13 +54,13 @@ def test_voice_short_forms_and_defaults(tmp_path: Path) -> None:
 
 def test_voice_needs_a_source_with_text_and_mask_a_valid_pattern(tmp_path: Path) -> None:
     text = VOICE.replace("voice: tickets", "voice: visits").replace("ORD-\\d{8}", "ORD-(")
-    text += "    voice: {source: nope}\n"
+    text = text.replace("voice: {verbatims: false, sample: 2000}", "voice: {source: nope}")
     assert problems(tmp_path, text) == [
         "metrics.yaml:3: mask.0: 'ORD-(' is not a regular expression (missing ), unterminated "
         "subpattern at position 4) — quote it in single quotes and escape as in Python's re, "
         "e.g. 'ORD-\\d{8}'",
         "metrics.yaml:19: contacts: metrics.contacts.voice: source 'visits' has no text column — "
         "add `text: <comment column>` to sources.visits",
-        "metrics.yaml:30: themes_only: metrics.themes_only.voice: source 'nope' is not defined — "
+        "metrics.yaml:29: themes_only: metrics.themes_only.voice: source 'nope' is not defined — "
         "sources with text: nps, tickets",
     ]
