@@ -26,14 +26,18 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from bench._power_customers import Cells, draw_customers, random_cells, session_cells
+from bench._power_entity import ENTITY_METRICS, plant_entity, premium_grade
 from bench._power_incidents import Incident, plant_family, plant_retailer
 from bench._power_world import World, draw_world, retailer_world
 
-__all__ = ["KINDS", "ROW_LEVEL", "VERSION", "read_truth", "warehouse"]
+__all__ = ["KINDS", "ROW_LEVEL", "VERSION", "read_truth", "session_rows", "warehouse"]
 
-VERSION = 2
+VERSION = 4
 ROW_LEVEL = 50_000
 """Mean sessions a day up to which sessions are written one row each."""
+ENTITY = 20_000
+"""Mean sessions a day up to which a generated warehouse has customers and entity metrics."""
 KINDS = {"family": (draw_world, plant_family), "retailer": (retailer_world, plant_retailer)}
 DAY = 86_400
 
@@ -47,14 +51,35 @@ def warehouse(kind: str, seed: int, root: Path) -> Path:
     draw, plant = KINDS[kind]
     world = draw(seed)
     rng = np.random.default_rng([seed, 1])
-    incidents = plant(world, rng)
-    tables, row_level = _tables(world, rng)
+    entity, planted = _entity_metrics(kind, world)
+    incidents, cells = [], None
+    if entity:
+        customers, visits = draw_customers(world, rng)
+        incidents = plant_entity(world, customers, visits, rng, planted)
+        cells = session_cells(world, customers, visits, rng)
+        world.volume = np.zeros_like(world.volume)
+        np.add.at(world.volume, (cells.day, cells.leaf), cells.count)
+    incidents = plant(world, rng) + incidents
+    tables, row_level = _tables(world, rng, cells)
     _write(home / "warehouse.duckdb", tables)
-    (home / "metrics.yaml").write_text(metrics_yaml(world, row_level), encoding="utf-8")
+    text = metrics_yaml(world, row_level) + entity_yaml(world, entity)
+    (home / "metrics.yaml").write_text(text, encoding="utf-8")
     truth = home / ".truth.json.tmp"
     truth.write_text(json.dumps(_truth(world, incidents, row_level), indent=1), encoding="utf-8")
     os.replace(truth, home / "truth.json")  # last: its presence marks the folder complete
     return home
+
+
+def _entity_metrics(kind: str, world: World) -> tuple[list[str], list[str]]:
+    """The entity metrics of a warehouse, and those that get incidents: the retailer
+    watches its revisit rate (no incident: its false alerts are the point); small
+    generated warehouses all three, premium share when customers have a grade."""
+    if kind == "retailer":
+        return ["revisit_rate"], []
+    if world.volume.sum(axis=1).mean() > ENTITY:
+        return [], []
+    metrics = [m for m in ENTITY_METRICS if m != "premium_share" or premium_grade(world)]
+    return metrics, metrics
 
 
 def read_truth(home: Path) -> dict[str, Any]:
@@ -78,15 +103,9 @@ def _truth(world: World, incidents: list[Incident], row_level: bool) -> dict[str
     }
 
 
-def _sessions(world: World, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """Per day x leaf: sessions, orders and revenue drawn from the expectations."""
-    sessions = rng.poisson(world.volume)
-    noise = rng.lognormal(0, world.noise, (world.days, 1))
-    rate = np.clip(world.conversion * noise, 0, 1)
-    orders = rng.binomial(sessions, rate)
-    mean = world.order_value * rng.lognormal(0, world.noise, (world.days, 1))
-    shape = world.order_shape
-    return {"sessions": sessions, "orders": orders, "mean": mean, "shape": np.asarray(shape)}
+def _day_noise(world: World, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """(D, 1) day-to-day factors of conversion and of order value, shared by every leaf."""
+    return (rng.lognormal(0, world.noise, (world.days, 1)) for _ in range(2))  # type: ignore[return-value]
 
 
 def _labels(codes: np.ndarray, names: tuple[str, ...]) -> pd.Categorical[str]:
@@ -97,36 +116,38 @@ def _leaf_columns(world: World, leaf: np.ndarray) -> dict[str, pd.Categorical[st
     return {d.column: _labels(world.leaves[leaf, i], d.values) for i, d in enumerate(world.dims)}
 
 
-def _aggregated(world: World, rng: np.random.Generator, s: dict[str, np.ndarray]) -> pd.DataFrame:
-    day, leaf = np.nonzero(s["sessions"])
-    orders = s["orders"][day, leaf]
-    scale = s["mean"][day, leaf] / s["shape"]
-    revenue = np.where(orders > 0, rng.gamma(np.maximum(orders, 1) * s["shape"], scale), 0.0)
+def _aggregated(world: World, rng: np.random.Generator) -> pd.DataFrame:
+    """One row per day x leaf: sessions, orders and revenue."""
+    conv, value = _day_noise(world, rng)
+    sessions = rng.poisson(world.volume)
+    day, leaf = np.nonzero(sessions)
+    orders = rng.binomial(sessions[day, leaf], np.clip(world.conversion * conv, 0, 1)[day, leaf])
+    scale = (world.order_value * value)[day, leaf] / world.order_shape
+    revenue = np.where(orders > 0, rng.gamma(np.maximum(orders, 1) * world.order_shape, scale), 0)
     dates = pd.to_datetime(world.start) + pd.to_timedelta(day, unit="D")
     return pd.DataFrame(
         {"day": dates.date, **_leaf_columns(world, leaf)}
-        | {"sessions": s["sessions"][day, leaf], "orders": orders, "revenue": revenue.round(2)}
+        | {"sessions": sessions[day, leaf], "orders": orders, "revenue": revenue.round(2)}
     )
 
 
-def _rows(world: World, rng: np.random.Generator, s: dict[str, np.ndarray]) -> pd.DataFrame:
-    day, leaf = np.nonzero(s["sessions"])
-    counts = s["sessions"][day, leaf]
-    cell = np.repeat(np.arange(len(day)), counts)
-    rank = np.arange(len(cell)) - np.repeat(np.cumsum(counts) - counts, counts)
-    converted = rank < s["orders"][day, leaf][cell]
-    value = rng.gamma(s["shape"], s["mean"][day, leaf][cell] / s["shape"])
-    sec = day[cell] * DAY + rng.integers(0, DAY, len(cell))
+def session_rows(world: World, rng: np.random.Generator, cells: Cells) -> pd.DataFrame:
+    """One row per session, with its customer, time, dimensions, conversion and value."""
+    conv, value = _day_noise(world, rng)
+    day, leaf = (np.repeat(a, cells.count) for a in (cells.day, cells.leaf))
+    converted = rng.random(len(day)) < np.clip(world.conversion * conv, 0, 1)[day, leaf]
+    shape = world.order_shape
+    amount = rng.gamma(shape, (world.order_value * value)[day, leaf] / shape)
+    sec = day * DAY + rng.integers(0, DAY, len(day))
     time = np.datetime64(world.start, "s") + sec.astype("timedelta64[s]")
-    customers = max(int(world.volume.sum(axis=1).mean() * 20), 1000)
     return pd.DataFrame(
         {
-            "session_id": np.arange(1, len(cell) + 1),
-            "customer_id": rng.integers(1, customers, len(cell)),
+            "session_id": np.arange(1, len(day) + 1),
+            "customer_id": np.repeat(cells.customer, cells.count) + 1,
             world.names["time"]: time.astype("datetime64[us]"),
-            **_leaf_columns(world, leaf[cell]),
+            **_leaf_columns(world, leaf),
             "converted": converted.astype(np.int8),
-            "order_value": np.where(converted, value.round(2), 0.0),
+            "order_value": np.where(converted, amount.round(2), 0.0),
         }
     ).sort_values(world.names["time"], kind="stable")
 
@@ -154,10 +175,14 @@ def _survey(world: World, rng: np.random.Generator) -> pd.DataFrame:
     return frame.sort_values("response_time", kind="stable")
 
 
-def _tables(world: World, rng: np.random.Generator) -> tuple[dict[str, pd.DataFrame], bool]:
-    drawn = _sessions(world, rng)
+def _tables(
+    world: World, rng: np.random.Generator, cells: Cells | None
+) -> tuple[dict[str, pd.DataFrame], bool]:
     row_level = bool(world.volume.sum(axis=1).mean() <= ROW_LEVEL)
-    sessions = _rows(world, rng, drawn) if row_level else _aggregated(world, rng, drawn)
+    if row_level:
+        sessions = session_rows(world, rng, cells or random_cells(world, rng))
+    else:
+        sessions = _aggregated(world, rng)
     name = world.names["sessions"] if row_level else f"daily_{world.names['sessions']}"
     return {name: sessions, world.names["survey"]: _survey(world, rng)}, row_level
 
@@ -177,6 +202,9 @@ def _write(path: Path, tables: dict[str, pd.DataFrame]) -> None:
     os.replace(tmp, path)
 
 
+DETECT = "    detect:\n      anomaly: {sensitivity: medium}\n      change_point: {}\n"
+
+
 def metrics_yaml(world: World, row_level: bool) -> str:
     """metrics.yaml as a new user writes it from the README: defaults, rates watched."""
     names, dims = world.names, ", ".join(d.column for d in world.dims)
@@ -186,22 +214,47 @@ def metrics_yaml(world: World, row_level: bool) -> str:
     else:
         table, time = f"daily_{names['sessions']}", "day"
         conversion, aov = ("orders", "sessions"), ("revenue", "orders")
-    detect = "    detect:\n      anomaly: {sensitivity: medium}\n      change_point: {}\n"
+    entity = ", entity: customer_id" if row_level else ""
     nps = "CASE WHEN score >= 9 THEN 100 WHEN score <= 6 THEN -100 ELSE 0 END"
     return (
         f"version: 1\ntimezone: {world.timezone}\ncountry: {world.country}\n"
         "warehouse: duckdb:///warehouse.duckdb\n"
-        f"sources:\n  sessions: {{table: {table}, time: {time}}}\n"
+        f"sources:\n  sessions: {{table: {table}, time: {time}{entity}}}\n"
         f"  survey: {{table: {names['survey']}, time: response_time}}\n"
         "metrics:\n"
         f"  conversion:\n    title: Conversion rate\n    source: sessions\n    kind: ratio\n"
         f'    numerator: "{conversion[0]}"\n    denominator: "{conversion[1]}"\n'
         f"    unit: percent\n    good: up\n    dimensions: [{dims}]\n"
-        f"    watch_segments: true\n{detect}"
+        f"    watch_segments: true\n{DETECT}"
         f"  average_order_value:\n    title: Average order value\n    source: sessions\n"
         f'    kind: ratio\n    numerator: "{aov[0]}"\n    denominator: "{aov[1]}"\n'
-        f"    unit: currency\n    good: up\n    dimensions: [{dims}]\n{detect}"
+        f"    unit: currency\n    good: up\n    dimensions: [{dims}]\n{DETECT}"
         f"  nps:\n    title: Net Promoter Score\n    source: survey\n    kind: ratio\n"
         f'    numerator: "{nps}"\n    denominator: "1"\n    unit: score\n    good: up\n'
-        f"    dimensions: [{names['touchpoint']}]\n    watch_segments: true\n{detect}"
+        f"    dimensions: [{names['touchpoint']}]\n    watch_segments: true\n{DETECT}"
     )
+
+
+def entity_yaml(world: World, metrics: list[str]) -> str:
+    """The entity metrics' part of metrics.yaml (customers: churn, revisits, premium share)."""
+    dims = [d.column for d in world.dims]
+    blocks = {
+        "churn": "    title: Customer churn\n    kind: churn\n    window: 14d\n    good: down\n",
+        "revisit_rate": "    title: Revisit rate\n    kind: returning\n    lookback: 7d\n"
+        "    good: up\n",
+    }
+    premium = premium_grade(world)
+    if premium is not None:
+        blocks["premium_share"] = (
+            f'    title: Premium share\n    kind: mix\n    category: "{premium[0]} = '
+            f"'{premium[1]}'\"\n    good: up\n"
+        )
+        dims_mix = [d for d in dims if d != premium[0]]
+    text = ""
+    for name in metrics:
+        shown = dims_mix if name == "premium_share" else dims
+        text += (
+            f"  {name}:\n{blocks[name]}    source: sessions\n    dimensions: [{', '.join(shown)}]\n"
+            f"    watch_segments: true\n{DETECT}"
+        )
+    return text

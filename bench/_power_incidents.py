@@ -25,7 +25,15 @@ import numpy as np
 
 from bench._power_world import World
 
-__all__ = ["METRICS", "Incident", "plant_family", "plant_retailer"]
+__all__ = [
+    "METRICS",
+    "Incident",
+    "Planter",
+    "plant_family",
+    "plant_retailer",
+    "strength_of",
+    "value_sigma",
+]
 
 METRICS = ("conversion", "average_order_value", "nps")
 GRACE = 7
@@ -61,7 +69,7 @@ class Incident:
     what: str = field(default="")
 
 
-def _strength(effect: np.ndarray, sigma: np.ndarray) -> tuple[float, float, float]:
+def strength_of(effect: np.ndarray, sigma: np.ndarray) -> tuple[float, float, float]:
     """Strength, early strength and peak of a move of ``effect`` per day (see above)."""
     total = float(effect.sum() / np.sqrt((sigma**2).sum()))
     early = float(effect[:EARLY].sum() / np.sqrt((sigma[:EARLY] ** 2).sum()))
@@ -114,7 +122,7 @@ def _segment(world: World, rng: np.random.Generator, lo: float, hi: float) -> di
     return best[1]
 
 
-class _Planter:
+class Planter:
     """Bends ``world`` for one incident at a time and records its ground truth."""
 
     def __init__(self, world: World, rng: np.random.Generator) -> None:
@@ -151,7 +159,7 @@ class _Planter:
             size *= float(np.median(sigma) / (1 if metric == "nps" else np.median(before)))
         self._bend(metric, mask, span, size)
         after, _ = value_sigma(w, metric, mask, span)
-        strength, early, peak = _strength(np.abs(before - after), sigma)
+        strength, early, peak = strength_of(np.abs(before - after), sigma)
         end = w.day(span.stop - 1)
         grace = 2 if cls == "spike" else GRACE
         incident = Incident(
@@ -207,7 +215,7 @@ class _Planter:
 def plant_family(world: World, rng: np.random.Generator) -> list[Incident]:
     """Incidents one after another on each metric, from the first judged day to the
     last, with 5-25 clean days between one's last counted day and the next onset."""
-    planter = _Planter(world, rng)
+    planter = Planter(world, rng)
     first = (world.eval_start - world.start).days
     for metric in METRICS:
         classes = [cls for cls, _ in MIXES[metric]]
@@ -225,20 +233,27 @@ def plant_retailer(world: World, rng: np.random.Generator) -> list[Incident]:
     platform x city segment of ~4% of sessions), NPS of one touchpoint from +15 to -60
     for 20 days, AOV -6% for 14 days, and two more segment drops; one per fifth of the
     judged range, in a random order."""
-    planter = _Planter(world, rng)
-    w, cols = world, {d.concept: d for d in world.dims}
+    planter = Planter(world, rng)
+    w = world
     touchpoint = str(rng.choice(w.touchpoints))
     w.nps_mix[:, w.touchpoints.index(touchpoint), :] = [0.25, 0.35, 0.40]  # NPS +15
-    grade = {cols["grade"].column: str(rng.choice(cols["grade"].values))}
-    source = {cols["traffic_source"].column: str(rng.choice(cols["traffic_source"].values[:3]))}
+    grade = _nearest(w, ("grade",), rng.uniform(0.1, 0.25))
+    source = _nearest(w, ("traffic_source",), rng.uniform(0.1, 0.25))
     plans = [
-        ("segment_drop", "conversion", _retailer_checkout(w), 9, 0.8, "checkout bug"),
+        (
+            "segment_drop",
+            "conversion",
+            _nearest(w, ("platform", "city"), 0.04),
+            9,
+            0.8,
+            "checkout bug",
+        ),
         ("score_drop", "nps", {w.names["touchpoint"]: touchpoint}, 20, 75.0, "NPS collapse"),
         ("level_shift", "average_order_value", {}, 14, 0.06, "AOV -6%"),
         ("segment_drop", "average_order_value", grade, 10, 0.25, "grade AOV -25%"),
         ("segment_drop", "conversion", source, 6, 0.3, "landing page -30%"),
     ]
-    first = (w.eval_start - w.start).days
+    first = (w.eval_start - w.start).days + 5  # a few judged days before the first
     slot = (w.days - first) // len(plans)
     for i, plan in enumerate(rng.permutation(len(plans))):
         cls, metric, seg, days, size, what = plans[plan]
@@ -247,14 +262,15 @@ def plant_retailer(world: World, rng: np.random.Generator) -> list[Incident]:
     return planter.incidents
 
 
-def _retailer_checkout(world: World) -> dict[str, str]:
-    """The platform x city segment whose share of sessions is closest to 4%."""
-    cols = {d.concept: d for d in world.dims}
+def _nearest(world: World, concepts: tuple[str, ...], target: float) -> dict[str, str]:
+    """The segment over ``concepts`` (one value each) whose share of sessions is
+    closest to ``target``."""
+    dims = [d for d in world.dims if d.concept in concepts]
+    grids = np.meshgrid(*[np.arange(len(d.values)) for d in dims], indexing="ij")
     segments = [
-        {cols["platform"].column: p, cols["city"].column: c}
-        for p in cols["platform"].values
-        for c in cols["city"].values
+        {d.column: d.values[int(g.ravel()[k])] for d, g in zip(dims, grids, strict=True)}
+        for k in range(grids[0].size)
     ]
     return min(
-        segments, key=lambda seg: abs(_share(world, "conversion", world.segment_mask(seg)) - 0.04)
+        segments, key=lambda seg: abs(_share(world, "conversion", world.segment_mask(seg)) - target)
     )
