@@ -7,11 +7,14 @@ warehouse, never tuned to one), and ``truth.json`` (the planted incidents) — b
 it on first use. Folders are keyed by kind, seed and ``VERSION``: change ``VERSION``
 whenever the generator's output changes.
 
-Sessions are drawn per day x leaf from the world's expectations (Poisson volume,
-binomial orders with a day-to-day noise shared by every leaf, gamma order values).
-Up to ``ROW_LEVEL`` sessions a day they are written one row per session; above it,
-as the pre-aggregated daily table a team at that volume has (one row per day x leaf
-with sessions, orders and revenue). Survey answers are always rows.
+Up to ``ENTITY`` sessions a day (and in the retailer profile) sessions come from
+customers (``bench._power_customers``) and the warehouse has entity metrics with their
+incidents (``bench._power_entity``); otherwise sessions are drawn per day x leaf from
+the world's expectations (Poisson). Orders are drawn per session or leaf with a
+day-to-day noise shared by every leaf, order values from a gamma. Up to ``ROW_LEVEL``
+sessions a day they are written one row per session; above it, as the pre-aggregated
+daily table a team at that volume has (one row per day x leaf with sessions, orders
+and revenue). Survey answers are always rows.
 """
 
 from __future__ import annotations

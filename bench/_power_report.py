@@ -87,6 +87,17 @@ def false_rate(tallies: list[Tally]) -> tuple[float, int, int]:
     return (90 * false / clean if clean else 0.0), false, clean
 
 
+def false_by_metric(tallies: list[Tally]) -> str:
+    """Per metric: its false alerts per 90 of its clean days."""
+    metrics = sorted({m for t in tallies for m in t.clean})
+    parts = []
+    for m in metrics:
+        false = sum(1 for t in tallies for a in t.false if a["metric"] == m)
+        clean = sum(t.clean.get(m, 0) for t in tallies)
+        parts.append(f"{m} {90 * false / clean if clean else 0:.2f}")
+    return "  by metric: " + ", ".join(parts)
+
+
 def family_lines(tallies: list[Tally]) -> list[str]:
     """Detection by strength x share, per class, the target lines, spikes and false alerts."""
     every = [o for t in tallies for o in t.outcomes]
@@ -114,6 +125,7 @@ def family_lines(tallies: list[Tally]) -> list[str]:
         f"  top-1 cause of segment incidents: exact {exact}, overlapping {overlapping}",
         f"  false alerts per metric per 90 clean days: {rate:.2f} ({false} alerts in {clean} "
         "clean metric-days)   (target <= 1)",
+        false_by_metric(tallies),
         f"  spikes (1-2 days) below {SPIKE_PAGE} sd a day that paged: {_share_of(small, found)}"
         f"   (target 0);  at {SPIKE_PAGE} sd or more: {_share_of(big, found)}",
     ]
@@ -145,5 +157,6 @@ def retailer_lines(tallies: list[tuple[int, Tally]]) -> list[str]:
         f"overlapping {overlapping}/{n} (>= 14/15)",
         f"  false alerts per metric per 90 clean days: {rate:.2f} ({false} in {clean} clean "
         "metric-days)   (target <= 1)",
+        false_by_metric([t for _, t in tallies]),
         "  (an incident of the total counts as exact and overlapping when alerted)",
     ]

@@ -19,6 +19,7 @@ the figures quoted. Warehouses are cached in ``bench/.data/power`` (or
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -118,6 +119,20 @@ def _details(done: list[dict[str, Any]], tallies: dict[tuple[str, int], Tally]) 
     return lines
 
 
+def _report(done: list[dict[str, Any]], details: bool) -> list[str]:
+    tallies = {(r["kind"], r["seed"]): score(r["truth"], r["alerts"], r["metrics"]) for r in done}
+    family = [tallies["family", r["seed"]] for r in done if r["kind"] == "family"]
+    retail = [(r["seed"], tallies["retailer", r["seed"]]) for r in done if r["kind"] == "retailer"]
+    out = ["", *_summary(done), ""]
+    if family:
+        out += ["Generated warehouses:", *family_lines(family), ""]
+    if retail:
+        out += ["Retailer profile (issue 19's held-out shape):", *retailer_lines(retail), ""]
+    if details:
+        out += ["Every incident:", *_details(done, tallies), ""]
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="bench.power", description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", choices=sorted(SEEDS), default="judge")
@@ -126,6 +141,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--retailers", type=int, help="retailer histories (default by mode)")
     parser.add_argument("--jobs", type=int, default=2, help="processes (default 2)")
     parser.add_argument("--details", action="store_true", help="every incident and false alert")
+    parser.add_argument("--save", type=Path, help="also write the replays' alerts to this file")
+    parser.add_argument("--load", type=Path, help="score replays saved by --save (no replay)")
     args = parser.parse_args(argv)
     families, retailers = MODES["quick" if args.quick else "full"]
     families = families if args.warehouses is None else args.warehouses
@@ -133,26 +150,20 @@ def main(argv: list[str] | None = None) -> None:
     seeds = SEEDS[args.seeds]
     root = Path(os.environ.get("CX_AGENT_POWER_DIR", ROOT))
     jobs = _jobs(seeds, families, retailers, root)
-    os.nice(10)  # a long benchmark on a shared machine
-    print(_header(args, seeds, jobs), flush=True)
     started = time.perf_counter()
-    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        done = list(pool.map(replay, jobs))
-    tallies = {(r["kind"], r["seed"]): score(r["truth"], r["alerts"], r["metrics"]) for r in done}
-    family = [r for r in done if r["kind"] == "family"]
-    retail = [r for r in done if r["kind"] == "retailer"]
-    out = ["", *_summary(done), ""]
-    if family:
-        out += [
-            "Generated warehouses:",
-            *family_lines([tallies["family", r["seed"]] for r in family]),
-            "",
-        ]
-    if retail:
-        out += ["Retailer profile (issue 19's held-out shape):"]
-        out += [*retailer_lines([(r["seed"], tallies["retailer", r["seed"]]) for r in retail]), ""]
-    if args.details:
-        out += ["Every incident:", *_details(done, tallies), ""]
+    if args.load:
+        saved = json.loads(args.load.read_text(encoding="utf-8"))
+        header, done = saved["header"], saved["replays"]
+        print(f"{header}\n  (replays loaded from {args.load})")
+    else:
+        os.nice(10)  # a long benchmark on a shared machine
+        header = _header(args, seeds, jobs)
+        print(header, flush=True)
+        with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+            done = list(pool.map(replay, jobs))
+    if args.save:
+        args.save.write_text(json.dumps({"header": header, "replays": done}), encoding="utf-8")
+    out = _report(done, args.details)
     wall, cpu = time.perf_counter() - started, sum(r["cpu"] for r in done)
     out.append(
         f"Wall time {wall:.0f}s with {args.jobs} processes, replays {cpu:.0f}s CPU "
