@@ -83,10 +83,26 @@ def _enqueue(
     policy = NotifyPolicy(spec.renotify.worse_by, spec.renotify.remind_every)
     # the file channel writes the alert only: no need to render the email and chart for it
     rich = any(config.channels[name].type != "files" for name in spec.notify)
-    body = (lambda: _body(inp)) if rich else None
+    body = (
+        (lambda: _body(inp, _attachments(inp, reports_dir, config.reports.attach_rows)))
+        if rich
+        else None
+    )
     return enqueue(store, routed, now=now, policy=policy, body=body)
 
 
-def _body(inp: ReportInput) -> RunBody:
+def _body(inp: ReportInput, attachments: dict[str, bytes]) -> RunBody:
     mail = email_report(inp)
-    return RunBody(mail.subject, mail.html, mail.text, mail.images, json_contract(inp))
+    contract = json_contract(inp)
+    return RunBody(mail.subject, mail.html, mail.text, mail.images, contract, attachments)
+
+
+def _attachments(inp: ReportInput, reports_dir: Path, max_rows: int) -> dict[str, bytes]:
+    """The customer lists of the run's findings with at most ``max_rows`` rows, by file
+    name: they travel with the email; longer ones stay linked from the report."""
+    return {
+        Path(x.path).name: (reports_dir / x.path).read_bytes()
+        for e in inp.run.explanations
+        for x in e.exports
+        if x.rows <= max_rows and (reports_dir / x.path).is_file()
+    }

@@ -110,7 +110,9 @@ def _check_warehouse(cfg: Config, config: Path, source: Source) -> None:
 @app.command()
 def run(
     config: ConfigOpt = DEFAULT_CONFIG,
-    once: Annotated[bool, typer.Option("--once", help="Run each metric once now.")] = True,
+    once: Annotated[
+        bool, typer.Option("--once", help="Run each metric once now (required).")
+    ] = False,
     as_of: Annotated[
         str | None,
         typer.Option(
@@ -123,6 +125,12 @@ def run(
     ] = None,
 ) -> None:
     """Run the loop once for every metric (or --metric NAME) and write the reports."""
+    if not once:
+        raise typer.BadParameter(
+            "add --once to run every metric once now; `cx-agent serve` runs them on their "
+            "schedules",
+            param_hint="run",
+        )
     cfg = load_config(config)
     day = _as_of(as_of, cfg, latest=True)
     names = _metric_names(cfg, metric, config)
@@ -517,21 +525,21 @@ def _options(
 
 def main() -> None:
     """Entry point: run the app, turning AgentError into one line per problem and an exit code."""
-    debug = "--debug" in sys.argv
     try:
         code = app(standalone_mode=False)
     except AgentError as exc:
+        debug = _DEBUG.is_set()
         more = exc.debug_lines() if debug and isinstance(exc, SourceError) else []
         _fail(exc.lines() + more, exc.exit_code, debug)
     except typer.TyperException as exc:  # usage errors: bad option, bad value
-        _fail([f"error: {exc.format_message()}"], ExitCode.CONFIG_ERROR, debug)
+        _fail([f"error: {exc.format_message()}"], ExitCode.CONFIG_ERROR, _DEBUG.is_set())
     except typer.Abort:
-        _fail(["aborted"], ExitCode.RUNTIME_ERROR, debug)
+        _fail(["aborted"], ExitCode.RUNTIME_ERROR, _DEBUG.is_set())
     except Exception as exc:  # last resort: one line, never a traceback
         _fail(
             [f"internal error: {exc!r} (run with --debug for details)"],
             ExitCode.RUNTIME_ERROR,
-            debug,
+            _DEBUG.is_set(),
         )
     sys.exit(code if isinstance(code, int) else 0)
 

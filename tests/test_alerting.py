@@ -59,7 +59,7 @@ def dropping(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_a_watched_segment_alerts_and_the_calm_ones_do_not(dropping: Path) -> None:
-    result = cx_agent("run", "--as-of", "2026-10-30", cwd=dropping)
+    result = cx_agent("run", "--once", "--as-of", "2026-10-30", cwd=dropping)
     assert result.code == 2, result.err
     found = findings(dropping, "2026-10-30")
     assert ({"channel": "web"}, "anomaly", "new") in found
@@ -67,12 +67,12 @@ def test_a_watched_segment_alerts_and_the_calm_ones_do_not(dropping: Path) -> No
 
 
 def test_the_next_day_the_same_episode_is_an_update_not_a_new_alert(dropping: Path) -> None:
-    assert cx_agent("run", "--as-of", "2026-10-31", cwd=dropping).code == 2
+    assert cx_agent("run", "--once", "--as-of", "2026-10-31", cwd=dropping).code == 2
     assert ({"channel": "web"}, "anomaly", "ongoing") in findings(dropping, "2026-10-31")
 
 
 def test_a_day_without_data_is_late_data_not_a_drop(dropping: Path) -> None:
-    result = cx_agent("run", "--as-of", "2026-11-01", cwd=dropping)
+    result = cx_agent("run", "--once", "--as-of", "2026-11-01", cwd=dropping)
     assert result.code == 1, result.err
     report = json.loads((dropping / "reports" / "2026-11-01" / "conversion.json").read_text())
     [finding] = report["findings"]
@@ -86,6 +86,6 @@ def test_an_episode_that_ends_is_closed_with_a_recovered_finding(tmp_path: Path)
     result = cx_agent("backfill", "--start", "2026-10-15", "--end", "2026-10-31", cwd=home)
     assert result.code == 0, result.err
     assert "2026-10-20 channel=web down (critical)" in result.out
-    assert cx_agent("run", "--as-of", "2026-10-25", cwd=home).code == 0
+    assert cx_agent("run", "--once", "--as-of", "2026-10-25", cwd=home).code == 0
     recovered = [f for f in findings(home, "2026-10-25") if f[1] == "recovered"]
     assert ({"channel": "web"}, "recovered", "recovered") in recovered

@@ -61,8 +61,17 @@ def test_unknown_metric_and_bad_date_are_one_line(tmp_path: Path) -> None:
         "error: Invalid value: nope not in metrics.yaml; metrics: revisit_rate, premium_churn,"
         " conversion, average_order_value, nps, premium_share"
     ]
-    result = cx_agent("run", "--as-of", "yesterday", cwd=tmp_path)
+    result = cx_agent("run", "--once", "--as-of", "yesterday", cwd=tmp_path)
     assert result.code == 3 and "'yesterday' is not a date; write YYYY-MM-DD" in result.err
+
+
+def test_run_without_once_says_what_it_does_and_runs_nothing(tmp_path: Path) -> None:
+    shutil.copy(REPO / "metrics.yaml", tmp_path / "metrics.yaml")
+    result = cx_agent("run", cwd=tmp_path)
+    assert result.code == 3 and "Traceback" not in result.err
+    assert "add --once to run every metric once now" in result.err
+    assert "cx-agent serve" in result.err
+    assert not (tmp_path / "state").exists() and not (tmp_path / "reports").exists()
 
 
 def test_a_day_whose_data_cannot_be_there_is_refused_before_anything_runs(
@@ -136,3 +145,11 @@ def test_commands_start_without_the_statistics_and_plotting_libraries() -> None:
     loaded = {name.split(".")[0] for name in json.loads(done.stdout)}
     assert "agent" in loaded
     assert not heavy & loaded
+
+
+def test_debug_before_the_command_adds_the_traceback_to_the_same_error(tmp_path: Path) -> None:
+    plain = cx_agent("run", "--once", "-c", "missing.yaml", cwd=tmp_path)
+    debug = cx_agent("--debug", "run", "--once", "-c", "missing.yaml", cwd=tmp_path)
+    assert plain.code == debug.code == 3
+    assert "Traceback" not in plain.err and "Traceback" in debug.err
+    assert plain.err.strip().splitlines()[-1] == debug.err.strip().splitlines()[-1]

@@ -63,6 +63,8 @@ class RunBody:
 
     ``images`` maps each Content-ID the email ``html`` references (``cid:<id>``) to PNG
     bytes; the first is the chart. ``report`` is the report's JSON contract.
+    ``attachments`` maps file names to the bytes of the customer lists small enough to
+    travel with the email (``reports.attach_rows``).
     """
 
     subject: str
@@ -70,6 +72,7 @@ class RunBody:
     text: str
     images: dict[str, bytes] = field(repr=False)
     report: dict[str, Any] = field(repr=False)
+    attachments: dict[str, bytes] = field(default_factory=dict, repr=False)
 
 
 @dataclass(frozen=True)

@@ -166,6 +166,8 @@ class EmailNotifier:
             html = mail.get_payload()[-1]  # type: ignore[index]
             for cid, png in body.images.items():
                 html.add_related(png, "image", "png", cid=f"<{cid}>")
+            for name, data in body.attachments.items():
+                mail.add_attachment(data, "text", "csv", filename=name)
         return mail
 
     def _connect(self) -> smtplib.SMTP:

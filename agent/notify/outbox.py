@@ -185,6 +185,7 @@ def _save_body(conn: Connection, key: str | None, body: RunBody, now: datetime) 
         "text": body.text,
         "images": {cid: base64.b64encode(png).decode() for cid, png in body.images.items()},
         "report": body.report,
+        "attachments": {name: base64.b64encode(b).decode() for name, b in body.attachments.items()},
     }
     conn.execute(delivery_bodies.delete().where(delivery_bodies.c.key == key))
     conn.execute(delivery_bodies.insert().values(key=key, body=data, created_at=now))
@@ -198,4 +199,5 @@ def load_body(conn: Connection, key: str | None) -> RunBody | None:
         return None
     data = row.body
     images = {cid: base64.b64decode(b64) for cid, b64 in data["images"].items()}
-    return RunBody(data["subject"], data["html"], data["text"], images, data["report"])
+    files = {name: base64.b64decode(b64) for name, b64 in data.get("attachments", {}).items()}
+    return RunBody(data["subject"], data["html"], data["text"], images, data["report"], files)

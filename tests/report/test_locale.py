@@ -198,7 +198,7 @@ def test_korean_chart_draws_every_glyph() -> None:
 def test_metrics_yaml_locale_ko_writes_korean_reports(tmp_path: Path) -> None:
     home = warehouse(tmp_path, "2026-10-30", "2026-10-31")
     (home / "metrics.yaml").write_text(CONFIG.replace("country: KR", "locale: ko\ncountry: KR"))
-    assert cx_agent("run", "--as-of", "2026-10-30", cwd=home).code == 2
+    assert cx_agent("run", "--once", "--as-of", "2026-10-30", cwd=home).code == 2
     folder = home / "reports" / "2026-10-30"
     headline = json.loads((folder / "conversion.json").read_text(encoding="utf-8"))["headline"]
     assert headline == "channel=web 고객의 Conversion이 10월 30일 57.4% 하락해 0.04가 되었습니다."
