@@ -1,18 +1,19 @@
 """One ``cx-agent serve`` per store: a second one would run every metric twice.
 
-SQLite stores are locked with an OS file lock next to the database (``flock``: the
-kernel releases it when the process dies, even by SIGKILL, so a crash never leaves a
-stale lock). Postgres stores use a session advisory lock, released the same way.
+SQLite stores are locked with an OS file lock next to the database (``filelock``, an
+``flock`` the kernel releases when the process dies, even by SIGKILL, so a crash never
+leaves a stale lock); the holder's pid is written beside it for the refusal to name.
+Postgres stores use a session advisory lock, released the same way.
 """
 
 from __future__ import annotations
 
-import fcntl
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from filelock import FileLock, Timeout
 from sqlalchemy import text
 
 from agent.errors import AgentError
@@ -54,23 +55,19 @@ def serve_lock(store: Store) -> Iterator[None]:
 
 @contextmanager
 def _file_lock(path: Path, database: str) -> Iterator[None]:
-    with path.open("a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            pid = handle.read().strip()
-            raise AlreadyServing(database, _pid(pid)) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(str(os.getpid()))
-        handle.flush()
-        try:
-            yield
-        finally:
-            handle.seek(0)
-            handle.truncate()
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    holder = path.with_name(f"{path.name}.pid")
+    lock = FileLock(path, blocking=False)
+    try:
+        lock.acquire()
+    except Timeout:
+        pid = holder.read_text(encoding="utf-8").strip() if holder.is_file() else ""
+        raise AlreadyServing(database, _pid(pid)) from None
+    try:
+        holder.write_text(str(os.getpid()), encoding="utf-8")
+        yield
+    finally:
+        holder.unlink(missing_ok=True)
+        lock.release()
 
 
 @contextmanager
