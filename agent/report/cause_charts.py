@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from agent.model import Cause, Explanation, Segment
+from agent.report.chart_text import declutter, fit_text, room_for_y_labels, text_width
 from agent.report.charts import (
     chart_style,
     chart_window,
@@ -33,22 +34,30 @@ from agent.report.messages import MESSAGES
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
     from agent.report import ReportInput
 
-__all__ = ["CAUSE_BARS", "PANELS", "render_causes_chart", "render_segments_chart", "total_change"]
+__all__ = [
+    "CAUSE_BARS",
+    "PANELS",
+    "causes_figure",
+    "render_causes_chart",
+    "render_segments_chart",
+    "segments_figure",
+    "top_segments",
+    "total_change",
+]
 
 CAUSE_BARS = 6
 """Causes drawn as bars; the rest are in "other segments"."""
 PANELS = 4
 """Top causes drawn as small multiples."""
 _RATE, _MIX, _OTHERS, _TOTAL = "#1f4e79", "#7aa6d1", "#adb5bd", "#24292f"
-_LABEL_CHARS = 40
-
-
-def _text(label: str) -> str:
-    """A data value cut to a readable length (drawn with ``text.parse_math`` off)."""
-    return label if len(label) <= _LABEL_CHARS else label[: _LABEL_CHARS - 1] + "…"
+_NAMES_WIDTH = 0.38
+"""Share of the causes chart's width that segment names may take; longer ones are cut."""
+_NAME_SIZE, _VALUE_SIZE, _PAD = 8, 7, 5.0
+"""Font sizes of segment names and values, and the gap beside them (points)."""
 
 
 def total_change(e: Explanation) -> float:
@@ -65,51 +74,56 @@ def render_causes_chart(e: Explanation, inp: ReportInput) -> bytes | None:
     if not e.causes:
         return None
     with chart_style(inp.locale):
-        return _draw_causes(e, inp)
+        return png(causes_figure(e, inp))
 
 
-def _draw_causes(e: Explanation, inp: ReportInput) -> bytes:
+def causes_figure(e: Explanation, inp: ReportInput) -> Figure:
+    """The causes chart of ``e`` (which has causes); call inside ``chart_style``.
+
+    Three columns that cannot collide: segment names (cut to fit) on the left, the bars,
+    and each row's signed contribution on the right.
+    """
     msg = MESSAGES[inp.locale]
     causes = e.causes[:CAUSE_BARS]
     total = total_change(e)
     others = total - sum(c.contribution for c in causes)
-    labels = [_text(segment_label(c.segment, msg)) for c in causes]
-    labels += [msg["others"], msg["total_change"]]
-    rows = len(labels)
+    rows = len(causes) + 2
     fig = new_figure(8.0, 0.42 * rows + 0.9)
+    width, pad = fig.bbox.width, _PAD * fig.dpi / 72
+    names = [segment_label(c.segment, msg) for c in causes] + [msg["others"], msg["total_change"]]
+    names = [fit_text(fig, name, _NAMES_WIDTH * width - 2 * pad, _NAME_SIZE) for name in names]
+    ends = [c.contribution for c in causes] + [others, total]
+    values = [format_delta(end, inp.unit, inp.locale) if math.isfinite(end) else "" for end in ends]
     fig.subplots_adjust(
-        left=0.3, right=0.86, top=1 - 0.35 / fig.get_figheight(), bottom=0.5 / fig.get_figheight()
+        left=(max(text_width(fig, n, _NAME_SIZE) for n in names) + 2 * pad) / width,
+        right=1 - (max(text_width(fig, v, _VALUE_SIZE) for v in values) + 2 * pad) / width,
+        top=1 - 0.35 / fig.get_figheight(),
+        bottom=0.5 / fig.get_figheight(),
     )
     ax = fig.add_subplot()
     y = np.arange(rows)[::-1]
     rate = [c.rate_effect for c in causes]
-    mix = [c.mix_effect for c in causes]
     ax.barh(y[: len(causes)], rate, color=_RATE, height=0.6, label=msg["rate_effect"])
+    mix = [c.mix_effect for c in causes]
     ax.barh(y[: len(causes)], mix, left=rate, color=_MIX, height=0.6, label=msg["mix_effect"])
     ax.barh([y[-2]], [others], color=_OTHERS, height=0.6)
     ax.barh([y[-1]], [total], color=_TOTAL, height=0.6)
-    ends = [c.contribution for c in causes] + [others, total]
-    _label_bars(ax, y, ends, inp)
-    ax.set_yticks(y, labels)
+    for row, text in zip(y, values, strict=True):
+        ax.annotate(
+            text,
+            (1.0, row),
+            xycoords=("axes fraction", "data"),
+            xytext=(_PAD, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=_VALUE_SIZE,
+        )
+    ax.set_yticks(y, names)
     ax.axvline(0, color="#57606a", lw=0.8)
     _style(ax, inp)
     ax.legend(loc="lower right", fontsize=7, frameon=False, ncols=2, bbox_to_anchor=(1.0, 1.0))
-    return png(fig)
-
-
-def _label_bars(ax: Axes, y: np.ndarray, ends: list[float], inp: ReportInput) -> None:
-    """The signed contribution written just past each bar's end."""
-    for row, end in zip(y, ends, strict=True):
-        if math.isfinite(end):
-            ax.annotate(
-                format_delta(end, inp.unit, inp.locale),
-                (end, row),
-                xytext=(4 if end >= 0 else -4, 0),
-                textcoords="offset points",
-                ha="left" if end >= 0 else "right",
-                va="center",
-                fontsize=7,
-            )
+    declutter(fig)
+    return fig
 
 
 def _style(ax: Axes, inp: ReportInput) -> None:
@@ -120,7 +134,7 @@ def _style(ax: Axes, inp: ReportInput) -> None:
         FuncFormatter(lambda v, _pos: format_delta(v, inp.unit, inp.locale))
     )
     ax.xaxis.set_major_locator(MaxNLocator(5))
-    ax.margins(x=0.18)
+    ax.margins(x=0.05)
     ax.grid(axis="x", color="#eaeef2", lw=0.8)
     ax.set_axisbelow(True)
     for side in ("top", "right", "left"):
@@ -148,12 +162,14 @@ def render_segments_chart(e: Explanation, inp: ReportInput) -> bytes | None:
     if not panels:
         return None
     with chart_style(inp.locale):
-        return _draw_segments(e, panels, inp)
+        return png(segments_figure(e, panels, inp))
 
 
-def _draw_segments(
+def segments_figure(
     e: Explanation, panels: list[tuple[Cause, pd.Series]], inp: ReportInput
-) -> bytes:
+) -> Figure:
+    """One panel per cause of ``panels``, titled with its segment (cut to the panel's
+    width); call inside ``chart_style``."""
     msg = MESSAGES[inp.locale]
     fig = new_figure(8.0, 2.2)
     fig.subplots_adjust(left=0.08, right=0.95, top=0.84, bottom=0.16, wspace=0.08)
@@ -164,6 +180,10 @@ def _draw_segments(
         x = [wall_time(t, tz) for t in frame.index]
         shade_episode(ax, e, tz, x[0] if x else None)
         ax.plot(x, frame["value"].to_numpy(dtype=float, na_value=np.nan), color=_RATE, lw=1.2)
-        ax.set_title(_text(segment_label(cause.segment, msg)), fontsize=8, loc="left")
+        room = ax.get_position().width * fig.bbox.width
+        title = fit_text(fig, segment_label(cause.segment, msg), room, 8)
+        ax.set_title(title, fontsize=8, loc="left")
         style_axes(ax, inp, ticks=4, size=7)
-    return png(fig)
+    room_for_y_labels(fig)
+    declutter(fig)
+    return fig

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from agent.model import Explanation, FindingKind, RunResult
+from agent.report.chart_text import declutter, room_for_y_labels
 from agent.report.formatting import format_value
 from agent.report.messages import MESSAGES
 
@@ -38,6 +39,7 @@ __all__ = [
     "chart_window",
     "episode_span",
     "hangul_font",
+    "main_figure",
     "new_figure",
     "png",
     "render_chart",
@@ -216,18 +218,22 @@ def chart_style(locale: str) -> AbstractContextManager[None]:
 
 
 def new_figure(width: float, height: float) -> Figure:
-    """A figure of its own (no pyplot state), freed with its last reference."""
+    """A figure of its own (no pyplot state), freed with its last reference, at the PNG's
+    resolution with an Agg canvas: texts are measured as they will be drawn."""
     # imported on use: see agent/__init__.py
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    return Figure(figsize=(width, height))
+    fig = Figure(figsize=(width, height), dpi=DPI)
+    FigureCanvasAgg(fig)
+    return fig
 
 
 def render_chart(inp: ReportInput) -> bytes:
     """PNG bytes (1600×600 px) of the last ``CHART_PERIODS`` periods of ``inp.history``,
     labelled in ``inp.locale``."""
     with chart_style(inp.locale):
-        return _draw(inp)
+        return png(main_figure(inp))
 
 
 def png(fig: Figure) -> bytes:
@@ -236,7 +242,8 @@ def png(fig: Figure) -> bytes:
     return buffer.getvalue()
 
 
-def _draw(inp: ReportInput) -> bytes:
+def main_figure(inp: ReportInput) -> Figure:
+    """The value against its band, the findings marked; call inside ``chart_style``."""
     msg = MESSAGES[inp.locale]
     frame = chart_window(inp.history, inp.run.period)
     tz = getattr(frame.index, "tz", None)
@@ -249,4 +256,6 @@ def _draw(inp: ReportInput) -> bytes:
     _draw_period(ax, inp.run, tz, msg)
     style_axes(ax, inp)
     ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), fontsize=7, frameon=False, ncols=6)
-    return png(fig)
+    room_for_y_labels(fig)
+    declutter(fig)
+    return fig
