@@ -30,7 +30,7 @@ from agent.config.durations import is_valid_cron, parse_duration
 from agent.detect import DETECTORS
 from agent.detect.episodes import AlertPolicy
 from agent.feedback import FeedbackSpec, TuningSpec
-from agent.report.playbook import PlaybookEntry
+from agent.report.playbook import PLAYBOOK_TAGS, Playbook
 from agent.sources.base import CubeQuery, Grain, Kind, TableRef
 from agent.sources.customers import EXPORT_KINDS, LAST_ACTIVITY, CustomerQuery
 from agent.sources.texts import TextQuery
@@ -79,18 +79,13 @@ DetectSpec: type[BaseModel] = create_model(  # type: ignore[call-overload]
 """`detect:` of a metric: one optional block per registered detector kind."""
 
 
-UNION_TAGS = ("events-list", "events-table", "playbook-text", "playbook-steps", *CHANNEL_TAGS)
+UNION_TAGS = ("events-list", "events-table", *PLAYBOOK_TAGS, *CHANNEL_TAGS)
 """Tags of the tagged unions below; the loader drops them from error paths."""
 Events = Annotated[
     Annotated[list[EventSpec], Tag("events-list")] | Annotated[EventTable, Tag("events-table")],
     Discriminator(lambda v: "events-table" if isinstance(v, dict | EventTable) else "events-list"),
 ]
 """`events:` is a list of events or ``{table: …}``, a warehouse table of them."""
-Playbook = Annotated[
-    Annotated[str, Tag("playbook-text")] | Annotated[list[PlaybookEntry], Tag("playbook-steps")],
-    Discriminator(lambda v: "playbook-text" if isinstance(v, str) else "playbook-steps"),
-]
-"""`playbook:` is plain text, or steps ``{when, text, links}`` whose text is a template."""
 
 
 class FreshnessSpec(BaseModel):

@@ -26,7 +26,7 @@ from agent.report.email import EmailReport, email_report
 from agent.report.history import previous_reports
 from agent.report.index import write_index
 from agent.report.messages import Locale
-from agent.report.playbook import NextStep, PlaybookEntry, next_steps
+from agent.report.playbook import NextStep, PlaybookEntry, PlaybookValue, next_steps
 from agent.report.render import json_contract, render_html, render_markdown, write_atomic
 
 __all__ = [
@@ -62,7 +62,7 @@ class ReportInput:
     grain: str
     dimensions: list[str]
     locale: Locale = "en"
-    playbook: str | list[PlaybookEntry] | None = None
+    playbook: PlaybookValue | None = None
     """What the team does when this metric moves (metrics.yaml ``playbook:``)."""
     segments: list[tuple[Segment, pd.Series]] = field(default_factory=list)
 

@@ -9,17 +9,29 @@ variables of ``VARIABLES``; an entry is checked by rendering it once against sam
 values when metrics.yaml is loaded, so a typo is a config error, never a failed run.
 At run time a value the finding lacks (the cause of a finding without causes) reads "—".
 Recoveries and late data are not moves: they get no steps.
+
+Written in both languages, a playbook is ``{en: …, ko: …}`` (each text or steps), and so
+may be a step's ``text`` and a link's ``title``: the report's locale picks one, and falls
+back to the other when only one is given.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any, TypeVar
 
 from jinja2 import ChainableUndefined, StrictUndefined, TemplateError, Undefined
 from jinja2.sandbox import SandboxedEnvironment
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
 
 from agent.model import Cause, Explanation, FindingKind, RunResult, Segment
 from agent.report.formatting import (
@@ -34,18 +46,44 @@ from agent.report.formatting import (
     is_finite,
     segment_label,
 )
-from agent.report.messages import MESSAGES
+from agent.report.messages import MESSAGES, Locale
 
 __all__ = [
+    "PLAYBOOK_TAGS",
     "TOP_CAUSES",
     "VARIABLES",
     "Link",
     "NextStep",
+    "Playbook",
     "PlaybookEntry",
     "PlaybookLink",
+    "PlaybookValue",
     "PlaybookWhen",
+    "in_locale",
     "next_steps",
 ]
+
+T = TypeVar("T")
+PLAYBOOK_TAGS = ("playbook-text", "playbook-steps", "playbook-locales")
+"""Tags of the unions below (the config loader drops them from error paths)."""
+
+
+def _playbook_tag(value: object) -> str:
+    if isinstance(value, str):
+        return "playbook-text"
+    return "playbook-locales" if isinstance(value, dict) else "playbook-steps"
+
+
+def _text_tag(value: object) -> str:
+    return "playbook-locales" if isinstance(value, dict) else "playbook-text"
+
+
+Localized = Annotated[
+    Annotated[str, Tag("playbook-text")]
+    | Annotated[dict[Locale, str], Tag("playbook-locales"), Field(min_length=1)],
+    Discriminator(_text_tag),
+]
+"""A text written once, or per language: ``{en: …, ko: …}`` (one of them is enough)."""
 
 TOP_CAUSES = 3
 """Causes of each finding a playbook entry is matched against."""
@@ -83,7 +121,7 @@ _CHECK, _RUN = _environment(StrictUndefined), _environment(_Missing)
 class PlaybookLink(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    title: str
+    title: Localized
     url: str
 
     @field_validator("url")
@@ -124,15 +162,17 @@ class PlaybookEntry(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     when: PlaybookWhen = Field(default_factory=PlaybookWhen)
-    text: str
+    text: Localized
     links: list[PlaybookLink] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _renders(self) -> PlaybookEntry:
-        """Render once against sample values: syntax errors, unknown variables and unsafe
-        access are config errors at load time."""
+        """Render each language's text once against sample values: syntax errors, unknown
+        variables and unsafe access are config errors at load time."""
+        texts = self.text.values() if isinstance(self.text, dict) else [self.text]
         try:
-            _CHECK.from_string(self.text).render(_sample(self.when))
+            for text in texts:
+                _CHECK.from_string(text).render(_sample(self.when))
         except TemplateError as exc:
             line = f" (line {exc.lineno} of the text)" if getattr(exc, "lineno", None) else ""
             raise ValueError(
@@ -141,6 +181,33 @@ class PlaybookEntry(BaseModel):
                 + "; ".join(f"{name}.{{{', '.join(keys)}}}" for name, keys in VARIABLES.items())
             ) from None
         return self
+
+
+Steps = str | list[PlaybookEntry]
+PlaybookValue = Steps | Mapping[str, Steps]
+"""A metric's playbook as loaded: text, steps, or either per language."""
+
+
+_Steps = Annotated[
+    Annotated[str, Tag("playbook-text")] | Annotated[list[PlaybookEntry], Tag("playbook-steps")],
+    Discriminator(_playbook_tag),
+]
+Playbook = Annotated[
+    Annotated[str, Tag("playbook-text")]
+    | Annotated[list[PlaybookEntry], Tag("playbook-steps")]
+    | Annotated[dict[Locale, _Steps], Tag("playbook-locales"), Field(min_length=1)],
+    Discriminator(_playbook_tag),
+]
+"""`playbook:` of metrics.yaml: plain text, steps ``{when, text, links}`` whose text is a
+template, or either per language (``{en: …, ko: …}``)."""
+
+
+def in_locale(value: T | Mapping[str, T], locale: str) -> T:
+    """The ``locale`` variant of a value written per language, else the other one; a value
+    written once is the same in every language."""
+    if not isinstance(value, Mapping):
+        return value
+    return value[locale] if locale in value else next(iter(value.values()))
 
 
 @dataclass(frozen=True)
@@ -168,7 +235,7 @@ def _sample(when: PlaybookWhen) -> dict[str, Any]:
 
 
 def next_steps(
-    playbook: str | list[PlaybookEntry] | None,
+    playbook: PlaybookValue | None,
     run: RunResult,
     *,
     unit: Unit,
@@ -183,14 +250,15 @@ def next_steps(
     moved = [e for e in run.explanations if e.finding.kind not in _NOT_MOVES]
     if not playbook or not moved:
         return []
-    if isinstance(playbook, str):
-        return [NextStep(p, [], {}) for p in _paragraphs(playbook)]
+    mine = in_locale(playbook, locale)
+    if isinstance(mine, str):
+        return [NextStep(p, [], {}) for p in _paragraphs(mine)]
     words = _Words(run, unit, grain, locale)
     steps: dict[str, NextStep] = {}
-    for entry in playbook:
-        links = [Link(link.title, link.url) for link in entry.links]
+    for entry in mine:
+        links = [Link(in_locale(link.title, locale), link.url) for link in entry.links]
         for explanation, cause in _matches(entry.when, moved):
-            text = _render(entry.text, words.variables(explanation, cause))
+            text = _render(in_locale(entry.text, locale), words.variables(explanation, cause))
             key = text + "\n" + repr(links)
             steps.setdefault(key, NextStep(text, links, cause.segment if cause else {}))
     return list(steps.values())

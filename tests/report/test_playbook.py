@@ -150,3 +150,87 @@ def test_plain_text_and_steps_both_load(tmp_path: Path) -> None:
     assert entry.when.dimension == "channel"
     text = load_config(write(tmp_path, GOOD + "    playbook: Call {{ nobody }}.\n"))
     assert text.metrics["revisit_rate"].playbook == "Call {{ nobody }}."
+
+
+BILINGUAL_YAML = """\
+    playbook:
+      en:
+        - when: {dimension: device}
+          text: Ask the {{ cause.dims.device }} app owner ({{ cause.share }} of the change).
+          links: [{title: {en: Release calendar, ko: 배포 일정}, url: "https://example.com/r"}]
+        - text: {en: "Compare with the week's campaigns.", ko: 이번 주 캠페인과 비교하세요.}
+      ko: |
+        {{ 이것은 템플릿이 아니라 그대로 보입니다 }} 앱 담당자에게 문의하세요.
+
+        지난주 배포를 확인하세요.
+"""
+
+
+def test_a_playbook_in_both_languages_speaks_the_reports(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, GOOD + BILINGUAL_YAML))
+    playbook = config.metrics["revisit_rate"].playbook
+    run = report_input(day(11, 18)).run
+    english = next_steps(playbook, run, unit="percent", grain="day", locale="en")
+    assert [(s.text, s.links) for s in english] == [
+        (
+            "Ask the android app owner (78% of the change).",
+            [Link("Release calendar", "https://example.com/r")],
+        ),
+        ("Compare with the week's campaigns.", []),
+    ]
+    korean = next_steps(playbook, run, unit="percent", grain="day", locale="ko")
+    assert [s.text for s in korean] == [
+        "{{ 이것은 템플릿이 아니라 그대로 보입니다 }} 앱 담당자에게 문의하세요.",
+        "지난주 배포를 확인하세요.",
+    ]
+
+
+def test_a_step_written_in_one_language_shows_in_the_other_and_links_follow_the_locale() -> None:
+    playbook = entries(
+        {
+            "when": {"dimension": "device"},
+            "text": {"ko": "{{ cause.segment }}: 앱 담당자에게 문의하세요."},
+            "links": [{"title": {"en": "Runbook", "ko": "대응 절차"}, "url": "https://x.io"}],
+        },
+        {"text": {"en": "Only in English.", "ko": "한국어로만."}},
+    )
+    english, korean = steps(playbook, "en"), steps(playbook, "ko")
+    assert [s.text for s in english] == [
+        "channel=app & device=android: 앱 담당자에게 문의하세요.",  # the only text there is
+        "Only in English.",
+    ]
+    assert [s.text for s in korean][1] == "한국어로만."
+    assert english[0].links == [Link("Runbook", "https://x.io")]
+    assert korean[0].links == [Link("대응 절차", "https://x.io")]
+
+
+def test_a_whole_playbook_in_one_language_is_used_for_the_other() -> None:
+    run = report_input(day(11, 18)).run
+    found = next_steps({"ko": "담당자에게 알리세요."}, run, unit="percent", grain="day")
+    assert [s.text for s in found] == ["담당자에게 알리세요."]
+
+
+LANGUAGE_MISTAKES_YAML = """\
+    playbook:
+      fr: Appelez l'équipe.
+      en:
+        - text: {en: "{{ cause.sahre }}", ko: "{{ cause.share }}"}
+        - text: {}
+"""
+
+
+def test_language_mistakes_are_config_errors_at_their_line(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, GOOD + LANGUAGE_MISTAKES_YAML))
+    shown = str(tmp_path / "metrics.yaml")
+    lines = [
+        line.replace(shown, "metrics.yaml").split("; it can use")[0] for line in err.value.lines()
+    ]
+    at = "revisit_rate: metrics.revisit_rate.playbook"
+    assert lines == [
+        f"metrics.yaml:16: {at}.fr.[key]: 'fr' is not allowed — use one of 'en' or 'ko'",
+        f"metrics.yaml:18: {at}.en.0: playbook text does not render: "
+        "'dict object' has no attribute 'sahre'",
+        f"metrics.yaml:19: {at}.en.1.text: Dictionary should have at least 1 item after "
+        "validation, not 0",
+    ]
