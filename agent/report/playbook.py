@@ -184,7 +184,7 @@ class PlaybookEntry(BaseModel):
 
 
 Steps = str | list[PlaybookEntry]
-PlaybookValue = Steps | Mapping[str, Steps]
+PlaybookValue = Steps | Mapping[Locale, Steps]
 """A metric's playbook as loaded: text, steps, or either per language."""
 
 
@@ -202,12 +202,14 @@ Playbook = Annotated[
 template, or either per language (``{en: …, ko: …}``)."""
 
 
-def in_locale(value: T | Mapping[str, T], locale: str) -> T:
-    """The ``locale`` variant of a value written per language, else the other one; a value
-    written once is the same in every language."""
-    if not isinstance(value, Mapping):
-        return value
-    return value[locale] if locale in value else next(iter(value.values()))
+def in_locale(value: Mapping[Locale, T], locale: str) -> T:
+    """The ``locale`` variant of a value written per language, else the other one."""
+    return next((v for key, v in value.items() if key == locale), next(iter(value.values())))
+
+
+def _text(value: str | Mapping[Locale, str], locale: str) -> str:
+    """A text written once (the same in every language) or per language."""
+    return value if isinstance(value, str) else in_locale(value, locale)
 
 
 @dataclass(frozen=True)
@@ -250,15 +252,15 @@ def next_steps(
     moved = [e for e in run.explanations if e.finding.kind not in _NOT_MOVES]
     if not playbook or not moved:
         return []
-    mine = in_locale(playbook, locale)
+    mine = in_locale(playbook, locale) if isinstance(playbook, Mapping) else playbook
     if isinstance(mine, str):
         return [NextStep(p, [], {}) for p in _paragraphs(mine)]
     words = _Words(run, unit, grain, locale)
     steps: dict[str, NextStep] = {}
     for entry in mine:
-        links = [Link(in_locale(link.title, locale), link.url) for link in entry.links]
+        links = [Link(_text(link.title, locale), link.url) for link in entry.links]
         for explanation, cause in _matches(entry.when, moved):
-            text = _render(in_locale(entry.text, locale), words.variables(explanation, cause))
+            text = _render(_text(entry.text, locale), words.variables(explanation, cause))
             key = text + "\n" + repr(links)
             steps.setdefault(key, NextStep(text, links, cause.segment if cause else {}))
     return list(steps.values())
