@@ -151,6 +151,14 @@ class Cause:
     rate_effect: float
     mix_effect: float
     confidence: float
+    moved: float | None = None
+    """For a segment checked and not named a cause (``Explanation.ruled_out``): how
+    unlikely its own move before → after is by chance, the causes not taken out and its
+    being the most moved of its dimension's values counted (its ``confidence`` is then
+    about what remains once the causes are taken out). None for a cause."""
+    overlaps: list[Segment] = field(default_factory=list)
+    """For a segment checked and not named a cause: the causes that share customers with
+    it, in their rank order."""
 
     @property
     def contribution(self) -> float:

@@ -18,7 +18,7 @@ surprise between the before and after distributions.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -150,7 +150,12 @@ def _ruled_out(
     causes: list[Cause],
     residual: tuple[np.ndarray, Noise],
 ) -> list[Cause]:
-    """Per dimension, its largest-share value that is not a cause, with what remains of it."""
+    """Per dimension, its largest-share value that is not a cause, with how surely what
+    remains of its move once the causes are taken out is real (``confidence``), how surely
+    its own value moved (``moved``: the dimension table's own test) and the causes it
+    shares customers with (``overlaps``): what the report needs to tell a move the causes
+    explain from one within noise. Both confidences count that it was picked as the most
+    moved of its dimension's values (Šidák)."""
     resid, noise = residual
     covered = np.logical_or.reduce([lattice.mask(c.segment) for c in causes], initial=False)
     scale = noise.dispersion(resid, ~np.broadcast_to(covered, resid.shape))
@@ -165,7 +170,11 @@ def _ruled_out(
         segment = {dim: str(row["value"])}
         mask = lattice.mask(segment)
         z2 = _z2(resid[mask].sum(), noise.variance[mask].sum() * scale)
-        out.append(_cause(segment, row, 1 - chance(z2)))
+        overlaps = [c.segment for c in causes if (lattice.mask(c.segment) & mask).any()]
+        picked = len(columns["value"])  # it is the most moved of them: Šidák's correction
+        cause = _cause(segment, row, (1 - chance(z2)) ** picked)
+        moved = float(row["confidence"]) ** picked
+        out.append(replace(cause, moved=moved, overlaps=overlaps))
     return out
 
 

@@ -21,6 +21,7 @@ from agent.model import (
     Related,
     Segment,
 )
+from agent.report.checked import checked_view
 from agent.report.formatting import (
     MISSING,
     Unit,
@@ -238,20 +239,9 @@ def _facts_view(e: Explanation, inp: ReportInput, msg: dict[str, str]) -> dict[s
         "explained": format_share(e.explained_share),
         "others": format_share(1 - e.explained_share),
         "checked": fill(msg["checked"], dims=", ".join(e.checked)) if e.checked else "",
-        "ruled_out": [_ruled_out_text(c, inp, msg) for c in e.ruled_out],
         "related": [_related_text(r, locale, msg) for r in e.related],
         "events": [_event_text(ev, locale, msg) for ev in e.events],
-    }
-
-
-def _ruled_out_text(c: Cause, inp: ReportInput, msg: dict[str, str]) -> str:
-    return fill(
-        msg["ruled_out_row"],
-        segment=segment_label(c.segment, msg),
-        before=format_value(c.value_before, inp.unit, inp.locale),
-        after=format_value(c.value_after, inp.unit, inp.locale),
-        confidence=format_share(c.confidence),
-    )
+    } | checked_view(e, inp, msg)
 
 
 def _related_text(r: Related, locale: str, msg: dict[str, str]) -> str:

@@ -34,12 +34,12 @@ if TYPE_CHECKING:
 __all__ = ["EMAIL_MAX_BYTES", "EMAIL_ROWS", "EmailReport", "email_report"]
 
 EMAIL_ROWS = 10
-"""At most this many findings, and rows per cause table and per list (ruled out, related,
-events), are shown in an email; the full report has the rest."""
+"""At most this many findings, and rows per cause table and per list (segments checked,
+related, events), are shown in an email; the full report has the rest."""
 EMAIL_MAX_BYTES = 100_000
 """Gmail clips a message whose HTML passes about 102 KB; lists are cut shorter to stay under."""
 _SHORTER = (EMAIL_ROWS, 5, 3, 1)
-_LISTS = ("causes", "ruled_out", "related", "events")
+_LISTS = ("causes", "checked_explained", "checked_normal", "checked_moved", "related", "events")
 _UNSAFE_ID = re.compile(r"[^A-Za-z0-9._-]+")
 _INLINER = css_inline.CSSInliner(
     load_remote_stylesheets=False, keep_style_tags=False, minify_css=True

@@ -22,6 +22,7 @@ from markupsafe import Markup
 
 from agent.errors import ReportError
 from agent.model import Cause, Explanation
+from agent.report.checked import verdict
 from agent.report.context import MESSAGES, Assets, build_context, run_headline
 from agent.report.formatting import md_escape
 from agent.report.parts import steps_view
@@ -128,7 +129,13 @@ def _plain(value: Any) -> Any:
 
 
 def _cause(c: Cause) -> dict[str, Any]:
-    return dataclasses.asdict(c) | {"contribution": c.contribution}
+    fields = dataclasses.asdict(c)
+    del fields["moved"], fields["overlaps"]  # said of checked segments only
+    return fields | {"contribution": c.contribution}
+
+
+def _checked(c: Cause) -> dict[str, Any]:
+    return dataclasses.asdict(c) | {"contribution": c.contribution, "verdict": verdict(c)}
 
 
 def _voice(e: Explanation, segment: dict[str, str]) -> dict[str, Any]:
@@ -159,7 +166,7 @@ def _explanation(e: Explanation, words: Wording) -> dict[str, Any]:
         "explained_share": e.explained_share,
         "episode": dataclasses.asdict(e.episode) if e.episode else None,
         "checked": list(e.checked),
-        "ruled_out": [_cause(c) for c in e.ruled_out],
+        "ruled_out": [_checked(c) for c in e.ruled_out],
         "related": [dataclasses.asdict(r) for r in e.related],
         "events": [dataclasses.asdict(ev) for ev in e.events],
         "factors": [dataclasses.asdict(f) for f in e.factors],
@@ -209,8 +216,12 @@ def json_contract(inp: ReportInput) -> dict[str, Any]:
           now, ``ongoing`` — an update, ``recovered``), ``since``, ``last_seen``,
           ``periods`` (with findings so far), worst ``severity``, ``direction``.
         - ``checked``: the dimensions searched (alone and in combinations);
-          ``ruled_out``: per dimension its strongest value that is not a cause (same
-          fields as a cause);
+          ``ruled_out``: per dimension its strongest value that is not a cause (the
+          fields of a cause, its ``confidence`` about what remains of its move once the
+          causes are taken out), with ``moved`` (how unlikely its own move is by
+          chance), ``overlaps`` (the causes sharing customers with it) and ``verdict``:
+          ``explained`` (moved through the causes it overlaps), ``normal`` (within
+          noise) or ``moved`` (moved, and the causes do not account for it);
         - ``related``: other metrics in the top causes' segments over the same windows
           (``metric``, ``title``, ``segment``, ``value_before``, ``value_after``, ``unit``);
         - ``events``: known events overlapping the onset (``name``, ``kind``, ``start``,
