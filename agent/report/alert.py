@@ -13,6 +13,7 @@ from agent.model import Cause, Direction, Episode, Explanation, FindingKind
 from agent.report.context import finding_headline, segment_label
 from agent.report.formatting import (
     MISSING,
+    alert_opened,
     format_change,
     format_delta,
     format_period,
@@ -71,7 +72,7 @@ def _alert(
         severity=str(episode.severity),
         header=_header(e, episode, inp),
         summary=finding_headline(e, inp, msg),
-        fields=_fields(e, inp),
+        fields=_fields(e, episode, inp),
         causes=[_cause(c, inp) for c in e.causes[:TOP_CAUSES]],
         deviation=abs(f.value - f.expected) if is_finite(f.value - f.expected) else 0.0,
         locale=inp.locale,
@@ -111,15 +112,18 @@ def _header(e: Explanation, episode: Episode, inp: ReportInput) -> str:
     return f"{severity} · {subject} {_ARROWS[f.direction]}" + (f" {size}" if size else "")
 
 
-def _fields(e: Explanation, inp: ReportInput) -> list[AlertField]:
+def _fields(e: Explanation, episode: Episode, inp: ReportInput) -> list[AlertField]:
+    """The facts a channel shows, the two dates named as the report names them."""
     f, msg, labels = e.finding, MESSAGES[inp.locale], _LABELS[inp.locale]
     top = e.causes[0] if e.causes else None
     unit, locale = inp.unit, inp.locale
+    opened = alert_opened(episode)
     return [
         AlertField(msg["value"], format_value(f.value, unit, locale)),
         AlertField(msg["expected"], format_value(f.expected, unit, locale)),
         AlertField(labels["change"], format_delta(f.value - f.expected, unit, locale)),
-        AlertField(msg["since_label"], format_period(f.since, inp.grain, locale, year=True)),
+        AlertField(msg["change_began"], format_period(f.since, inp.grain, locale, year=True)),
+        AlertField(msg["alert_open"], format_period(opened, inp.grain, locale, year=True)),
         AlertField(msg["confidence"], format_share(top.confidence) if top else MISSING),
         AlertField(
             labels["top_cause"],

@@ -21,7 +21,7 @@ import pandas as pd
 
 from agent.model import Explanation, FindingKind, RunResult
 from agent.report.chart_text import declutter, room_for_y_labels
-from agent.report.formatting import format_value
+from agent.report.formatting import alert_opened, format_value
 from agent.report.messages import MESSAGES
 
 if TYPE_CHECKING:
@@ -108,18 +108,25 @@ def _draw_series(ax: Axes, frame: pd.DataFrame, msg: dict[str, str]) -> None:
 
 
 def episode_span(e: Explanation) -> tuple[datetime, datetime]:
-    """Since when and until when a finding's episode lasted (the finding alone without one)."""
+    """Since when and until when a finding's alert has been open (the finding alone
+    without one)."""
     if e.episode is not None:
-        return e.episode.since, max(e.episode.last_seen, e.finding.period)
+        return alert_opened(e.episode), max(e.episode.last_seen, e.finding.period)
     return e.finding.since, e.finding.period
 
 
+def _began(e: Explanation) -> bool:
+    """Whether ``e`` is a move whose onset the chart marks (not a recovery or late data)."""
+    return e.finding.kind not in (FindingKind.RECOVERED, FindingKind.LATE_DATA)
+
+
 def shade_episode(ax: Axes, e: Explanation, tz: object, start: pd.Timestamp | None) -> bool:
-    """Shade ``e``'s episode (since → last seen) and mark a change point's onset with a line;
-    whether anything was shaded (``start``: the first period drawn)."""
+    """Shade the time ``e``'s alert has been open and mark with a line when its change
+    began (the two dates the report names); whether anything was shaded (``start``: the
+    first period drawn)."""
     since, last = (wall_time(t, tz) for t in episode_span(e))
-    onset = wall_time(e.finding.since, tz)  # the change's own onset, not its episode's start
-    if e.finding.kind == FindingKind.CHANGE_POINT and (start is None or onset >= start):
+    onset = wall_time(e.finding.since, tz)
+    if _began(e) and (start is None or onset >= start):
         ax.axvline(onset, color=_SEVERITY_COLOURS[e.finding.severity], lw=1.2, ls=":")
     since = max(since, start) if start is not None else since
     if since >= last:
@@ -131,12 +138,11 @@ def shade_episode(ax: Axes, e: Explanation, tz: object, start: pd.Timestamp | No
 def _draw_findings(
     ax: Axes, run: RunResult, tz: object, start: pd.Timestamp | None, msg: dict[str, str]
 ) -> None:
-    """Shade each finding's episode, mark change points, and name both in the legend."""
+    """Shade each finding's open alert, mark when its change began, name both in the legend."""
     shaded = [shade_episode(ax, e, tz, start) for e in run.explanations]
     if any(shaded):
         ax.fill_between([], [], color=_SPAN, alpha=0.5, lw=0, label=msg["chart_episode"])
-    kinds = {e.finding.kind for e in run.explanations}
-    if FindingKind.CHANGE_POINT in kinds:
+    if any(_began(e) for e in run.explanations):
         ax.plot([], [], color=_EXPECTED, lw=1.2, ls=":", label=msg["chart_change"])
 
 

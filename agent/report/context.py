@@ -20,11 +20,13 @@ from agent.model import (
     KnownEvent,
     Related,
     Segment,
+    Severity,
 )
 from agent.report.checked import checked_view
 from agent.report.formatting import (
     MISSING,
     Unit,
+    alert_opened,
     format_change,
     format_date,
     format_delta,
@@ -57,6 +59,7 @@ __all__ = [
     "build_context",
     "episode_text",
     "finding_headline",
+    "headline_rank",
     "run_headline",
     "segment_label",
 ]
@@ -74,7 +77,8 @@ def _subject(title: str, segment: Segment, msg: dict[str, str]) -> str:
 
 
 def finding_headline(e: Explanation, inp: ReportInput, msg: dict[str, str]) -> str:
-    """E.g. "Revisit rate fell 4.1 pts to 31.2% since Nov 18; 78% of the change is …".
+    """E.g. "Revisit rate fell 4.1 pts to 31.2% (the change began on Nov 18); 78% of the
+    change is …".
 
     ``msg`` is the catalog of ``inp.locale``, which also sets how numbers and dates read.
     """
@@ -82,16 +86,13 @@ def finding_headline(e: Explanation, inp: ReportInput, msg: dict[str, str]) -> s
     if f.kind in _SPECIAL_HEADLINES:
         return _SPECIAL_HEADLINES[f.kind](e, inp, msg)
     change = format_change(f.value - f.expected, f.expected, inp.unit, inp.locale)
-    moved = f.since < f.period
     text = fill(
         msg["headline" if change else "headline_no_size"],
         subject=_subject(inp.run.title, f.segment, msg),
         verb=msg["rose" if f.direction == Direction.UP else "fell"],
         change=change,
         value=format_value(f.value, inp.unit, inp.locale),
-        when=fill(msg["since"], date=format_period(f.since, inp.grain, inp.locale))
-        if moved
-        else _on(f.period, inp, msg),
+        began=fill(msg["began"], when=_on(f.since, inp, msg)),
     )
     if e.causes:
         top = e.causes[0]
@@ -105,12 +106,13 @@ def finding_headline(e: Explanation, inp: ReportInput, msg: dict[str, str]) -> s
 
 def _recovered_headline(e: Explanation, inp: ReportInput, msg: dict[str, str]) -> str:
     f = e.finding
+    opened = alert_opened(e.episode) if e.episode else f.since
     text = fill(
         msg["headline_recovered"],
         subject=_subject(inp.run.title, f.segment, msg),
         value=format_value(f.value, inp.unit, inp.locale),
         when=_on(f.period, inp, msg),
-        since=_on(f.since, inp, msg),
+        opened=format_period(opened, inp.grain, inp.locale),
     )
     return text + "."
 
@@ -133,27 +135,40 @@ _SPECIAL_HEADLINES = {
 
 
 def episode_text(episode: Episode | None, inp: ReportInput, msg: dict[str, str]) -> str:
-    """E.g. "new alert", "ongoing since Nov 12, 2026, 5 periods with findings"."""
+    """E.g. "new alert, open since Nov 12, 2026", "ongoing, alert open since Nov 12, 2026;
+    5 periods with findings"."""
     if episode is None:
         return ""
     return fill(
         msg[f"episode_{episode.status}"],
-        since=format_period(episode.since, inp.grain, inp.locale, year=True),
+        opened=format_period(alert_opened(episode), inp.grain, inp.locale, year=True),
         periods=episode.periods,
     )
 
 
-def _most_severe(inp: ReportInput) -> Explanation | None:
+def headline_rank(kind: str, severity: str, status: str | None) -> tuple[bool, int]:
+    """Which finding a report's headline (and its index row) speaks of: the highest rank,
+    the first of equals. An open alert before anything else, then the most severe."""
+    alerting = status in ("new", "ongoing") and kind != FindingKind.LATE_DATA
+    return alerting, Severity(severity).rank
+
+
+def _headline_finding(inp: ReportInput) -> Explanation | None:
+    def rank(e: Explanation) -> tuple[bool, int]:
+        status = e.episode.status if e.episode else None
+        return headline_rank(e.finding.kind, e.finding.severity, status)
+
     explanations = inp.run.explanations
-    return max(explanations, key=lambda e: e.finding.severity.rank) if explanations else None
+    return max(explanations, key=rank) if explanations else None
 
 
 def run_headline(inp: ReportInput, msg: dict[str, str]) -> str:
-    """The most severe finding's headline, or a calm "no change" sentence with the value.
+    """The headline of the finding ``headline_rank`` puts first (an open alert, the most
+    severe), or a calm "no change" sentence with the value.
 
     ``msg`` is the catalog of ``inp.locale``.
     """
-    top = _most_severe(inp)
+    top = _headline_finding(inp)
     if top is not None:
         return finding_headline(top, inp, msg)
     run = inp.run
@@ -232,7 +247,7 @@ def _facts_view(e: Explanation, inp: ReportInput, msg: dict[str, str]) -> dict[s
         "value": format_value(f.value, unit, locale),
         "expected": format_value(f.expected, unit, locale),
         "band": band_text(f.lower, f.upper, unit, locale),
-        "since": format_period(f.since, inp.grain, locale, year=True),
+        "began": format_period(f.since, inp.grain, locale, year=True),
         "score": f"{f.score:.2f}" if is_finite(f.score) else MISSING,
         "reason": _wording(inp)(f.reason),
         "causes": [_cause_view(c, inp, msg) for c in e.causes],

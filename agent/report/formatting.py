@@ -13,11 +13,13 @@ import re
 from datetime import datetime
 from typing import Literal
 
+from agent.model import Episode
 from agent.report.messages import MESSAGES
 from agent.text import one_line
 
 __all__ = [
     "MISSING",
+    "alert_opened",
     "Unit",
     "format_change",
     "format_date",
@@ -116,6 +118,15 @@ def format_period(dt: datetime, grain: str, locale: str = "en", *, year: bool = 
         return msg["month_year"].format(month=month, year=dt.year)
     date = format_date(dt, locale, year=year)
     return msg["week_of"].format(date=date) if grain == "week" else date
+
+
+def alert_opened(episode: Episode) -> datetime:
+    """When an alert opened ("alert open since"): its episode's first period with a finding.
+
+    Not the change's onset ("the change began"), which the detectors date and may date
+    earlier in a later run.
+    """
+    return episode.since
 
 
 def format_share(x: float | None) -> str:

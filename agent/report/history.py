@@ -35,18 +35,24 @@ Key = tuple[str, tuple[tuple[str, str], ...], bool]
 
 @dataclass(frozen=True)
 class EpisodeMark:
-    """One finding's episode as one report saw it; ``status``/``periods`` None when unknown."""
+    """One finding's episode as one report saw it; ``status``/``periods`` None when unknown.
+
+    ``since`` is the change's onset as the run dated it; ``opened`` when the alert opened
+    (its first period with a finding: the report's "alert open since").
+    """
 
     status: str | None
     since: datetime
     last_seen: datetime
     periods: int | None
     severity: str
+    opened: datetime
 
 
 @dataclass(frozen=True)
 class Reported:
-    """A finding of one report, reduced to what grouping needs; ``report`` is its link."""
+    """A finding of one report, reduced to what grouping needs; ``report`` is its link and
+    ``began`` when its change began (the finding's own onset)."""
 
     metric: str
     report: str
@@ -55,6 +61,7 @@ class Reported:
     severity: str
     segment: Segment
     mark: EpisodeMark
+    began: datetime
 
 
 @dataclass
@@ -75,6 +82,17 @@ class EpisodeHistory:
     @property
     def since(self) -> datetime:
         return min(f.mark.since for f in self.findings)
+
+    @property
+    def began(self) -> datetime:
+        """When the change began, as the latest report of a move (not its recovery) says."""
+        moves = [f for f in self.findings if f.kind != FindingKind.RECOVERED]
+        return moves[-1].began if moves else self.latest.mark.since
+
+    @property
+    def opened(self) -> datetime:
+        """When the alert opened: the earliest its reports say."""
+        return min(f.mark.opened for f in self.findings)
 
     @property
     def last_seen(self) -> datetime:
@@ -100,13 +118,15 @@ def mark_of(finding: dict[str, Any]) -> EpisodeMark:
     if not ep:
         period = datetime.fromisoformat(finding["period"])
         since = datetime.fromisoformat(finding["since"])
-        return EpisodeMark(None, since, period, None, finding["severity"])
+        return EpisodeMark(None, since, period, None, finding["severity"], since)
+    since = datetime.fromisoformat(ep["since"])
     return EpisodeMark(
         status=ep["status"],
-        since=datetime.fromisoformat(ep["since"]),
+        since=since,
         last_seen=datetime.fromisoformat(ep["last_seen"]),
         periods=ep["periods"],
         severity=ep["severity"],
+        opened=datetime.fromisoformat(ep["first_seen"]) if ep.get("first_seen") else since,
     )
 
 

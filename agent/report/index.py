@@ -1,9 +1,12 @@
-"""``reports/index.html``: every run and finding on disk, newest first, filters by metric
-and severity, and each metric's history of episodes.
+"""``reports/index.html``: a status board of every metric as its latest report left it
+(``board.py``), then the history: every run and finding on disk, newest first, with
+filters by metric and severity, and each metric's alerts.
 
 The index is rebuilt from the JSON reports alone (``*/*.json``), so it is always
-consistent with what is on disk and needs no database. The filters are a small inline
-script; without it the page shows everything.
+consistent with what is on disk and needs no database. Dates are the reports' own (the
+periods of each metric's grain), named as the reports name them: when the change began
+and since when the alert has been open. The filters are a small inline script; without
+it the page shows everything, and the board needs none.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ from typing import Any
 from urllib.parse import quote
 
 from agent.model import Severity
-from agent.report.formatting import format_date, format_value, segment_label
+from agent.report.board import board_rows
+from agent.report.formatting import format_period, format_value, segment_label
 from agent.report.history import EpisodeHistory, Reported, episode_histories, mark_of
 from agent.report.messages import MESSAGES, fill
 from agent.report.render import SCHEMA, render_template, write_atomic
@@ -39,6 +43,9 @@ class IndexRow:
     findings: list[Reported]
     headline: str
     link: str
+    grain: str
+    data: dict[str, Any]
+    """The JSON report itself (what the status board reads)."""
 
 
 def _row(path: Path, reports_dir: Path, data: dict[str, Any]) -> IndexRow:
@@ -55,6 +62,7 @@ def _row(path: Path, reports_dir: Path, data: dict[str, Any]) -> IndexRow:
             severity=str(Severity(f["severity"])),
             segment=dict(f["segment"]),
             mark=mark_of(f),
+            began=datetime.fromisoformat(f["since"]),
         )
         for f in data["findings"]
     ]
@@ -67,6 +75,8 @@ def _row(path: Path, reports_dir: Path, data: dict[str, Any]) -> IndexRow:
         findings=findings,
         headline=data["headline"],
         link=link,
+        grain=data.get("grain", "day"),  # reports written before the JSON said it
+        data=data,
     )
 
 
@@ -90,9 +100,10 @@ def read_reports(reports_dir: Path) -> tuple[list[IndexRow], list[str]]:
 class _Views:
     """Turns rows and episodes into the strings index.html.j2 prints."""
 
-    def __init__(self, lang: str, episodes: list[EpisodeHistory]) -> None:
+    def __init__(self, lang: str, episodes: list[EpisodeHistory], grains: dict[str, str]) -> None:
         self.lang = lang
         self.msg = MESSAGES[lang]
+        self.grains = grains
         self.previous: dict[int, Reported] = {}
         for ep in episodes:
             before = {r.report: prev for prev, r in itertools.pairwise(ep.reports)}
@@ -100,8 +111,9 @@ class _Views:
                 if f.report in before:
                     self.previous[id(f)] = before[f.report]
 
-    def date(self, dt: datetime) -> str:
-        return format_date(dt, self.lang, year=True)
+    def date(self, dt: datetime, metric: str) -> str:
+        """A period of ``metric`` as its reports write it ("the week of Nov 2, 2026")."""
+        return format_period(dt, self.grains.get(metric, "day"), self.lang, year=True)
 
     def severity(self, severity: str | None) -> str:
         return self.msg[f"severity_{severity}"] if severity else self.msg["no_findings"]
@@ -111,8 +123,8 @@ class _Views:
         mark = f.mark
         if mark.status is None:
             return ""
-        since = self.date(mark.since)
-        return fill(self.msg[f"episode_{mark.status}"], since=since, periods=mark.periods)
+        opened = self.date(mark.opened, f.metric)
+        return fill(self.msg[f"episode_{mark.status}"], opened=opened, periods=mark.periods)
 
     def finding(self, f: Reported) -> dict[str, Any]:
         prev = self.previous.get(id(f))
@@ -122,12 +134,14 @@ class _Views:
             "severity_label": self.severity(f.severity),
             "segment": segment_label(f.segment, self.msg),
             "alert": self.alert(f),
-            "previous": {"date": self.date(prev.period), "link": prev.report} if prev else None,
+            "previous": {"date": self.date(prev.period, f.metric), "link": prev.report}
+            if prev
+            else None,
         }
 
     def run(self, row: IndexRow) -> dict[str, Any]:
         return {
-            "date": self.date(row.period),
+            "date": self.date(row.period, row.metric),
             "metric": row.metric,
             "title": row.title,
             "value": row.value,
@@ -144,19 +158,22 @@ class _Views:
         date ("" for reports written without episodes)."""
         status = ep.latest.mark.status
         if status == "recovered":
-            return fill(self.msg["episode_closed"], date=self.date(ep.latest.period))
+            date = self.date(ep.latest.period, ep.first.metric)
+            return fill(self.msg["episode_closed"], date=date)
         if status == "pending":
             return self.msg["episode_pending"]
         return self.msg["episode_open"] if status else ""
 
     def episode(self, ep: EpisodeHistory) -> dict[str, Any]:
         first, latest = ep.first, ep.latest
+        metric = first.metric
         return {
-            "metric": first.metric,
+            "metric": metric,
             "segment": segment_label(first.segment, self.msg),
             "kind": self.msg["kind_late_data"] if ep.key[2] else "",
-            "since": self.date(ep.since),
-            "last_seen": self.date(ep.last_seen),
+            "opened": self.date(ep.opened, metric),
+            "last_seen": self.date(ep.last_seen, metric),
+            "began": self.date(ep.began, metric),
             "status": self.status(ep),
             "severity": ep.severity,
             "severity_label": self.severity(ep.severity),
@@ -169,16 +186,18 @@ class _Views:
         return self.msg["report_one"] if n == 1 else fill(self.msg["report_count"], n=n)
 
     def _on(self, key: str, f: Reported) -> str:
-        return fill(self.msg[key], date=self.date(f.period))
+        return fill(self.msg[key], date=self.date(f.period, f.metric))
 
 
-def _history(rows: list[IndexRow], episodes: list[EpisodeHistory], views: _Views) -> list[dict]:
+def _history(
+    rows: list[IndexRow], episodes: list[EpisodeHistory], views: _Views
+) -> list[dict[str, Any]]:
     """One section per metric (by title): its latest report and its episodes, newest first."""
     latest: dict[str, IndexRow] = {}
     for row in rows:
         latest.setdefault(row.metric, row)
     by_metric: dict[str, list[EpisodeHistory]] = {metric: [] for metric in latest}
-    for ep in sorted(episodes, key=lambda e: (e.latest.period, e.since), reverse=True):
+    for ep in sorted(episodes, key=lambda e: (e.latest.period, e.opened), reverse=True):
         by_metric[ep.first.metric].append(ep)
     return [
         {
@@ -193,12 +212,16 @@ def _history(rows: list[IndexRow], episodes: list[EpisodeHistory], views: _Views
 
 def _context(rows: list[IndexRow], unreadable: list[str], lang: str) -> dict[str, Any]:
     episodes = episode_histories([f for row in rows for f in row.findings])
-    views = _Views(lang, episodes)
+    latest: dict[str, IndexRow] = {}
+    for row in rows:  # newest first
+        latest.setdefault(row.metric, row)
+    views = _Views(lang, episodes, {metric: row.grain for metric, row in latest.items()})
     metrics = _history(rows, episodes, views)
     msg = views.msg
     return {
         "lang": lang,
         "t": msg,
+        "board": board_rows([(row.data, row.link) for row in latest.values()], lang),
         "runs": [views.run(r) for r in rows],
         "metrics": metrics,
         "metric_options": [(m["metric"], m["title"]) for m in metrics],

@@ -22,6 +22,7 @@ from markupsafe import Markup
 
 from agent.errors import ReportError
 from agent.model import Cause, Explanation
+from agent.report.charts import chart_window
 from agent.report.checked import verdict
 from agent.report.context import MESSAGES, Assets, build_context, run_headline
 from agent.report.formatting import md_escape
@@ -43,6 +44,8 @@ __all__ = [
 ]
 
 SCHEMA = "cx-agent/report@1"
+RECENT_PERIODS = 12
+"""Periods of value and band the JSON carries for the index's sparkline."""
 
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent  # the ``agent`` package
 
@@ -176,6 +179,16 @@ def _explanation(e: Explanation, words: Wording) -> dict[str, Any]:
     }
 
 
+def _recent(inp: ReportInput) -> list[dict[str, Any]]:
+    """The last ``RECENT_PERIODS`` periods up to the report's: value, expected and band."""
+    frame = chart_window(inp.history, inp.run.period).tail(RECENT_PERIODS)
+    columns = ("value", "expected", "lower", "upper")
+    return [
+        {"period": period, **{c: float(row[c]) if c in row else None for c in columns}}
+        for period, row in frame.iterrows()
+    ]
+
+
 def json_contract(inp: ReportInput) -> dict[str, Any]:
     """The JSON report: the machine contract other tools read (``schema`` cx-agent/report@1).
 
@@ -185,6 +198,7 @@ def json_contract(inp: ReportInput) -> dict[str, Any]:
     - ``metric``: the metric's key in ``metrics.yaml``; ``title``: its display name.
     - ``unit``: ``percent`` (values are shares: 0.312 = 31.2%), ``number``,
       ``currency`` or ``score``.
+    - ``grain``: ``hour`` | ``day`` | ``week`` | ``month``: how long a period is.
     - ``period``: start of the evaluated period, ISO 8601 with its UTC offset.
     - ``value``: the metric's value for that period (``null`` when there is no data).
     - ``severity``: the highest finding severity, ``info`` | ``warning`` | ``critical``,
@@ -241,6 +255,9 @@ def json_contract(inp: ReportInput) -> dict[str, Any]:
       ``[{title, href}]``), in the report's language; ``[]`` when nothing was found.
     - ``headline``: the one-sentence summary shown at the top of the report, in the
       report's language (``locale`` in metrics.yaml: ``en`` | ``ko``).
+    - ``recent``: the last periods up to ``period`` (at most ``RECENT_PERIODS``), each
+      with ``period``, ``value``, ``expected``, ``lower`` and ``upper``: what the
+      index's status board draws.
     """
     run, words = inp.run, Wording(inp.locale, inp.unit, inp.grain)
     contract = {
@@ -248,6 +265,7 @@ def json_contract(inp: ReportInput) -> dict[str, Any]:
         "metric": run.metric,
         "title": run.title,
         "unit": inp.unit,
+        "grain": inp.grain,
         "period": run.period,
         "value": run.value,
         "severity": run.severity,
@@ -256,6 +274,7 @@ def json_contract(inp: ReportInput) -> dict[str, Any]:
         "note_codes": [dataclasses.asdict(note) for note in run.notes],
         "headline": run_headline(inp, MESSAGES[inp.locale]),
         "next_steps": steps_view(inp),
+        "recent": _recent(inp),
     }
     result: dict[str, Any] = _plain(contract)
     return result

@@ -34,12 +34,13 @@ def test_one_alert_per_episode_with_header_fields_causes_and_link() -> None:
     assert msg.episode_id == "revisit_rate||2024-02-23T00:00:00"
     assert msg.state == "new" and msg.severity == "critical"
     assert msg.header == "Critical · Revisit rate ↓ 4.1 pts"
-    assert msg.summary.startswith("Revisit rate fell 4.1 pts to 31.2% since")
+    assert msg.summary.startswith("Revisit rate fell 4.1 pts to 31.2% (the change began on Feb 23)")
     assert msg.fields == [
         AlertField("Value", "31.2%"),
         AlertField("Expected", "35.3%"),
         AlertField("Change", "−4.1 pts"),
-        AlertField("Since", "Feb 23, 2024"),
+        AlertField("The change began", "Feb 23, 2024"),
+        AlertField("Alert open since", "Feb 23, 2024"),
         AlertField("Confidence", "99%"),
         AlertField("Top cause", "channel=app & device=android (78%)"),
     ]
@@ -67,7 +68,8 @@ def test_korean_reports_make_korean_alerts() -> None:
         "실제값",
         "예상값",
         "변화",
-        "시작 시점",
+        "변화 시작",
+        "알림 시작",
         "신뢰도",
         "주요 원인",
     ]

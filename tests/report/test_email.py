@@ -107,7 +107,8 @@ def test_hostile_values_are_escaped_and_the_subject_is_one_line() -> None:
     assert "<script" not in report.html.lower()
     assert "\r" not in report.html
     assert report.subject == (
-        "[critical] Revisit Bcc: victim@example.com rate fell 4.1 pts to 31.2% since Feb 23; "
+        "[critical] Revisit Bcc: victim@example.com rate fell 4.1 pts to 31.2% "
+        "(the change began on Feb 23); "
         "78% of the change is channel=app & device=android."
     )
 
@@ -115,7 +116,7 @@ def test_hostile_values_are_escaped_and_the_subject_is_one_line() -> None:
 def test_the_text_part_carries_the_headline_and_the_top_causes() -> None:
     report = email_report(report_input(PERIOD))
     headline = (
-        "Revisit rate fell 4.1 pts to 31.2% since Feb 23; "
+        "Revisit rate fell 4.1 pts to 31.2% (the change began on Feb 23); "
         "78% of the change is channel=app & device=android."
     )
     assert report.text.startswith("Revisit rate — Mar 1, 2024 · revisit_rate · critical\n")

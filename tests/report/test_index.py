@@ -108,7 +108,9 @@ def test_index_row_shows_severity_count_headline_and_each_finding(tmp_path: Path
     assert runs[1].startswith(' data-metric="revisit_rate" data-severity="critical">')
     run, finding = runs[1].split('<tr class="finding"')
     assert _cells(run)[:4] == ["Nov 18, 2024", "Revisit rate", "critical", "1"]
-    assert _cells(run)[4].startswith("Revisit rate fell 4.1 pts to 31.2% since Nov 11;")
+    assert _cells(run)[4].startswith(
+        "Revisit rate fell 4.1 pts to 31.2% (the change began on Nov 11);"
+    )
     assert _cells(finding) == ["", "Change point", "critical", "", "all customers"]
 
 
@@ -118,7 +120,8 @@ def test_episodes_are_told_apart_and_listed_newest_first(tmp_path: Path) -> None
     assert _episodes(html, "revisit_rate") == [
         [
             "all customers",
-            "Nov 22, 2024 → Nov 22, 2024",
+            "Nov 22, 2024 → Nov 22, 2024",  # the alert: open since → last seen
+            "Nov 15, 2024",  # the change began, as its latest report says
             "open",
             "critical",
             "first Nov 22, 2024 · 1 report",
@@ -126,6 +129,7 @@ def test_episodes_are_told_apart_and_listed_newest_first(tmp_path: Path) -> None
         [
             "all customers",
             "Nov 11, 2024 → Nov 19, 2024",
+            "Nov 12, 2024",  # the Nov 19 report's; the Nov 20 one tells the recovery
             "recovered Nov 20, 2024",
             "critical",
             "first Nov 18, 2024 · latest Nov 20, 2024 · 3 reports",
@@ -153,11 +157,12 @@ def test_each_finding_links_the_previous_report_of_its_episode(tmp_path: Path) -
     ]
     alerts = [_cells(run.split('<tr class="finding"')[1])[4] for run in runs[:4]]
     assert alerts == [
-        "all customers · new alert",
-        "all customers · closed: back to normal · previous report: Nov 19, 2024",
-        "all customers · ongoing since Nov 11, 2024, 2 periods with findings"
+        "all customers · new alert, open since Nov 22, 2024",
+        "all customers · closed: back to normal (alert open since Nov 11, 2024)"
+        " · previous report: Nov 19, 2024",
+        "all customers · ongoing, alert open since Nov 11, 2024; 2 periods with findings"
         " · previous report: Nov 18, 2024",
-        "all customers · new alert",
+        "all customers · new alert, open since Nov 11, 2024",
     ]
 
 
@@ -167,9 +172,14 @@ def test_findings_without_an_episode_group_by_overlapping_moves(tmp_path: Path) 
     for month, dom in ((11, 18), (11, 19), (11, 30)):
         write_reports(report_input(day(month, dom)), tmp_path)  # since: a week before
     html = write_index(tmp_path).read_text(encoding="utf-8")
-    assert [row[1:3] + row[4:] for row in _episodes(html, "revisit_rate")] == [
-        ["Nov 23, 2024 → Nov 30, 2024", "", "first Nov 30, 2024 · 1 report"],
-        ["Nov 11, 2024 → Nov 19, 2024", "", "first Nov 18, 2024 · latest Nov 19, 2024 · 2 reports"],
+    assert [row[1:4] + row[5:] for row in _episodes(html, "revisit_rate")] == [
+        ["Nov 23, 2024 → Nov 30, 2024", "Nov 23, 2024", "", "first Nov 30, 2024 · 1 report"],
+        [
+            "Nov 11, 2024 → Nov 19, 2024",
+            "Nov 12, 2024",
+            "",
+            "first Nov 18, 2024 · latest Nov 19, 2024 · 2 reports",
+        ],
     ]
 
 
@@ -197,7 +207,7 @@ def test_index_in_korean(tmp_path: Path) -> None:
     _write_two_episodes(tmp_path)
     html = write_index(tmp_path, lang="ko").read_text(encoding="utf-8")
     assert '<html lang="ko">' in html
-    assert _episodes(html, "revisit_rate")[1][2:] == [
+    assert _episodes(html, "revisit_rate")[1][3:] == [
         "2024년 11월 20일 회복",
         "심각",
         "처음 2024년 11월 18일 · 최근 2024년 11월 20일 · 3건",

@@ -31,7 +31,7 @@ from tests.test_alerting import CONFIG, warehouse
 from . import XSS, day, report_input
 
 KO_HEADLINE = (
-    "재방문율이 11월 11일부터 4.1%p 하락해 31.2%가 되었습니다. "
+    "재방문율이 4.1%p 하락해 31.2%가 되었습니다 (변화 시작: 11월 11일). "
     "변화의 78%는 channel=app & device=android 세그먼트에서 발생했습니다."
 )
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -201,5 +201,7 @@ def test_metrics_yaml_locale_ko_writes_korean_reports(tmp_path: Path) -> None:
     assert cx_agent("run", "--once", "--as-of", "2026-10-30", cwd=home).code == 2
     folder = home / "reports" / "2026-10-30"
     headline = json.loads((folder / "conversion.json").read_text(encoding="utf-8"))["headline"]
-    assert headline == "channel=web 고객의 Conversion이 10월 30일 57.4% 하락해 0.04가 되었습니다."
+    assert headline == (
+        "channel=web 고객의 Conversion이 57.4% 하락해 0.04가 되었습니다 (변화 시작: 10월 30일)."
+    )
     assert '<html lang="ko">' in (folder / "conversion.html").read_text(encoding="utf-8")

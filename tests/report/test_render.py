@@ -23,7 +23,7 @@ from . import XSS, day, report_input, revisit_finding
 
 REPO = Path(__file__).resolve().parents[2]
 HEADLINE = (
-    "Revisit rate fell 4.1 pts to 31.2% since Nov 11; "
+    "Revisit rate fell 4.1 pts to 31.2% (the change began on Nov 11); "
     "78% of the change is channel=app & device=android."
 )
 NO_VOICE = {"comments": None, "themes": [], "verbatims": []}
@@ -94,7 +94,7 @@ def test_json_is_the_documented_contract(files: ReportFiles) -> None:
         "severity": "critical",
         "score": 4.25,
         "since": "2024-11-11T00:00:00+09:00",
-        "reason": "the level fell from 35.3% to 31.2% since Nov 11 (4.2 sigma)",
+        "reason": "the level fell from 35.3% to 31.2%, starting Nov 11 (4.2 sigma)",
         "reason_code": {
             "code": "reason_change_point_down",
             "params": {
@@ -116,11 +116,20 @@ def test_json_is_the_documented_contract(files: ReportFiles) -> None:
         "feedback_links": {},
         "voice": None,
     }
-    assert json.loads(files.json.read_text(encoding="utf-8")) == {
+    report = json.loads(files.json.read_text(encoding="utf-8"))
+    recent = report.pop("recent")  # the last 12 days, for the index's sparkline
+    assert [r["period"] for r in recent] == [
+        f"2024-11-{dom:02d}T00:00:00+09:00" for dom in range(7, 19)
+    ]
+    assert [r["value"] for r in recent] == [0.353] * 4 + [0.312] * 8
+    assert all(r["expected"] == 0.353 for r in recent)
+    assert all((r["lower"], r["upper"]) == pytest.approx((0.333, 0.373)) for r in recent)
+    assert report == {
         "schema": "cx-agent/report@1",
         "metric": "revisit_rate",
         "title": "Revisit rate",
         "unit": "percent",
+        "grain": "day",
         "period": "2024-11-18T00:00:00+09:00",
         "value": 0.312,
         "severity": "critical",
@@ -165,7 +174,7 @@ def test_html_has_headline_chart_and_causes(files: ReportFiles) -> None:
     header = chart.read_bytes()[:24]
     assert header[:8] == b"\x89PNG\r\n\x1a\n"
     assert struct.unpack(">II", header[16:24]) == (1600, 600)  # 8×3 in at 2× (200 dpi)
-    assert "<td>channel=app &amp; device=android</td><td>36.0% → 29.0%</td>" in html
+    assert re.search(r"<td>channel=app &amp; device=android</td><td[^>]*>36.0% → 29.0%</td>", html)
     assert '<span class="badge badge-critical">critical</span>' in html
     assert "<td>35.3% (Expected range: 33.3% – 37.3%)</td>" in html
 
@@ -266,16 +275,21 @@ def test_headline_uses_relative_change_outside_percent_units() -> None:
     )
     aov = dataclasses.replace(e, finding=f, causes=[])
     assert _headline(aov, unit="currency") == (
-        "Revisit rate (tier=vip) rose 10.0% to ₩13,530 since Nov 11."
+        "Revisit rate (tier=vip) rose 10.0% to ₩13,530 (the change began on Nov 11)."
     )
 
 
-def test_headline_for_a_one_period_move_says_on_and_weeks_say_week() -> None:
+def test_headline_says_when_the_change_began_in_the_metrics_periods() -> None:
     e = revisit_finding(day(11, 18))
     one_day = dataclasses.replace(e, finding=dataclasses.replace(e.finding, since=day(11, 18)))
-    assert _headline(one_day).startswith("Revisit rate fell 4.1 pts to 31.2% on Nov 18;")
+    assert _headline(one_day).startswith(
+        "Revisit rate fell 4.1 pts to 31.2% (the change began on Nov 18);"
+    )
     assert _headline(e, grain="week").startswith(
-        "Revisit rate fell 4.1 pts to 31.2% since the week of Nov 11;"
+        "Revisit rate fell 4.1 pts to 31.2% (the change began in the week of Nov 11);"
+    )
+    assert _headline(e, grain="month").startswith(
+        "Revisit rate fell 4.1 pts to 31.2% (the change began in Nov 2024);"
     )
 
 

@@ -7,6 +7,7 @@ rewrite the files with ``pytest tests/report/test_snapshots.py --snapshot-update
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -100,7 +101,21 @@ def _explanation() -> Explanation:
         explained_share=0.9,
         episode=episode,
         checked=["device", "channel", "region"],
-        ruled_out=[_cause({"region": "Seoul"}, 0.02, 0.35, 0.349)],
+        ruled_out=[
+            replace(
+                _cause({"device": "android"}, 0.7, 0.36, 0.3),
+                confidence=0.1,
+                moved=1.0,
+                overlaps=[android],
+            ),
+            replace(
+                _cause({"tier": "silver"}, 0.3, 0.35, 0.33),
+                confidence=0.99,
+                moved=0.999,
+                overlaps=[android],
+            ),
+            replace(_cause({"region": "Seoul"}, 0.02, 0.35, 0.349), confidence=0.3, moved=0.4),
+        ],  # explained by the android cause, moved beyond it, within noise
         related=[Related("conversion", "Conversion", android, 0.041, 0.033, "percent")],
         events=[
             KnownEvent(

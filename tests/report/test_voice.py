@@ -38,7 +38,7 @@ def test_report_pages_show_themes_flags_and_escaped_quotes(tmp_path: Path) -> No
     files = write_reports(with_voice(), tmp_path)
     html = files.html.read_text(encoding="utf-8")
     assert "What customers say" in html
-    assert "channel=app &amp; device=android: 9,000 comments since the onset" in html
+    assert "channel=app &amp; device=android: 9,000 comments since the change began" in html
     assert "the newest 400 of 9,000 comments of a window were read" in html
     assert "15 (1.2%) → 99 (24.8%)" in html and "앱 꺼지다 12 → 96 (z 7.2)" in html
     assert "(not significant)" in html
