@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -44,3 +45,15 @@ def cx_agent(*args: str, cwd: Path) -> Result:
         check=False,
     )
     return Result(done.returncode, done.stdout, done.stderr)
+
+
+DEMO_END = "2026-11-20"
+"""The last day of the demo the tests run (a fixed day: the same data every time)."""
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Result]:
+    """The README's demo, run once for every test that reads it: its folder and output."""
+    home = tmp_path_factory.mktemp("demo")
+    shutil.copy(REPO / "metrics.yaml", home / "metrics.yaml")
+    return home, cx_agent("demo", "--end", DEMO_END, cwd=home)

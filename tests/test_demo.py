@@ -8,13 +8,12 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
-import pytest
 
 from agent.sources.demo import read_ground_truth
 from agent.summary import segment_text
+from tests.conftest import DEMO_END as END
 from tests.conftest import REPO, Result, cx_agent
 
-END = "2026-11-20"
 METRICS = (
     "revisit_rate",
     "premium_churn",
@@ -23,13 +22,6 @@ METRICS = (
     "nps",
     "premium_share",
 )
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Result]:
-    home = tmp_path_factory.mktemp("demo")
-    shutil.copy(REPO / "metrics.yaml", home / "metrics.yaml")
-    return home, cx_agent("demo", "--end", END, cwd=home)
 
 
 def test_demo_writes_reports_and_says_where(demo: tuple[Path, Result]) -> None:

@@ -121,12 +121,14 @@ def format_period(dt: datetime, grain: str, locale: str = "en", *, year: bool = 
 
 
 def alert_opened(episode: Episode) -> datetime:
-    """When an alert opened ("alert open since"): its episode's first period with a finding.
+    """When an alert opened ("alert open since"): its episode's first period with a finding
+    (``first_seen``), or its onset for an episode that does not record that period.
 
     Not the change's onset ("the change began"), which the detectors date and may date
-    earlier in a later run.
+    again, earlier or later, in a later run.
     """
-    return episode.since
+    first: datetime | None = getattr(episode, "first_seen", None)
+    return first or episode.since
 
 
 def format_share(x: float | None) -> str:

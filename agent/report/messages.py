@@ -77,8 +77,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "many customers were counted; outside it is unusual.",
         "term_change_began": "The change began: the first period of the move, as the "
         "detectors date it.",
-        "term_alert_open": "Alert open since: the first period this alert reported; it stays "
-        "open until the value has been back in its range for a few periods.",
+        "term_alert_open": "Alert open since: the first period with a finding in this alert; it "
+        "stays open until the value has been back in its range for a few periods.",
         "term_rate_effect": "Rate effect: the part of the change that comes from the segment's "
         "own rate moving (its customers behaving differently).",
         "term_mix_effect": "Mix effect: the part that comes from the segment's share of all "
@@ -294,8 +294,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "term_band": "예상 범위: 계절성과 집계된 고객 수를 감안할 때 값이 보통 들어오는 "
         "범위입니다. 벗어나면 이례적입니다.",
         "term_change_began": "변화 시작: 감지기가 판단한 움직임의 첫 기간입니다.",
-        "term_alert_open": "알림 시작: 이 알림이 처음 보고된 기간입니다. 값이 몇 기간 동안 "
-        "범위 안으로 돌아올 때까지 알림이 이어집니다.",
+        "term_alert_open": "알림 시작: 이 알림에서 처음 이상이 발견된 기간입니다. 값이 몇 기간 "
+        "동안 범위 안으로 돌아올 때까지 알림이 이어집니다.",
         "term_rate_effect": "비율 효과: 세그먼트 자체의 비율이 바뀌어(고객 행동의 변화) 생긴 "
         "변화분입니다.",
         "term_mix_effect": "구성비 효과: 전체 고객 중 그 세그먼트의 비중이 늘거나 줄어 생긴 "
