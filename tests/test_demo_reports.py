@@ -134,6 +134,13 @@ def _check_outbox(reports: Path, lang: str) -> int:
     return sent
 
 
+def _alerting(path: Path) -> bool:
+    return any(
+        f["kind"] != "late_data" and (f["episode"] or {}).get("status") in ("new", "ongoing")
+        for f in json.loads(path.read_text(encoding="utf-8"))["findings"]
+    )
+
+
 def _check_index(reports: Path, lang: str, tops: dict[Path, dict[str, date | None]]) -> None:
     """The board's row of each metric gives its latest report's dates; every run's row
     its report's headline."""
@@ -143,7 +150,12 @@ def _check_index(reports: Path, lang: str, tops: dict[Path, dict[str, date | Non
     rows = re.findall(row_re, board, re.S)
     assert rows
     for state, metric, row in rows:
-        top = tops[max(reports.glob(f"*/{metric}.json"))]
+        # the latest report of the metric that shows an open alert (an alert stays open
+        # through periods without a finding until it recovers)
+        top = next(
+            tops[p] for p in sorted(reports.glob(f"*/{metric}.json"), reverse=True)
+            if state != "alert" or _alerting(p)
+        )  # fmt: skip
         cells = dict(re.findall(r'<td class="(opened|began)"[^>]*>(.*?)</td>', row, re.S))
         for key, cell in cells.items():
             got = _date(_text(cell), lang) if _text(cell) else None

@@ -5,8 +5,10 @@ Each row says the metric's state now (an alert and its severity, data late, not 
 or normal), draws its last periods against the expected range (an inline SVG: no script,
 no image file), and for an open alert gives when the alert opened, when the change
 began and its top cause, with the same dates the report gives. Everything comes from the
-latest JSON report of the metric (what its run recorded), so the board never disagrees
-with the report it links to. Alerts come first, the most severe first.
+JSON reports (what the runs recorded), so the board never disagrees with the reports it
+links to: the metric's latest, or for an alert still open that the latest does not show
+(a period without a finding does not close an alert; its recovery does) the latest
+report that showed it. Alerts come first, the most severe first.
 """
 
 from __future__ import annotations
@@ -52,17 +54,29 @@ def _headline_finding(findings: list[dict[str, Any]]) -> dict[str, Any]:
     return max(findings, key=rank)
 
 
-def state_of(report: dict[str, Any]) -> State:
-    """Alert (with the worst severity of the open alerts), data late, not judged or normal."""
+def state_of(
+    report: dict[str, Any], still_open: list[dict[str, Any]] | None = None, lang: str = "en"
+) -> State:
+    """Alert (with the worst severity of the open alerts), data late, not judged or normal.
+
+    ``still_open``: the latest findings of alerts still open that ``report`` does not show
+    (its period had no finding of theirs); they keep the metric in alert, with a note of
+    when they were last seen."""
     findings = report["findings"]
     alerting = [
         f
         for f in findings
         if f["kind"] != "late_data" and (f.get("episode") or {}).get("status") in _ALERTING
     ]
+    note = ""
+    if not alerting and still_open:
+        alerting = still_open
+        last = _headline_finding(still_open)
+        when = _date(last["period"], report.get("grain", "day"), lang)
+        note = fill(MESSAGES[lang]["board_last_finding"], date=when)
     if alerting:
         worst = max((f["episode"]["severity"] for f in alerting), key=lambda s: Severity(s).rank)
-        return State("alert", worst, _headline_finding(alerting), "")
+        return State("alert", worst, _headline_finding(alerting), note)
     late = [f for f in findings if f["kind"] == "late_data"]
     if late:
         return State("late", None, late[0], late[0].get("reason") or "")
@@ -125,9 +139,11 @@ def _date(iso: str, grain: str, lang: str) -> str:
     return format_period(datetime.fromisoformat(iso), grain, lang, year=True)
 
 
-def _row(report: dict[str, Any], link: str, lang: str) -> dict[str, Any]:
+def _row(
+    report: dict[str, Any], link: str, still_open: list[dict[str, Any]], lang: str
+) -> dict[str, Any]:
     msg, grain = MESSAGES[lang], report.get("grain", "day")
-    state = state_of(report)
+    state = state_of(report, still_open, lang)
     label = msg[f"state_{state.kind}"]
     if state.severity:
         label = fill(label, severity=msg[f"severity_{state.severity}"])
@@ -161,10 +177,13 @@ def _row(report: dict[str, Any], link: str, lang: str) -> dict[str, Any]:
     return row
 
 
-def board_rows(latest: list[tuple[dict[str, Any], str]], lang: str) -> list[dict[str, Any]]:
-    """One row per (latest report, its link): alerts first (worst first), then data late,
-    not judged and normal, each by title."""
-    rows = [_row(report, link, lang) for report, link in latest]
+def board_rows(
+    latest: list[tuple[dict[str, Any], str, list[dict[str, Any]]]], lang: str
+) -> list[dict[str, Any]]:
+    """One row per (latest report, its link, its alerts still open that it does not show;
+    see ``state_of``): alerts first (worst first), then data late, not judged and normal,
+    each by title."""
+    rows = [_row(report, link, still_open, lang) for report, link, still_open in latest]
     rank = {s.value: s.rank for s in Severity}
     return sorted(
         rows,

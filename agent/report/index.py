@@ -210,18 +210,42 @@ def _history(
     ]
 
 
+def _still_open(
+    rows: list[IndexRow], episodes: list[EpisodeHistory], latest: dict[str, IndexRow]
+) -> dict[str, list[dict[str, Any]]]:
+    """Per metric, the latest finding (JSON) of each alert still open that its latest report
+    does not show: a period without a finding does not close an alert, only its recovery
+    does."""
+    open_now = {
+        id(ep.latest)
+        for ep in episodes
+        if not ep.key[2] and ep.latest.mark.status in ("new", "ongoing")
+    }
+    found: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:  # newest first, so a tie goes to the newest (as in a report)
+        if row is latest[row.metric]:
+            continue
+        for f, data in zip(row.findings, row.data["findings"], strict=True):
+            if id(f) in open_now:
+                found.setdefault(row.metric, []).append(data)
+    return found
+
+
 def _context(rows: list[IndexRow], unreadable: list[str], lang: str) -> dict[str, Any]:
     episodes = episode_histories([f for row in rows for f in row.findings])
     latest: dict[str, IndexRow] = {}
     for row in rows:  # newest first
         latest.setdefault(row.metric, row)
+    still_open = _still_open(rows, episodes, latest)
     views = _Views(lang, episodes, {metric: row.grain for metric, row in latest.items()})
     metrics = _history(rows, episodes, views)
     msg = views.msg
     return {
         "lang": lang,
         "t": msg,
-        "board": board_rows([(row.data, row.link) for row in latest.values()], lang),
+        "board": board_rows(
+            [(row.data, row.link, still_open.get(m, [])) for m, row in latest.items()], lang
+        ),
         "runs": [views.run(r) for r in rows],
         "metrics": metrics,
         "metric_options": [(m["metric"], m["title"]) for m in metrics],
