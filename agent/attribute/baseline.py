@@ -24,7 +24,12 @@ MAX_WEEKS_BACK = 26
 
 
 def compare_cubes(
-    cube: pd.DataFrame, finding: Finding, dimensions: list[str], *, grain: str
+    cube: pd.DataFrame,
+    finding: Finding,
+    dimensions: list[str],
+    *,
+    grain: str,
+    periods: pd.Series | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(actual, expected) leaf tables (dimensions..., num, den) for ``finding``.
 
@@ -34,9 +39,14 @@ def compare_cubes(
     the mean over the last 4 same weekdays (``grain="day"``) or the last 4 periods
     (any other grain) before ``since``: an episode that has lasted for weeks is compared
     with how things were before it began, not with its own first days.
+
+    ``periods``: the periods of the cube's rows in the finding's segment, when ``cube``
+    holds only some of those rows (the windows, and the count each mean divides by,
+    are those of the whole slice).
     """
     rows = slice_cube(cube, finding.segment)
-    periods = pd.Series(rows["period"].unique()).sort_values(ignore_index=True)
+    periods = pd.Series(rows["period"].unique() if periods is None else periods)
+    periods = periods.sort_values(ignore_index=True)
     period, since = pd.Timestamp(finding.period), pd.Timestamp(finding.since)
     if finding.kind == FindingKind.CHANGE_POINT:
         after = periods[(periods >= since) & (periods <= period)]

@@ -129,13 +129,17 @@ def related_change(
     dimensions: list[str],
     additive: bool,
     grain: str,
+    periods: pd.Series | None = None,
 ) -> tuple[float, float] | None:
     """(before, after) value of another metric's ``cube`` inside ``segment``, over the
-    windows the finding's change is measured on; None when it has no data there."""
+    windows the finding's change is measured on; None when it has no data there.
+
+    ``cube`` may hold only the rows inside ``segment`` when ``periods`` gives the
+    periods of the whole cube, the windows being made of those."""
     if not set(segment) <= set(dimensions):
         return None
     whole = replace(finding, segment={})
-    actual, expected = compare_cubes(cube, whole, dimensions, grain=grain)
+    actual, expected = compare_cubes(cube, whole, dimensions, grain=grain, periods=periods)
     values = []
     for side in (expected, actual):
         rows = side
