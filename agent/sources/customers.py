@@ -29,7 +29,7 @@ import ibis
 import ibis.expr.types as ir
 
 from agent.sources.base import Grain, TableRef
-from agent.sources.rows import NONE, base_select, next_bucket
+from agent.sources.rows import base_select, dimension, next_bucket
 
 __all__ = ["EXPORT_KINDS", "LAST_ACTIVITY", "CustomerQuery", "build_customers_expr"]
 
@@ -101,7 +101,7 @@ def _reference_events(t: ir.Table, q: CustomerQuery) -> ir.Table:
     t = t.mutate(**{_DAY: day, _REF: ref.over(per_entity), _LAST: time.max().over(per_entity)})
     t = t.filter(t[_DAY] == t[_REF])
     time = t[q.source.time]
-    dims = {_dim_name(d): t[d].cast("string").fill_null(NONE).argmin(time) for d in q.segment}
+    dims = {_dim_name(d): dimension(t, d).argmin(time) for d in q.segment}
     cols = {c: t[c].argmin(time) for c in q.columns}
     per = t.group_by(entity).aggregate(**dims, **cols, **{LAST_ACTIVITY: t[_LAST].max()})
     for dim, value in q.segment.items():
