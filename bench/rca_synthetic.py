@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["Case", "element_name", "generate"]
+__all__ = ["Case", "additive_case", "coded_name", "element_name", "generate"]
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,21 @@ class Case:
 def element_name(segment: dict[str, str]) -> str:
     """``dim=value&dim=value`` with dimensions sorted: the papers' element notation."""
     return "&".join(f"{d}={segment[d]}" for d in sorted(segment))
+
+
+def coded_name(dims: list[str], cuboid: list[int] | tuple[int, ...], row: np.ndarray) -> str:
+    """The element named by value codes ``row`` of ``cuboid`` (code ``k`` of ``a``: ``a{k+1}``)."""
+    return element_name({dims[d]: f"{dims[d]}{v + 1}" for d, v in zip(cuboid, row, strict=True)})
+
+
+def additive_case(
+    dims: list[str], codes: np.ndarray, forecast: np.ndarray, actual: np.ndarray, truth: list[str]
+) -> Case:
+    """An additive case from leaf value codes, forecast and actual values (``den`` is 1)."""
+    frame = pd.DataFrame({d: [f"{d}{v + 1}" for v in codes[:, i]] for i, d in enumerate(dims)})
+    ones = np.ones(len(codes))
+    sides = {"num_before": forecast, "den_before": ones, "num_after": actual, "den_after": ones}
+    return Case(frame.assign(**sides), dims, truth)
 
 
 def generate(

@@ -11,11 +11,11 @@ import pandas as pd
 
 from agent.attribute.baseline import compare_cubes
 from agent.attribute.decompose import contributions, join_leaves
-from agent.attribute.localize import MAX_LAYER, MIN_SHARE, Localization, localize
+from agent.attribute.localize import MAX_DEPTH, MIN_SHARE, Localization, localize
 from agent.model import Finding
 
 __all__ = [
-    "MAX_LAYER",
+    "MAX_DEPTH",
     "MIN_SHARE",
     "Localization",
     "attribute",

@@ -31,24 +31,43 @@ import numpy as np
 from agent.attribute.lattice import Lattice
 from agent.attribute.noise import RICH_LEAVES, Noise
 
-__all__ = ["Evidence", "chance", "layer_penalties", "z2"]
+__all__ = ["Evidence", "Leaves", "chance", "layer_penalties", "z2"]
 
 
-class Evidence:
-    """Per flat cell: score ``Σ w r``, information ``Σ w g``, leaves already explained."""
+class Leaves:
+    """Per leaf: the weight ``w = g / V``, score ``w r`` and information ``w g``."""
 
-    def __init__(self, lattice: Lattice, resid: np.ndarray, noise: Noise) -> None:
-        self.lattice = lattice
+    def __init__(self, resid: np.ndarray, noise: Noise) -> None:
         self.measured = len(resid) >= RICH_LEAVES
         var = noise.variance
         with np.errstate(divide="ignore", invalid="ignore"):
             self.weight = np.where(var > 0, noise.gradient / var, 0.0)
         self.gradient = noise.gradient
-        self.score = lattice.per_cell(resid * self.weight)
-        self.info = lattice.per_cell(noise.gradient * self.weight)
+        self.score = resid * self.weight
+        self.info = noise.gradient * self.weight
+
+    def excess(self) -> np.ndarray:
+        """Each leaf's score over the common level of all leaves (0 when not measured)."""
+        total = float(self.info.sum())
+        level = float(self.score.sum()) / total if self.measured and total > 0 else 0.0
+        return self.score - self.info * level
+
+
+class Evidence:
+    """Per flat cell: score ``Σ w r``, information ``Σ w g``, and the same over the leaves
+    causes already explain (``taken`` counts them)."""
+
+    def __init__(self, lattice: Lattice, leaves: Leaves) -> None:
+        self.lattice = lattice
+        self.measured = leaves.measured
+        self.weight, self.gradient = leaves.weight, leaves.gradient
+        self.score = lattice.per_cell(leaves.score)
+        self.info = lattice.per_cell(leaves.info)
         self.taken = np.zeros(lattice.size, dtype=np.int64)
+        self.taken_score = np.zeros(lattice.size)
+        self.taken_info = np.zeros(lattice.size)
         # (score, information) of the leaves no cause explains yet
-        self.free = (float((resid * self.weight).sum()), float((self.gradient * self.weight).sum()))
+        self.free = (float(leaves.score.sum()), float(leaves.info.sum()))
 
     def contrast(self, cells: np.ndarray | slice = slice(None)) -> tuple[np.ndarray, np.ndarray]:
         """(excess score, z²) of cells over the level of the other free leaves, at unit scale.
@@ -59,24 +78,32 @@ class Evidence:
         """
         score, info = self.score[cells], self.info[cells]
         free_score, free_info = self.free
-        rest_score, rest_info = free_score - score, free_info - info
+        rest_score = free_score - (score - self.taken_score[cells])
+        rest_info = free_info - (info - self.taken_info[cells])
         level = self.measured & (rest_info > 1e-9 * free_info)
         with np.errstate(divide="ignore", invalid="ignore"):
             excess = np.where(level, score - info * (rest_score / rest_info), score)
             out = z2(excess, info) * np.where(level, rest_info / free_info, 1.0)
         return excess, np.where(info > 0, out, -np.inf)
 
-    def absorb(self, members: np.ndarray, resid: np.ndarray, change: np.ndarray) -> None:
-        """Leaves in ``members``, with residuals ``resid``, are explained: their expectation
-        rose by ``change``."""
-        weight = self.weight[members]
+    def absorb(
+        self, members: np.ndarray, fresh: np.ndarray, resid: np.ndarray, change: np.ndarray
+    ) -> None:
+        """The leaves of ``members`` are explained: their expectation rose by ``change``
+        (one value per member). ``fresh`` marks those no earlier cause explained;
+        ``resid`` holds every leaf's residual before the change."""
+        delta = np.zeros(len(self.weight))
+        delta[members] = change * self.weight[members]
+        now = np.where(fresh, self.weight * resid - delta, -delta)
         free_score, free_info = self.free
         self.free = (
-            free_score - float((resid * weight).sum()),
-            free_info - float((self.gradient[members] * weight).sum()),
+            free_score - float((self.weight * resid)[fresh].sum()),
+            free_info - float((self.gradient * self.weight)[fresh].sum()),
         )
-        self.score -= self.lattice.per_cell(change * weight, members)
-        self.taken += self.lattice.per_cell(None, members)
+        self.score -= self.lattice.per_cell(delta, members)
+        self.taken += self.lattice.per_cell(None, fresh)
+        self.taken_score += self.lattice.per_cell(now, members)
+        self.taken_info += self.lattice.per_cell(self.gradient * self.weight, fresh)
 
     def part(self, cell: int, without: int | None = None) -> tuple[float, float]:
         """(score, information) of a cell, less the leaves of a cell nested in it."""
@@ -103,8 +130,12 @@ def chance(z2: float) -> float:
 
 
 def layer_penalties(lattice: Lattice) -> dict[int, float]:
-    """2 log(number of present cells) per layer: the price of picking one among them."""
+    """2 log(number of cells) per layer: the price of picking one among them.
+
+    The cells counted are those holding a leaf, or for a deep cuboid that holds only
+    some of its cells, how many it may hold (``Lattice.possible``).
+    """
     counts: dict[int, int] = {}
-    for present, cuboid in zip(lattice.present(), lattice.cuboids, strict=True):
+    for present, cuboid in zip(lattice.possible, lattice.cuboids, strict=True):
         counts[len(cuboid)] = counts.get(len(cuboid), 0) + int(present)
     return {layer: 2 * float(np.log(max(n, 1))) for layer, n in counts.items()}

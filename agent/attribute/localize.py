@@ -25,21 +25,18 @@ import numpy as np
 import pandas as pd
 
 from agent.attribute.decompose import LEAF_COLUMNS, array_split, effect_columns, unit_variance
+from agent.attribute.depth import MAX_DEPTH
 from agent.attribute.evidence import chance
-from agent.attribute.lattice import Lattice
+from agent.attribute.lattice import SHALLOW, Lattice
 from agent.attribute.noise import Noise
 from agent.attribute.problems import mix_problem, rate_problem
 from agent.attribute.search import Found, search
 from agent.model import Cause, Segment
 
-__all__ = ["MAX_LAYER", "MIN_SHARE", "Localization", "localize"]
+__all__ = ["MAX_DEPTH", "MIN_SHARE", "Localization", "localize"]
 
 MIN_SHARE = 0.05
 """Segments explaining less than this share of the change are not causes."""
-
-MAX_LAYER = 3
-"""Combinations of up to this many dimensions are searched."""
-
 
 Columns = dict[str, np.ndarray]
 """The columns of a ``split`` table (``decompose.table``), one row per value."""
@@ -72,10 +69,13 @@ def localize(
     *,
     additive: bool,
     top: int = 5,
-    max_layer: int = MAX_LAYER,
+    depth: int = MAX_DEPTH,
 ) -> Localization:
-    """Ranked causes of the change in ``leaves`` (dimension columns, num/den before/after)."""
-    lattice = Lattice.build(leaves, dimensions, max_layer)
+    """Ranked causes of the change in ``leaves`` (dimension columns, num/den before/after).
+
+    Causes are combinations of up to ``depth`` dimensions.
+    """
+    lattice = Lattice.build(leaves, dimensions, min(depth, SHALLOW))
     unit = None if additive else unit_variance(leaves)
     values = leaves[LEAF_COLUMNS].to_numpy(float)
     tables = _dimension_tables(values, lattice, additive, unit)
@@ -83,17 +83,15 @@ def localize(
         return Localization([], 0.0, 1.0, checked=lattice.dimensions)
     dims = sorted(tables, key=lambda d: _power(tables[d], additive), reverse=True)
     rate = rate_problem(values, additive)
-    found, pred = search(lattice, *rate, limit=top)
+    found, pred, scored = search(lattice, *rate, limit=top, depth=depth)
     causes = _causes(values, lattice, found, additive, unit)
     if not additive:
-        causes += _population_causes(values, lattice, causes, unit, top)
+        causes += _population_causes(values, lattice, causes, unit, top, depth)
     causes = _rank(causes)[:top]
     explained = _explained(values, lattice, causes, additive, unit)
     ruled_out = _ruled_out(lattice, {d: tables[d] for d in dims}, causes, (rate[0] - pred, rate[2]))
     checked = dims + [d for d in lattice.dimensions if d not in tables]
-    return Localization(
-        causes, explained, 1.0 - explained, checked, int(lattice.present().sum()), ruled_out
-    )
+    return Localization(causes, explained, 1.0 - explained, checked, scored, ruled_out)
 
 
 def _causes(
@@ -111,10 +109,15 @@ def _causes(
 
 
 def _population_causes(
-    values: np.ndarray, lattice: Lattice, named: list[Cause], unit: float | None, top: int
+    values: np.ndarray,
+    lattice: Lattice,
+    named: list[Cause],
+    unit: float | None,
+    top: int,
+    depth: int,
 ) -> list[Cause]:
     """Segments whose share of the population moved the metric, mostly by mix effect."""
-    moved = search(lattice, *mix_problem(values), limit=top, directed=False)[0]
+    moved = search(lattice, *mix_problem(values), limit=top, directed=False, depth=depth)[0]
     segments = [c.segment for c in named]
     return [
         c
