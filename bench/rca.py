@@ -2,28 +2,26 @@
 
 Run from the repository root with the project's Python:
 
-    python -m bench.rca            # every set
-    python -m bench.rca --quick    # fewer synthetic cases
+    python -m bench.rca              # every set, judging cases
+    python -m bench.rca --quick      # a fifth of the generated cases
+    python -m bench.rca --tuning     # the tuning cases instead (what constants were chosen on)
+    python -m bench.rca --sets S,L   # some sets only
 
 Data are read from ``../shared/bench/rca`` (override with ``CX_AGENT_BENCH_DATA``,
-which points at the folder holding ``rca/``). Sets:
-
-* ``RS`` — the RobustSpot real-world cases (derived measure: success rate). A case is
-  read as the papers read it (``rca/README.md``): at the anomalous minute, numerator
-  ``cnt - value`` and denominator ``cnt`` per leaf; the expectation is each leaf's mean
-  over the 4 minutes before (0 without history); only that minute's leaves are seen.
-* ``SYN-add`` / ``SYN-ratio`` — synthetic cases from ``bench/rca_synthetic.py``
-  (additive, and derived), in the style of the RiskLoc paper's S set.
-* ``SYN-100k`` — synthetic cases of 100,000 leaves: the scale check.
+which points at the folder holding ``rca/``); the sets and their tuning and judging
+cases are described in ``bench/rca_sets.py``. ``localize`` runs at the product's
+defaults, the same for every set.
 
 Scoring (the papers' rule): a predicted element is a true positive only if it equals a
 true element exactly (``dim=value&dim=value``, dimensions sorted); TP, FP and FN are
 summed over the cases of a set, then precision, recall and F1. Times are wall-clock
-per call of ``localize`` on this machine, measured in this run.
+per call, measured in this run, one method after the other on each case.
 
-Comparators, run on the same cases in the same run: the one-dimension method cx-agent
-used before, and RiskLoc (our own implementation, ``bench/riskloc_baseline.py``, with its
-published defaults). ``cx/RiskLoc`` is cx-agent's time per case over RiskLoc's.
+Comparators, run on the same cases: the one-dimension method cx-agent used before, and
+RiskLoc (our own implementation, ``bench/riskloc_baseline.py``, with its published
+defaults). ``RL/cx`` is RiskLoc's time per case over cx-agent's (how many times faster
+cx-agent is). Then F1 by setting: the B sets by (layer × number of elements), the
+RiskLoc-style sets by the deepest layer holding a cause, cx-agent beside RiskLoc.
 """
 
 from __future__ import annotations
@@ -31,31 +29,27 @@ from __future__ import annotations
 import argparse
 import os
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
-import yaml
 
 from agent.attribute import MIN_SHARE, localize
 from agent.attribute.decompose import split
-from bench.rca_synthetic import Case, element_name, generate
+from bench.rca_sets import CaseSet, case_sets, setting_of
+from bench.rca_squeeze import NOISE
+from bench.rca_synthetic import Case, element_name
 from bench.riskloc_baseline import riskloc
 
 ROOT = Path(__file__).resolve().parents[1]
-HISTORY = 4
-"""Minutes before the anomaly whose mean is the expectation (the papers' setting)."""
 
 PUBLISHED: dict[str, dict[str, float]] = {}
 """Published F1 per set and method, each with its source. Empty: the tables of the RiskLoc
-paper (arXiv 2205.10004) and of the RobustSpot paper could not be read from here. The
-shaido987/riskloc README (all stored versions) lists no figures, and no page quoting them
-was found. A figure is added here only together with its source, never from memory."""
-
-RISKLOC_SECONDS_PER_CASE: float | None = None
-"""RiskLoc's published time per case: not found (see ``PUBLISHED``)."""
+paper (arXiv 2205.10004) and of the RobustSpot paper could not be read from here: the
+stored copies of the paper's pages hold only its abstract, and every stored version of
+the shaido987/riskloc README lists how to generate the sets, not the figures. A figure
+is added here only together with its source, never from memory."""
 
 
 @dataclass
@@ -76,6 +70,15 @@ class Score:
         self.seconds += seconds
         self.cases += 1
 
+    @classmethod
+    def merged(cls, scores: Iterable[Score]) -> Score:
+        """The counts of several scores summed."""
+        out = cls()
+        for s in scores:
+            out.tp, out.fp, out.fn = out.tp + s.tp, out.fp + s.fp, out.fn + s.fn
+            out.seconds, out.cases = out.seconds + s.seconds, out.cases + s.cases
+        return out
+
     @property
     def f1(self) -> float:
         p = self.tp / max(self.tp + self.fp, 1)
@@ -93,29 +96,15 @@ class Score:
         return 1000 * self.seconds / max(self.cases, 1)
 
 
-def rs_cases(folder: Path) -> Iterator[Case]:
-    """The RS cases read as the papers read them."""
-    spec = yaml.safe_load((folder / "anomaly.yaml").read_text(encoding="utf-8"))
-    for entry in spec:
-        frame = pd.read_csv(folder / f"{entry['data']}.csv")
-        dims = [c for c in frame.columns if c not in ("min", "value", "cnt")]
-        frame[dims] = frame[dims].astype(str)
-        frame["num"], frame["den"] = frame["cnt"] - frame["value"], frame["cnt"]
-        minute = entry["timestamp"]
-        before = sorted(m for m in frame["min"].unique() if m < minute)[-HISTORY:]
-        now = frame[frame["min"] == minute].groupby(dims)[["num", "den"]].sum()
-        past = frame[frame["min"].isin(before)].groupby(dims)[["num", "den"]].sum() / HISTORY
-        past = past.reindex(now.index).fillna(0.0)
-        leaves = pd.concat([past.add_suffix("_before"), now.add_suffix("_after")], axis=1)
-        causes = entry["cause"] if isinstance(entry["cause"], list) else [entry["cause"]]
-        truth = [element_name({k: str(v) for k, v in c.items()}) for c in causes]
-        yield Case(leaves.reset_index().astype({c: float for c in leaves.columns}), dims, truth)
+@dataclass
+class Result:
+    """The three methods' scores over one set, and cx-agent's and RiskLoc's per setting."""
 
-
-def synthetic(seed: int, count: int, **options: object) -> Iterator[Case]:
-    rng = np.random.default_rng(seed)
-    for _ in range(count):
-        yield generate(rng, **options)  # type: ignore[arg-type]
+    ours: Score = field(default_factory=Score)
+    simple: Score = field(default_factory=Score)
+    risk: Score = field(default_factory=Score)
+    leaves: int = 0
+    settings: dict[tuple[int, int], tuple[Score, Score]] = field(default_factory=dict)
 
 
 def one_dimension(leaves: pd.DataFrame, dimensions: list[str], additive: bool) -> set[str]:
@@ -130,10 +119,11 @@ def one_dimension(leaves: pd.DataFrame, dimensions: list[str], additive: bool) -
     return {element_name({best: str(v)}) for v in chosen}
 
 
-def evaluate(cases: Iterator[Case], *, additive: bool) -> tuple[Score, Score, Score, int]:
-    """(lattice search, one dimension, RiskLoc, total leaves) over the cases of one set."""
-    ours, reference, risk, leaves = Score(), Score(), Score(), 0
+def evaluate(cases: Iterable[Case], *, additive: bool) -> Result:
+    """cx-agent, the one-dimension method and RiskLoc over the cases of one set."""
+    result = Result()
     for case in cases:
+        truth = set(case.truth)
         start = time.perf_counter()
         found = localize(case.leaves, case.dimensions, additive=additive)
         middle = time.perf_counter()
@@ -141,55 +131,94 @@ def evaluate(cases: Iterator[Case], *, additive: bool) -> tuple[Score, Score, Sc
         end = time.perf_counter()
         elements = riskloc(case.leaves, case.dimensions, additive=additive)
         last = time.perf_counter()
-        truth = set(case.truth)
-        ours.add({element_name(c.segment) for c in found.causes}, truth, middle - start)
-        reference.add(simple, truth, end - middle)
-        risk.add({element_name(e) for e in elements}, truth, last - end)
-        leaves += len(case.leaves)
-    return ours, reference, risk, leaves
+        ours = {element_name(c.segment) for c in found.causes}
+        theirs = {element_name(e) for e in elements}
+        result.ours.add(ours, truth, middle - start)
+        result.simple.add(simple, truth, end - middle)
+        result.risk.add(theirs, truth, last - end)
+        mine, risk = result.settings.setdefault(setting_of(case), (Score(), Score()))
+        mine.add(ours, truth, middle - start)
+        risk.add(theirs, truth, last - end)
+        result.leaves += len(case.leaves)
+    return result
 
 
 HEADER = (
     "| set        | cases | leaves/case | F1    | P / R         | ms/case | F1 1-dim "
-    "| ms 1-dim | F1 RiskLoc | ms RiskLoc | cx/RiskLoc | best published F1 |"
+    "| F1 RiskLoc | ms RiskLoc | RL/cx | best published F1 |"
 )
 
 
-def row(name: str, ours: Score, reference: Score, risk: Score, leaves: int) -> str:
+def row(name: str, result: Result) -> str:
+    ours, risk = result.ours, result.risk
     published = PUBLISHED.get(name)
     best = f"{max(published.values()):.3f}" if published else "not found"
     return (
-        f"| {name:<10} | {ours.cases:>5} | {leaves / max(ours.cases, 1):>11,.0f} "
-        f"| {ours.f1:.3f} | {ours.precision_recall} | {ours.ms:>7.1f} | {reference.f1:>8.3f} "
-        f"| {reference.ms:>8.1f} | {risk.f1:>10.3f} | {risk.ms:>10.1f} "
-        f"| {ours.ms / max(risk.ms, 1e-9):>10.2f} | {best:>17} |"
+        f"| {name:<10} | {ours.cases:>5} | {result.leaves / max(ours.cases, 1):>11,.0f} "
+        f"| {ours.f1:.3f} | {ours.precision_recall} | {ours.ms:>7.1f} | {result.simple.f1:>8.3f} "
+        f"| {risk.f1:>10.3f} | {risk.ms:>10.1f} | {risk.ms / max(ours.ms, 1e-9):>5.1f} "
+        f"| {best:>17} |"
     )
+
+
+def by_setting(results: dict[str, Result]) -> list[str]:
+    """F1 cx-agent / RiskLoc per setting: the B sets by (layer × elements), the others by layer."""
+    lines = []
+    squeeze = [name for name in NOISE if name in results]
+    if squeeze:
+        lines += ["| B setting        | " + " | ".join(f"{n:^13}" for n in squeeze) + " |"]
+        lines += ["|------------------|" + "|".join("-" * 15 for _ in squeeze) + "|"]
+        for key in sorted({k for n in squeeze for k in results[n].settings}):
+            cells = [_pair(results[n].settings.get(key)) for n in squeeze]
+            lines.append(f"| layer {key[0]}, {key[1]} element | " + " | ".join(cells) + " |")
+        lines.append("")
+    for name, result in results.items():
+        if name in NOISE or name == "RS" or name.startswith("SYN"):
+            continue
+        for layer in sorted({layer for layer, _ in result.settings}):
+            parts = [v for (k, _), v in result.settings.items() if k == layer]
+            mine, risk = Score.merged(p[0] for p in parts), Score.merged(p[1] for p in parts)
+            lines.append(
+                f"| {name:<8} | deepest cause at layer {layer} | {mine.cases:>5} cases "
+                f"| cx {mine.f1:.3f} | RiskLoc {risk.f1:.3f} |"
+            )
+    return lines
+
+
+def _pair(scores: tuple[Score, Score] | None) -> str:
+    if scores is None:
+        return f"{'-':^13}"
+    return f"{scores[0].f1:.3f} / {scores[1].f1:.3f}"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer synthetic cases")
+    parser.add_argument("--quick", action="store_true", help="a fifth of the generated cases")
+    parser.add_argument("--tuning", action="store_true", help="the tuning cases, not judging")
+    parser.add_argument("--sets", help="comma-separated set names (default: all)")
     args = parser.parse_args()
-    n = 20 if args.quick else 100
     data = Path(os.environ.get("CX_AGENT_BENCH_DATA", ROOT.parent / "shared" / "bench"))
-    sets = {
-        "RS": (rs_cases(data / "rca" / "RS"), False),
-        "SYN-add": (synthetic(1, n), True),
-        "SYN-ratio": (synthetic(2, n, ratio=True), False),
-        "SYN-100k": (
-            synthetic(3, n // 10, leaves=100_000, dimensions=(6, 6), values=(10, 20)),
-            True,
-        ),
-    }
+    wanted = set(args.sets.split(",")) if args.sets else None
+    chosen: list[CaseSet] = [
+        s for s in case_sets(data / "rca" / "RS", args.quick) if not wanted or s.name in wanted
+    ]
+    split_name = "tuning" if args.tuning else "judging"
+    print(f"Cases: the {split_name} cases of each set (bench/rca_sets.py).")
     print(HEADER)
     print("|" + "|".join("-" * (len(c)) for c in HEADER.split("|")[1:-1]) + "|")
-    for name, (cases, additive) in sets.items():
-        print(row(name, *evaluate(cases, additive=additive)), flush=True)
+    results = {}
+    for case_set in chosen:
+        cases = case_set.make(not args.tuning, case_set.count)
+        results[case_set.name] = evaluate(cases, additive=case_set.additive)
+        print(row(case_set.name, results[case_set.name]), flush=True)
+    print()
+    for line in by_setting(results):
+        print(line)
     print()
     print("Published F1 (RiskLoc arXiv 2205.10004, RobustSpot): not found from here; no figure")
-    print("is printed rather than one invented. RiskLoc's published time per case: not found.")
-    print("RiskLoc columns: bench/riskloc_baseline.py with the published defaults (risk 0.5,")
-    print("pep 0.02, 5 extreme deviations ignored, element pruning), run here on the same cases.")
+    print("is printed rather than one invented. RiskLoc columns: bench/riskloc_baseline.py with")
+    print("the published defaults (risk 0.5, pep 0.02, 5 extreme deviations ignored, element")
+    print("pruning), run here on the same cases.")
 
 
 if __name__ == "__main__":

@@ -69,7 +69,8 @@ import pandas as pd
 import yaml
 
 from agent.attribute import localize
-from bench.rca import HISTORY, ROOT, Score, rs_cases, synthetic
+from bench.rca import ROOT, Score
+from bench.rca_sets import HISTORY, rs_cases, synthetic
 from bench.rca_synthetic import Case, element_name
 from bench.riskloc_baseline import riskloc as riskloc_port
 from bench.robustspot_reference import K, load_authors_robustspot, run_robustspot

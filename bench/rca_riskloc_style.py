@@ -11,8 +11,9 @@ README gives the settings of S and L); no code of theirs is used. One case:
   actual and forecast are swapped in half of the leaves, so the noise goes both ways;
 * anomalies: a number of them (uniform in ``anomalies``), each in its own cuboid of a
   layer drawn in ``layers``, holding a number of elements (uniform in ``elements``); values
-  used by an earlier anomaly in a shared dimension are not reused, so no two elements
-  overlap. Each anomaly has a severity (uniform in ``severity``, plus the noise level)
+  used by an earlier anomaly in a shared dimension are not reused, so elements sharing a
+  dimension never overlap (elements in different dimensions may: a leaf in two takes
+  the later one's move). Each anomaly has a severity (uniform in ``severity``, plus the noise level)
   and a deviation (uniform in ``deviation``); each leaf of its elements moves by
   ``max(1 - r, 0)``, ``r`` normal with that mean and deviation, after its noise is undone;
 * direction: the side that the noise already made larger is the one the anomalies lower

@@ -61,8 +61,7 @@ class Evidence:
         self.lattice = lattice
         self.measured = leaves.measured
         self.weight, self.gradient = leaves.weight, leaves.gradient
-        self.score = lattice.per_cell(leaves.score)
-        self.info = lattice.per_cell(leaves.info)
+        self.score, self.info = lattice.per_cells([leaves.score, leaves.info])
         self.taken = np.zeros(lattice.size, dtype=np.int64)
         self.taken_score = np.zeros(lattice.size)
         self.taken_info = np.zeros(lattice.size)
@@ -88,10 +87,11 @@ class Evidence:
 
     def absorb(
         self, members: np.ndarray, fresh: np.ndarray, resid: np.ndarray, change: np.ndarray
-    ) -> None:
+    ) -> np.ndarray:
         """The leaves of ``members`` are explained: their expectation rose by ``change``
         (one value per member). ``fresh`` marks those no earlier cause explained;
-        ``resid`` holds every leaf's residual before the change."""
+        ``resid`` holds every leaf's residual before the change. Returns how many of the
+        members each cell holds."""
         delta = np.zeros(len(self.weight))
         delta[members] = change * self.weight[members]
         now = np.where(fresh, self.weight * resid - delta, -delta)
@@ -100,10 +100,15 @@ class Evidence:
             free_score - float((self.weight * resid)[fresh].sum()),
             free_info - float((self.gradient * self.weight)[fresh].sum()),
         )
-        self.score -= self.lattice.per_cell(delta, members)
-        self.taken += self.lattice.per_cell(None, fresh)
-        self.taken_score += self.lattice.per_cell(now, members)
-        self.taken_info += self.lattice.per_cell(self.gradient * self.weight, fresh)
+        info = np.where(fresh, self.gradient * self.weight, 0.0)
+        held, delta, now, taken, info = self.lattice.per_cells(
+            [None, delta, now, fresh.astype(float), info], members
+        )
+        self.score -= delta
+        self.taken += np.rint(taken).astype(np.int64)
+        self.taken_score += now
+        self.taken_info += info
+        return held
 
     def part(self, cell: int, without: int | None = None) -> tuple[float, float]:
         """(score, information) of a cell, less the leaves of a cell nested in it."""

@@ -136,6 +136,12 @@ class Lattice:
         the leaves of the boolean mask ``members`` when given."""
         return _per_cell(self.cells, self.rows, self.offsets, values, members)
 
+    def per_cells(
+        self, values: list[np.ndarray | None], members: np.ndarray | None = None
+    ) -> list[np.ndarray]:
+        """``per_cell`` of several per-leaf values at once."""
+        return _per_cells(self.cells, self.rows, self.offsets, values, members)
+
     def cuboid_of(self, cell: int) -> int:
         """The cuboid a flat cell belongs to."""
         return int(np.searchsorted(self.offsets, cell, side="right")) - 1
@@ -153,7 +159,7 @@ class Lattice:
     def members(self, cell: int) -> np.ndarray:
         """Boolean leaf mask of one flat cell."""
         cuboid = self.cuboid_of(cell)
-        inside = self.cells[cuboid] == cell - self.offsets[cuboid]
+        inside: np.ndarray = self.cells[cuboid] == cell - self.offsets[cuboid]
         rows = self.rows[cuboid]
         if rows is None:
             return inside
@@ -199,20 +205,32 @@ def _per_cell(
     members: np.ndarray | None,
 ) -> np.ndarray:
     """Per flat cell, the sum of ``values`` (the count of leaves when None) over ``members``."""
-    out = np.empty(int(offsets[-1] - offsets[0]), dtype=np.int64 if values is None else float)
+    return _per_cells(cells, rows, offsets, [values], members)[0]
+
+
+def _per_cells(
+    cells: list[np.ndarray],
+    rows: list[np.ndarray | None],
+    offsets: np.ndarray,
+    values: list[np.ndarray | None],
+    members: np.ndarray | None,
+) -> list[np.ndarray]:
+    """``_per_cell`` of several per-leaf values at once: each cuboid's leaves are gathered once."""
+    size = int(offsets[-1] - offsets[0])
+    out = [np.empty(size, dtype=np.int64 if v is None else float) for v in values]
     index = None if members is None else np.flatnonzero(members)
     for j, (column, held) in enumerate(zip(cells, rows, strict=True)):
         start, stop = int(offsets[j] - offsets[0]), int(offsets[j + 1] - offsets[0])
-        if index is None:
-            weights = values if held is None or values is None else values[held]
-        elif held is None:
-            column, weights = column[index], None if values is None else values[index]
-        else:
+        leaves: np.ndarray | None = held
+        if index is not None and held is None:
+            column, leaves = column[index], index
+        elif index is not None and held is not None:
             at = np.minimum(np.searchsorted(held, index), max(len(held) - 1, 0))
-            inside = index[held[at] == index] if len(held) else index[:0]
-            column = column[at[held[at] == index]] if len(held) else column[:0]
-            weights = None if values is None else values[inside]
-        out[start:stop] = np.bincount(column, weights, stop - start)
+            hit = held[at] == index if len(held) else np.zeros(0, dtype=bool)
+            column, leaves = column[at[hit]], index[hit]
+        for target, value in zip(out, values, strict=True):
+            weights = value if value is None or leaves is None else value[leaves]
+            target[start:stop] = np.bincount(column, weights, stop - start)
     return out
 
 

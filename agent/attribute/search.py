@@ -165,7 +165,18 @@ class _State:
     def _closed(self) -> np.ndarray:
         """Cells no longer candidates: a chosen cause, one holding a whole chosen cause,
         or one whose leaves causes all explain already."""
-        return self.blocked | (self.evidence.taken >= self.lattice.count)
+        evidence = self.evidence
+        closed = self.blocked | (evidence.taken >= self.lattice.count)
+        if self.chosen:
+            part = (evidence.taken > 0) & ~closed
+            score = evidence.score[part] - evidence.taken_score[part]
+            info = evidence.info[part] - evidence.taken_info[part]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                z = np.where(info > 0, score / np.sqrt(info * self.scale), 0.0)
+            way = self.sign if self.sign else 1.0
+            weak = (z * way <= RIPPLE_Z) if self.sign else (np.abs(z) <= RIPPLE_Z)
+            closed[np.flatnonzero(part)[weak]] = True
+        return closed
 
     def best(self) -> tuple[int, float] | None:
         """(flat cell, z² at unit scale) of the best segment still free to choose."""
@@ -227,8 +238,8 @@ class _State:
             self.chosen.append(Found(self.lattice.segment(cell), z2_cell, p_value, residual))
         change = _spread(residual, self.noise.gradient[members])
         self.pred[members] += change
-        self.evidence.absorb(members, members & ~self.inside, resid, change)
-        self.blocked |= self.lattice.per_cell(None, members) >= self.lattice.count[cell]
+        held = self.evidence.absorb(members, members & ~self.inside, resid, change)
+        self.blocked |= held >= self.lattice.count[cell]
         self.inside |= members
         self.scale = scale
         return True
@@ -250,4 +261,5 @@ def _spread(residual: float, gradient: np.ndarray) -> np.ndarray:
     weights = np.abs(gradient)
     if weights.sum() <= 0:
         weights = np.ones_like(gradient)
-    return residual * weights / weights.sum()
+    spread: np.ndarray = residual * weights / weights.sum()
+    return spread
