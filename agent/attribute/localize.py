@@ -77,7 +77,7 @@ def localize(
     """
     lattice = Lattice.build(leaves, dimensions, min(depth, SHALLOW))
     unit = None if additive else unit_variance(leaves)
-    values = leaves[LEAF_COLUMNS].to_numpy(float)
+    values = np.asfortranarray(leaves[LEAF_COLUMNS].to_numpy(float))  # columns contiguous
     tables = _dimension_tables(values, lattice, additive, unit)
     if not tables:
         return Localization([], 0.0, 1.0, checked=lattice.dimensions)
