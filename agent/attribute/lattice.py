@@ -109,23 +109,6 @@ class Lattice:
             possible=np.concatenate([self.possible, np.array(present, dtype=np.int64)]),
         )
 
-    def numbers(self, cuboid: tuple[int, ...]) -> tuple[np.ndarray, int]:
-        """(each leaf's cell in ``cuboid``, numbered from 0 in a range; the range's size).
-
-        Cells are numbered densely when the cuboid has few possible cells, else only
-        those present are (by hashing), so the range stays within a few per leaf.
-        """
-        key = np.zeros(len(self.codes), dtype=np.int64)
-        size = 1
-        for d in cuboid:
-            card = len(self.labels[d])
-            key = key * card + self.codes[:, d]
-            size *= card
-            if size > _SPARSE_FACTOR * len(self.codes):
-                key, uniques = pd.factorize(key)
-                size = len(uniques)
-        return key, size
-
     @property
     def size(self) -> int:
         """Number of flat cells."""
