@@ -203,6 +203,9 @@ def main() -> None:
         s for s in case_sets(data / "rca" / "RS", args.quick) if not wanted or s.name in wanted
     ]
     split_name = "tuning" if args.tuning else "judging"
+    if not (data / "rca" / "RS").is_dir():
+        print(f"RS left out: no {data / 'rca' / 'RS'} (set CX_AGENT_BENCH_DATA to the folder")
+        print("holding rca/RS); the generated sets need no data.")
     print(f"Cases: the {split_name} cases of each set (bench/rca_sets.py).")
     print(HEADER)
     print("|" + "|".join("-" * (len(c)) for c in HEADER.split("|")[1:-1]) + "|")

@@ -81,7 +81,7 @@ def setting_of(case: Case) -> tuple[int, int]:
 
 
 def case_sets(rs_folder: Path, quick: bool) -> list[CaseSet]:
-    """Every set, with ``quick`` about a fifth of the cases."""
+    """Every set, with ``quick`` about a fifth of the cases; RS only when its data is there."""
 
     def n(full: int) -> int:
         return max(full // 5, 1) if quick else full
@@ -99,8 +99,8 @@ def case_sets(rs_folder: Path, quick: bool) -> list[CaseSet]:
     def big(rng: np.random.Generator) -> Case:
         return generate(rng, leaves=100_000, dimensions=(6, 6), values=(10, 20))
 
-    sets = [
-        CaseSet("RS", rs, False, 0),
+    sets = [CaseSet("RS", rs, False, 0)] if (rs_folder / "anomaly.yaml").is_file() else []
+    sets += [
         CaseSet("SYN-add", seeded(1, 21, generate), True, n(100)),
         CaseSet("SYN-ratio", seeded(2, 22, lambda r: generate(r, ratio=True)), False, n(100)),
         CaseSet("SYN-100k", seeded(3, 23, big), True, n(10)),
