@@ -20,6 +20,8 @@ from __future__ import annotations
 import argparse
 from concurrent.futures import ProcessPoolExecutor
 
+import pandas as pd
+
 from agent.cube import MetricSeries
 from bench._hourly_kpis import JUDGE_SEEDS, KINDS, TUNE_SEEDS, hourly_kpi
 from bench.detect_nab import series_alerts, zscore_alerts
@@ -38,12 +40,13 @@ def score_seed(seed: int) -> dict[tuple[str, str], FileScore]:
         "cx-agent": series_alerts(MetricSeries(frame, additive=False, metric="purchase_rate")),
         "rolling z-score": zscore_alerts(kpi.frame["value"]),
     }
+    stamps = pd.DatetimeIndex(frame.index)
     out = {}
     for detector, alerts in flags.items():
-        out[(detector, "all")] = score_file(frame.index, alerts, kpi.windows)
+        out[(detector, "all")] = score_file(stamps, alerts, kpi.windows)
         for kind in KINDS:
             windows = [w for w, k in zip(kpi.windows, kpi.kinds, strict=True) if k == kind]
-            out[(detector, kind)] = score_file(frame.index, alerts, windows)
+            out[(detector, kind)] = score_file(stamps, alerts, windows)
     return out
 
 

@@ -16,7 +16,8 @@ so its typical size is taken out before today's sampling variance (which depends
 today's denominator) is put back: a small segment gets a wide band without counting
 sampling noise twice. Sampling variance is p(1-p)/den for shares, c/den for other
 ratios (c fitted on past residuals) and 0 for additive metrics. Sub-daily bands are
-also at least as wide as the largest deviation of the past week (``_past_week_max``).
+also at least as wide as the largest deviation of the past week (``_past_week_max``),
+for a rate in units of each period's noise.
 """
 
 from __future__ import annotations
@@ -197,8 +198,11 @@ def band_frame(series: MetricSeries, sensitivity: Sensitivity) -> pd.DataFrame:
     history = series.judged.astype(int).cumsum().shift(1, fill_value=0)
     min_history = 14 if is_daily(values.index) else 8
     baseline, model = choose_baseline(values)
-    half = Z[sensitivity] * np.sqrt(_noise_variance(series, values, baseline))
-    half = np.maximum(half, _past_week_max(values - baseline))
+    sigma = np.sqrt(_noise_variance(series, values, baseline))
+    # a rate's deviations are compared in units of their own noise (a night hour with
+    # few sessions is noisier than a busy evening); a count's as they are
+    scale = 1.0 if series.additive else np.maximum(sigma, noise_floor(baseline))
+    half = np.maximum(Z[sensitivity] * sigma, scale * _past_week_max((values - baseline) / scale))
     # Only the day after a holiday goes unjudged: the day before is judged before the
     # holiday is known, and the band of a period must not depend on later ones.
     day_after = neighbours & ~series.judged.shift(1, fill_value=True).astype(bool)
@@ -230,17 +234,17 @@ def holiday_neighbours(judged: pd.Series) -> pd.Series:
     return pd.Series(after | before, index=judged.index)
 
 
-def _past_week_max(resid: pd.Series) -> pd.Series:
-    """Sub-daily data: the largest |value - baseline| of the week before each period.
+def _past_week_max(z: pd.Series) -> pd.Series:
+    """Sub-daily data: the largest deviation ``z`` of the week before each period.
 
     With hundreds of periods a day, a band that a normal period leaves with
     probability 0.3 % is still left a few times a day. A deviation must also beat
     every deviation of the past week: as many alerts per week as a daily metric.
     """
-    season = season_of(resid.index)
-    if season is None or is_daily(resid.index):
-        return pd.Series(0.0, index=resid.index)
-    week = resid.abs().shift(1).rolling(7 * season, min_periods=season).max()
+    season = season_of(z.index)
+    if season is None or is_daily(z.index):
+        return pd.Series(0.0, index=z.index)
+    week = z.abs().shift(1).rolling(7 * season, min_periods=season).max()
     return week.fillna(0.0)
 
 
