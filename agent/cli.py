@@ -277,7 +277,9 @@ def explain_command(
 
 @app.command()
 def feedback(
-    episode: Annotated[str, typer.Argument(help="The alert's episode id (metric|segment|since).")],
+    episode: Annotated[
+        str, typer.Argument(help="The alert's episode id (metric#n: see `cx-agent history`).")
+    ],
     label: Annotated[
         str, typer.Option(help="true (a real problem), false (a false alarm) or expected.")
     ],

@@ -39,7 +39,6 @@ from agent.model import (
 )
 from agent.sources.base import Source
 from agent.sources.customers import LAST_ACTIVITY
-from agent.store.keys import episode_id
 
 __all__ = ["EXPORT_CAUSES", "Insight", "suppress", "tuned_config"]
 
@@ -145,8 +144,7 @@ class Insight:
         factors = factor_moves(e.finding, self.factors, grain=grain) if self.factors else []
         links = {}
         if e.episode is not None and e.episode.status in _ALERTED:
-            episode = episode_id(self.name, e.episode.segment, e.episode.since)
-            links = feedback_links(self.config.feedback, episode)
+            links = feedback_links(self.config.feedback, e.episode.id)
         exports = self._exports(e, reports_dir) if export else []
         e = self.listener.add(e) if export else e
         return replace(e, factors=factors, feedback_links=links, exports=exports)

@@ -1,18 +1,25 @@
 """One metric's cube, fetched once, judged period after period with its episode state.
 
-A run judges one period, but whether a finding is a new alert, an update of an
-ongoing one or a recovery depends on the periods before it. The job therefore
-replays the last ``EPISODE_WINDOW`` periods before the first one asked for (the
-findings of the first replayed period count as already alerted), so a daily run and
-a backfill over months agree without any stored state.
+What a period's run says is a function of the data and the period alone, never of the
+range a run asked for, so ``backfill`` from any start, a daily run on an empty store and
+one on a warm store agree on every day they share:
+
+* **findings**: a period is judged on the series cut at a fixed calendar point before
+  it (``periods.chunk_start`` less the metric's history), whatever the run's range;
+* **like periods**: a period whose look-back or churn window holds a public holiday is
+  judged only against periods whose windows held one too, and the others only against
+  each other (``periods.holiday_windows``);
+* **episodes**: whether a finding is a new alert, an update or a recovery is decided by
+  replaying the ``EPISODE_WINDOW`` periods before it (warnings in the first of them
+  count as already alerted), for each period anew, without any stored state.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from functools import cached_property
+from functools import cached_property, partial
 
 import pandas as pd
 
@@ -41,17 +48,40 @@ from agent.model import (
     RunResult,
     Segment,
 )
-from agent.periods import evaluated_period, grid, judged_mask, period_end, step
+from agent.periods import (
+    CHUNK,
+    chunk_start,
+    evaluated_period,
+    grid,
+    holiday_windows,
+    judged_mask,
+    period_end,
+    step,
+)
 from agent.sources.base import Source, TableRef
 from agent.sources.rows import bucket_start
 from agent.store import Store
+from agent.store.identity import identify
 
-__all__ = ["EPISODE_WINDOW", "HISTORY_SHOWN", "Context", "MetricJob", "PeriodResult", "no_context"]
+__all__ = [
+    "EPISODE_WINDOW",
+    "HISTORY_SHOWN",
+    "Context",
+    "MetricJob",
+    "PeriodResult",
+    "identified",
+    "no_context",
+]
 
 HISTORY_SHOWN = 90
 """Periods of history drawn in a report's chart."""
 EPISODE_WINDOW = {"day": 35, "week": 10, "month": 6}
-"""Periods replayed before the first judged one to rebuild the episode state."""
+"""Periods replayed before a judged one to rebuild its episode state."""
+LIKE_HISTORY = 2
+"""How many times its ``history`` a metric whose periods read a window reads: periods
+whose window holds a holiday and the others are judged apart, each on its own kind."""
+ONSET_WINDOW = {"day": 7, "week": 2, "month": 1}
+"""Periods apart that the onsets of one incident's findings in overlapping segments may lie."""
 SEGMENT_DETECTORS = ("anomaly", "change_point")
 """Detectors run on watched segments (fixed limits are about the whole metric)."""
 Context = Callable[[Finding, list[Cause]], tuple[list[Related], list[KnownEvent]]]
@@ -71,6 +101,23 @@ class PeriodResult:
     """Episodes that alert for the first time in this period."""
 
 
+def identified(result: PeriodResult, store: Store) -> PeriodResult:
+    """``result`` with each episode under the id the store knows its incident by (see
+    ``agent.store.identity``): a replay names episodes only provisionally."""
+    found = [e.episode for e in result.run.explanations if e.episode is not None]
+    ids = identify(store, result.run.metric, found)
+
+    def named(ep: Episode) -> Episode:
+        return replace(ep, id=ids.get(ep.id, ep.id))
+
+    explanations = [
+        replace(e, episode=named(e.episode)) if e.episode is not None else e
+        for e in result.run.explanations
+    ]
+    run = replace(result.run, explanations=explanations)
+    return PeriodResult(run, [named(ep) for ep in result.alerts])
+
+
 @dataclass(frozen=True)
 class MetricJob:
     """One metric's cube (one warehouse query) and everything derived from it."""
@@ -85,7 +132,11 @@ class MetricJob:
     whole_from: pd.Timestamp | None = None
     """The first period the start of the data leaves whole, when it cuts earlier ones short
     (they are not in the cube, and are not judged rather than reported missing)."""
+    holiday_window: pd.Series | None = None
+    """Per period, whether its look-back or churn window holds a public holiday (None:
+    the metric has no such window); those are judged only against each other."""
     _cache: dict[pd.Timestamp, list[Finding] | None] = field(default_factory=dict, repr=False)
+    _values: dict[tuple[tuple[str, str], ...], pd.Series] = field(default_factory=dict, repr=False)
 
     @property
     def spec(self) -> MetricSpec:
@@ -107,7 +158,8 @@ class MetricJob:
         cube and only the newer ones from the warehouse (see ``agent.incremental``)."""
         spec = config.metrics[name]
         replayed = step(spec.grain) * EPISODE_WINDOW[spec.grain]
-        start = pd.Timestamp(evaluated_period(first, spec.grain)) - spec.history - replayed
+        first_judged = pd.Timestamp(evaluated_period(first, spec.grain)) - replayed
+        start = _cut(chunk_start(first_judged, spec.grain), spec)
         probe = start - step(spec.grain) - pd.Timedelta(days=_reach(spec)[0])
         end = evaluated_period(last, spec.grain)
         newest = _newest(config, name, source, last)
@@ -125,12 +177,14 @@ class MetricJob:
             reach=_reach(spec),
         )
         judged &= _enough_volume(cube, judged.index, spec.alert.min_volume)
+        like = _like(judged.index, spec, config.country)
+        notes += _like_notes(like, spec, config.country)
         series = series_of(cube, additive=spec.additive, judged=judged, metric=name)
         segments = _watched(cube, spec, judged, name) if spec.watch_segments else ()
         notes += _fold_notes(cube, spec.dimensions)
         if whole_from is not None:
             whole_from = whole_from.tz_localize(tz)
-        return cls(config, name, cube, series, tuple(notes), data_end, segments, whole_from)
+        return cls(config, name, cube, series, tuple(notes), data_end, segments, whole_from, like)
 
     def replay(
         self, first: date, last: date, context: Context = no_context
@@ -142,32 +196,89 @@ class MetricJob:
         tz = self.config.timezone
         start = pd.Timestamp(evaluated_period(first, spec.grain), tz=tz)
         end = pd.Timestamp(evaluated_period(last, spec.grain), tz=tz)
-        warmup = start - step(spec.grain) * EPISODE_WINDOW[spec.grain]
-        data_start = self.series.frame.index.min() if len(self.series.frame) else start
-        tracker = EpisodeTracker(spec.alert)
-        periods = grid(max(warmup, data_start), end, spec.grain)
-        self._detect_all(periods)
-        for period in periods:
-            findings = self._cache[period]
-            episodes, recovered = tracker.step(
-                period, findings, lambda first, p=period: self._normal(first, p)
-            )
-            if period >= start:
-                yield self._result(period, findings or [], episodes, recovered, context)
+        self._detect_all(grid(self._window_start(start), end, spec.grain))
+        for period in grid(start, end, spec.grain):
+            episodes, recovered = self._episodes(period)
+            findings = self._cache[period] or []
+            yield self._result(period, findings, episodes, recovered, context)
+
+    def _window_start(self, period: pd.Timestamp) -> pd.Timestamp:
+        """The first period replayed to rebuild the episode state of ``period``."""
+        spec = self.spec
+        back = period - step(spec.grain) * EPISODE_WINDOW[spec.grain]
+        data_start = self.series.frame.index.min() if len(self.series.frame) else period
+        return max(back, data_start)
+
+    def _episodes(
+        self, period: pd.Timestamp
+    ) -> tuple[list[Episode], list[tuple[Episode, Finding]]]:
+        """The episodes of ``period``'s findings and those recovering in it, from a replay
+        of the ``EPISODE_WINDOW`` periods up to it (so a period's state never depends on
+        where a run started)."""
+        spec = self.spec
+        first = self._window_start(period)
+        onset = step(spec.grain) * ONSET_WINDOW[spec.grain]
+        warm = first < period and first > self.series.frame.index.min()
+        tracker = EpisodeTracker(spec.alert, warm=warm, onset_window=onset)
+        episodes: list[Episode] = []
+        recovered: list[tuple[Episode, Finding]] = []
+        for p in grid(first, period, spec.grain):
+            episodes, recovered = tracker.step(p, self._cache[p], partial(self._normal, period=p))
+        return episodes, recovered
 
     def _detect_all(self, periods: list[pd.Timestamp]) -> None:
         """Fill the findings cache for ``periods``: a late-data finding, None when the
-        period cannot be judged (holiday, immature…), else what the detectors found."""
+        period cannot be judged (holiday, immature…), else what the detectors found.
+
+        Each chunk of periods is judged on its own cut of the series (``chunk_start``),
+        and, within it, periods whose windows hold a holiday apart from the others."""
         todo = [p for p in periods if p not in self._cache]
-        late = {p: self._late(p) for p in todo}
-        judged = [p for p in todo if late[p] is None and self.series.judged.get(p, False)]
-        total = detect_periods(self.series, _detectors(self.spec), judged)
-        watched = self._segment_findings(judged)
+        chunks: dict[pd.Timestamp, list[pd.Timestamp]] = {}
         for p in todo:
-            found = [late[p]] if late[p] is not None else None
-            if p in total:
-                found = total[p] + watched.get(p, [])
-            self._cache[p] = found
+            chunks.setdefault(chunk_start(p, self.spec.grain), []).append(p)
+        for start, in_chunk in chunks.items():
+            self._cache.update(self._chunk(start)._judge(in_chunk))
+
+    def _chunk(self, start: pd.Timestamp) -> MetricJob:
+        """The job as seen by the periods of the chunk beginning at ``start``: its series
+        and watched segments cut at ``start`` less the history, and at the chunk's end."""
+        spec = self.spec
+        cut = pd.Timestamp(_cut(start.tz_localize(None), spec)).tz_localize(start.tz)
+        end = start + step(spec.grain) * CHUNK[spec.grain]
+        cube = self.cube[(self.cube["period"] >= cut) & (self.cube["period"] < end)]
+        frame = self.series.frame
+        series = replace(self.series, frame=frame[(frame.index >= cut) & (frame.index < end)])
+        segments: tuple[MetricSeries, ...] = ()
+        if spec.watch_segments:
+            segments = _watched(cube, spec, series.judged, self.name, chosen_before=start)
+        return replace(self, cube=cube, series=series, segments=segments, _cache={}, _values={})
+
+    def _judge(self, periods: list[pd.Timestamp]) -> dict[pd.Timestamp, list[Finding] | None]:
+        late = {p: self._late(p) for p in periods}
+        judged = [p for p in periods if late[p] is None and self.series.judged.get(p, False)]
+        found: dict[pd.Timestamp, list[Finding]] = {}
+        for like in self._likes():
+            mine = [p for p in judged if like.series.judged.get(p, False)]
+            if not mine:
+                continue
+            total = detect_periods(like.series, _detectors(self.spec), mine)
+            watched = like._segment_findings(mine)
+            found |= {p: total[p] + watched.get(p, []) for p in mine}
+        return {p: _late_or(late[p], found.get(p)) for p in periods}
+
+    def _likes(self) -> list[MetricJob]:
+        """Views of the job that each judge one kind of period against its own kind only:
+        periods whose windows hold a holiday, and the others."""
+        if self.holiday_window is None or not self.holiday_window.any():
+            return [self]
+        return [self._only(~self.holiday_window), self._only(self.holiday_window)]
+
+    def _only(self, kind: pd.Series) -> MetricJob:
+        return replace(
+            self,
+            series=_judged_only(self.series, kind),
+            segments=tuple(_judged_only(s, kind) for s in self.segments),
+        )
 
     def late(self, as_of: date) -> Finding | None:
         """The late-data finding of the period complete at ``as_of``, if its data is late."""
@@ -259,8 +370,13 @@ class MetricJob:
         ]
 
     def _value(self, segment: Segment, period: pd.Timestamp) -> float:
-        series = next((s for s in self.segments if s.segment == segment), self.series)
-        value = series.value.get(period)
+        """The value of ``segment``'s own series in ``period`` (NaN when it has none)."""
+        key = tuple(sorted(segment.items()))
+        if key not in self._values:
+            spec = self.spec
+            found = series_of(self.cube, additive=spec.additive, segment=segment) if key else None
+            self._values[key] = (found or self.series).value
+        value = self._values[key].get(period)
         return float(value) if value is not None and pd.notna(value) else float("nan")
 
     def _normal(self, first: Finding, period: pd.Timestamp) -> bool:
@@ -375,21 +491,84 @@ def _enough_volume(cube: pd.DataFrame, index: pd.Index, floor: float) -> pd.Seri
 
 
 def _watched(
-    cube: pd.DataFrame, spec: MetricSpec, judged: pd.Series, name: str
+    cube: pd.DataFrame,
+    spec: MetricSpec,
+    judged: pd.Series,
+    name: str,
+    *,
+    chosen_before: pd.Timestamp | None = None,
 ) -> tuple[MetricSeries, ...]:
-    """A series per value of each dimension whose median volume reaches the floor."""
+    """A series per value of each dimension whose median volume reaches the floor.
+
+    ``chosen_before``: the segments are chosen by their volume before it, so the periods
+    judged from it on are watched in the same segments whatever data follows them."""
     floor = spec.alert.min_volume
+    chooser = cube if chosen_before is None else cube[cube["period"] < chosen_before]
     out = []
     for dim in spec.dimensions:
-        for value in sorted(v for v in cube[dim].astype(str).unique() if v != OTHER):
+        for value in sorted(v for v in chooser[dim].astype(str).unique() if v != OTHER):
             seg = series_of(
                 cube, additive=spec.additive, segment={dim: value}, judged=judged, metric=name
             )
-            volume = seg.den.median()
+            before = seg.den if chosen_before is None else seg.den[seg.den.index < chosen_before]
+            volume = before.median()
             if volume > 0 and volume >= floor:
                 frame = seg.frame.assign(judged=seg.judged & (seg.den >= floor))
                 out.append(MetricSeries(frame, spec.additive, name, {dim: value}))
     return tuple(out)
+
+
+def _late_or(late: Finding | None, found: list[Finding] | None) -> list[Finding] | None:
+    """A period's findings: its late-data finding alone, else what was found (None: the
+    period was not judged)."""
+    return [late] if late is not None else found
+
+
+def _cut(chunk: pd.Timestamp, spec: MetricSpec) -> pd.Timestamp:
+    """Where the series judged from ``chunk`` on starts: the metric's history before it,
+    twice that for a metric whose periods read a window (judged apart when the window
+    holds a holiday, each kind of period needs its own history)."""
+    history = spec.history * (LIKE_HISTORY if _window(spec) is not None else 1)
+    return pd.Timestamp(bucket_start((chunk - history).date(), spec.grain))
+
+
+def _judged_only(series: MetricSeries, kind: pd.Series) -> MetricSeries:
+    """``series`` with only the periods of ``kind`` judged (the others are not baseline)."""
+    mask = kind.reindex(series.frame.index, fill_value=False).astype(bool)
+    return replace(series, frame=series.frame.assign(judged=series.judged & mask))
+
+
+def _like(index: pd.Index, spec: MetricSpec, country: str) -> pd.Series | None:
+    """Per period, whether a window its value reads holds a holiday (None: no window)."""
+    window = _window(spec)
+    if window is None:
+        return None
+    return holiday_windows(
+        pd.DatetimeIndex(index), grain=spec.grain, country=country, window=window
+    )
+
+
+def _like_notes(like: pd.Series | None, spec: MetricSpec, country: str) -> list[Note]:
+    if like is None or not like.any():
+        return []
+    return [Note("note_holiday_windows", {"count": int(like.sum()), "country": country})]
+
+
+def _window(spec: MetricSpec) -> tuple[int, int] | None:
+    """Days before a period's start and after its end that its value reads, for metrics
+    that read a window: a revisit look-back, a churn population and lapse window (two
+    windows back from the period's end), a retention window."""
+    if spec.kind == "returning" and spec.lookback is not None:
+        return spec.lookback.days, 0
+    if spec.kind == "churn" and spec.window is not None:
+        return max(2 * spec.window.days - _GRAIN_DAYS[spec.grain], 0), 0
+    if spec.kind == "retention" and spec.window is not None:
+        return 0, spec.window.days
+    return None
+
+
+_GRAIN_DAYS = {"day": 1, "week": 7, "month": 28}
+"""The shortest period of each grain, in days."""
 
 
 def _detectors(spec: MetricSpec, only: tuple[str, ...] | None = None) -> list[Detector]:

@@ -116,10 +116,15 @@ class Finding:
 
 @dataclass(frozen=True)
 class Episode:
-    """One ongoing story of a metric x segment: successive findings merged into one alert.
+    """One incident of a metric: successive findings merged into one alert.
 
-    ``since`` is the first period of the move, ``last_seen`` the latest period with a
-    finding, ``periods`` how many periods had findings, ``severity`` the worst so far.
+    ``id`` names the incident for good (the store keeps it while the onset is re-dated);
+    ``segment`` is the segment it was first seen in and ``segments`` every segment whose
+    findings joined it (overlapping segments moving at the same time: the total,
+    ``channel=web``, ``device=desktop``). ``since`` is the onset of the move, an attribute
+    a later run may date earlier; ``first_seen`` the first period with a finding,
+    ``last_seen`` the latest, ``periods`` how many periods had findings, ``severity`` the
+    worst so far.
     """
 
     metric: str
@@ -130,6 +135,16 @@ class Episode:
     periods: int
     severity: Severity
     direction: Direction
+    id: str = ""
+    segments: tuple[Segment, ...] = ()
+    first_seen: datetime | None = None
+    data_late: bool = False
+    """A missing-data episode (kept apart from the metric's own)."""
+
+    @property
+    def all_segments(self) -> tuple[Segment, ...]:
+        """``segments``, or the one ``segment`` of an episode built without them."""
+        return self.segments or (self.segment,)
 
 
 @dataclass(frozen=True)

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import date
+from bisect import bisect_left
+from datetime import date, timedelta
 
 import holidays
 import pandas as pd
 
 from agent.model import Note
 
-__all__ = ["evaluated_period", "grid", "judged_mask", "period_end", "step"]
+__all__ = [
+    "CHUNK",
+    "chunk_start",
+    "evaluated_period",
+    "grid",
+    "holiday_windows",
+    "judged_mask",
+    "period_end",
+    "step",
+]
 
 
 def step(grain: str) -> pd.DateOffset:
@@ -43,6 +53,32 @@ def grid(first: pd.Timestamp, last: pd.Timestamp, grain: str) -> list[pd.Timesta
         out.append(period)
         period = period + step(grain)
     return out
+
+
+CHUNK = {"day": 35, "week": 10, "month": 6}
+"""Periods judged on one cut of a series (see ``chunk_start``)."""
+_EPOCH = date(2000, 1, 3)
+"""A Monday: chunks of periods are counted from it."""
+
+
+def chunk_start(period: pd.Timestamp, grain: str) -> pd.Timestamp:
+    """The first period of the chunk of ``CHUNK[grain]`` periods that holds ``period``.
+
+    Chunks lie on a fixed calendar, counted from a Monday in 2000. Every period of a
+    chunk is judged on the series cut at the chunk's start less the metric's history,
+    so what a period is judged against never depends on the range a run asked for:
+    ``backfill`` from any start and a daily run see the same series up to the period.
+    """
+    day, size = period.date(), CHUNK[grain]
+    if grain == "day":
+        start = day - timedelta(days=(day - _EPOCH).days % size)
+    elif grain == "week":
+        start = day - timedelta(weeks=((day - _EPOCH).days // 7) % size)
+    else:
+        months = (day.year - _EPOCH.year) * 12 + day.month - 1
+        first = months - months % size
+        start = date(_EPOCH.year + first // 12, first % 12 + 1, 1)
+    return pd.Timestamp(start).tz_localize(period.tz)
 
 
 HOLIDAY_SHARE = 1 / 7
@@ -87,15 +123,55 @@ def judged_mask(
 def _holiday_shaped(
     index: pd.DatetimeIndex, ends: pd.DatetimeIndex, country: str, reach: tuple[int, int]
 ) -> pd.Series:
-    """True for periods whose measurement span has more than HOLIDAY_SHARE holidays."""
+    """True for periods with more than HOLIDAY_SHARE holidays in their own days, or in
+    their whole measurement span (the period and the days ``reach`` adds around it)."""
     back, forward = reach
     first = (index[0] - pd.Timedelta(days=back)).year
     last = (ends[-1] + pd.Timedelta(days=forward)).year
     days_off = holidays.country_holidays(country, years=range(first, last + 1))
     shaped = []
     for start, end in zip(index, ends, strict=True):
+        own = pd.date_range(start.date(), end.date())
         span = pd.date_range(
             (start - pd.Timedelta(days=back)).date(), (end + pd.Timedelta(days=forward)).date()
         )
-        shaped.append(sum(d.date() in days_off for d in span) > HOLIDAY_SHARE * len(span))
+        shaped.append(any(_share_off(days, days_off) > HOLIDAY_SHARE for days in (own, span)))
     return pd.Series(shaped, index=index)
+
+
+def _share_off(days: pd.DatetimeIndex, days_off: holidays.HolidayBase) -> float:
+    return sum(d.date() in days_off for d in days) / len(days)
+
+
+def holiday_windows(
+    index: pd.DatetimeIndex, *, grain: str, country: str, window: tuple[int, int]
+) -> pd.Series:
+    """True for periods whose look-back or churn window holds a public holiday: the
+    ``window`` days before the period's start and after its end that the metric reads
+    besides the period itself (a revisit look-back, a churn population and lapse window,
+    a retention window). Holidays in the period itself are ``judged_mask``'s business.
+
+    Such a period is not like the others — a holiday in a 7-day look-back moves the next
+    day's revisit rate, three holidays in a churn population window move its churn by a
+    third — so it is judged only against periods whose windows held one too.
+    """
+    if not len(index):
+        return pd.Series(False, index=index, dtype=bool)
+    back, forward = window
+    ends = index + step(grain) - pd.Timedelta(days=1)
+    first = (index.min() - pd.Timedelta(days=back)).year
+    last = (ends.max() + pd.Timedelta(days=forward)).year
+    days_off = sorted(holidays.country_holidays(country, years=range(first, last + 1)))
+    day = pd.Timedelta(days=1)
+    held = [
+        _holds(days_off, (start - pd.Timedelta(days=back)).date(), (start - day).date())
+        or _holds(days_off, (end + day).date(), (end + pd.Timedelta(days=forward)).date())
+        for start, end in zip(index, ends, strict=True)
+    ]
+    return pd.Series(held, index=index, dtype=bool)
+
+
+def _holds(days: list[date], first: date, last: date) -> bool:
+    """Whether the sorted ``days`` hold one from ``first`` to ``last`` (none when empty)."""
+    at = bisect_left(days, first)
+    return at < len(days) and days[at] <= last

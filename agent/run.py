@@ -12,7 +12,7 @@ from agent.alerting import notify_run
 from agent.config import Config
 from agent.config.loader import located
 from agent.errors import ConfigError, SourceError
-from agent.job import MetricJob, PeriodResult
+from agent.job import MetricJob, PeriodResult, identified
 from agent.model import Episode, Explanation, RunResult
 from agent.periods import evaluated_period
 from agent.report import ReportFiles, ReportInput, write_index, write_reports
@@ -91,6 +91,8 @@ def run_in(workspace: Workspace, name: str, reports_dir: Path) -> tuple[RunResul
         job = workspace.job(name)
         last = workspace.last
         result = list(job.replay(last, last, workspace.context(name)))[-1]
+        if workspace.store is not None:
+            result = identified(result, workspace.store)
         result = workspace.act(name, result, reports_dir, export=True)
         files = write_reports(_report_input(job, result), reports_dir)
         how = RunRecord(started, utcnow(), _rel(files, reports_dir))
@@ -134,6 +136,8 @@ def replay_metric(workspace: Workspace, name: str, reports_dir: Path) -> list[Ru
         runs = []
         for i, found in enumerate(results, start=1):
             last = i == len(results)
+            if workspace.store is not None:
+                found = identified(found, workspace.store)
             result = workspace.act(name, found, reports_dir, export=last or bool(found.alerts))
             files = None
             if result.run.explanations or last:

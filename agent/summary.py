@@ -6,7 +6,7 @@ import math
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from agent.model import Cause, EpisodeStatus, Explanation, RunResult
+from agent.model import Cause, Episode, EpisodeStatus, Explanation, RunResult
 from agent.sources.demo import Incident
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ def demo_summary(runs: dict[str, list[RunResult]], incidents: list[Incident]) ->
     lines = ["", f"{'metric':<22} {'last value':>12}  {'alerts':>6}  latest finding"]
     for name, results in runs.items():
         last = results[-1].value if results else None
-        alerts = len({(r.period, _key(e)) for r in results for e in r.explanations if _is_new(e)})
+        alerts = len({ep.id for r in results for ep in _new_episodes(r)})
         latest = _latest(results)
         what = "-"
         if latest:
@@ -86,12 +86,10 @@ def _incident_line(incident: Incident, results: list[RunResult]) -> str:
     )
 
 
-def _is_new(e: Explanation) -> bool:
-    return e.episode is not None and e.episode.status is EpisodeStatus.NEW
-
-
-def _key(e: Explanation) -> tuple[tuple[str, str], ...]:
-    return tuple(sorted(e.finding.segment.items()))
+def _new_episodes(result: RunResult) -> list[Episode]:
+    """The episodes that alert for the first time in ``result`` (one per incident)."""
+    found = [e.episode for e in result.explanations if e.episode is not None]
+    return [ep for ep in found if ep.status is EpisodeStatus.NEW]
 
 
 def backfill_lines(results: list[Backfill], first: date, last: date) -> list[str]:
@@ -103,8 +101,8 @@ def backfill_lines(results: list[Backfill], first: date, last: date) -> list[str
     ]
     for b in results:
         when = ", ".join(
-            f"{a.last_seen:%Y-%m-%d} {segment_text(a.segment)} {a.direction.value} "
-            f"({a.severity.value})"
+            f"{a.last_seen:%Y-%m-%d} {' + '.join(segment_text(s) for s in a.all_segments)} "
+            f"{a.direction.value} ({a.severity.value})"
             for a in b.alerts
         )
         lines.append(

@@ -1,33 +1,43 @@
-"""Alert policy: successive findings of one metric x segment become one episode.
+"""Alert policy: successive findings of one metric become one episode per incident.
 
 A CX channel wants one alert when something starts to go wrong, updates while it
-lasts, and one "recovered" message when it is over — not one alert a day. The
-tracker folds the findings of successive periods into episodes:
+lasts, and one "recovered" message when it is over — not one alert a day, nor one per
+segment the incident shows in. The tracker folds the findings of successive periods
+into episodes:
 
-* a finding opens an episode (``pending``); it alerts (``new``) once findings have
-  been seen for ``min_periods`` consecutive judged periods and one of them is at
-  least a warning (an ``info`` finding is shown in the report, never sent);
+* a finding opens an episode (``pending``) unless it joins an open one: the same
+  segment, or an overlapping one (the total, ``channel=web`` and ``device=desktop`` can
+  share customers; ``channel=web`` and ``channel=app`` cannot) moving the same way with
+  an onset within ``onset_window`` of the episode's;
+* an episode alerts (``new``) once findings have been seen for ``min_periods``
+  consecutive judged periods and one of them is at least a warning (an ``info``
+  finding is shown in the report, never sent);
 * while findings go on, an alerted episode is ``ongoing`` (updated, not re-sent);
-* after ``recover_after`` consecutive judged periods without a finding an alerted
-  episode is ``recovered`` and closed; a pending one is dropped silently;
+* after ``recover_after`` consecutive judged periods without a finding, with every
+  segment of the episode back in its band, an alerted episode is ``recovered`` and
+  closed; a pending one is dropped silently;
 * periods that are not judged (holidays, late data) neither extend nor close anything.
 
 Missing-data findings form their own episodes, apart from the metric's. The tracker
 is pure: replaying the same periods gives the same episodes, which is how a run
-rebuilds the state of the last weeks and how ``cx-agent backfill`` replays history.
+rebuilds the state of a period from the weeks before it (``agent.job``) and how
+``cx-agent backfill`` replays history. The ids it gives are provisional; the store
+keeps an incident's id when a later run dates its onset earlier (``agent.store.identity``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
+import pandas as pd
+from pandas import DateOffset
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent.model import Episode, EpisodeStatus, Finding, FindingKind, Note, Severity
+from agent.model import Episode, EpisodeStatus, Finding, FindingKind, Note, Segment, Severity
 
-__all__ = ["AlertPolicy", "EpisodeTracker", "recovered_finding"]
+__all__ = ["AlertPolicy", "EpisodeTracker", "overlap", "provisional_id", "recovered_finding"]
 
 
 class AlertPolicy(BaseModel):
@@ -51,8 +61,8 @@ class AlertPolicy(BaseModel):
     )
 
 
-Key = tuple[tuple[tuple[str, str], ...], bool]
-"""(segment items, is a missing-data episode)."""
+Key = tuple[tuple[str, str], ...]
+"""A segment's items, sorted: how findings of one segment are recognised."""
 
 
 @dataclass
@@ -61,18 +71,34 @@ class _Open:
     streak: int
     quiet: int
     alerted: bool
-    first: Finding
-    last: Finding
+    late: bool
+    first: dict[Key, Finding]
+    """Each segment's first finding: its band tells when that segment is back to normal."""
+
+    @property
+    def primary(self) -> Finding:
+        return self.first[_key(self.episode.segment)]
 
 
 class EpisodeTracker:
     """Folds each period's findings into episodes; call ``step`` once per period, in order."""
 
-    def __init__(self, policy: AlertPolicy, *, warm: bool = True) -> None:
-        """``warm``: findings in the first period stepped belong to episodes that began
-        (and alerted) before it, so replaying a window never re-alerts an old story."""
+    def __init__(
+        self,
+        policy: AlertPolicy,
+        *,
+        warm: bool = True,
+        onset_window: timedelta | DateOffset = timedelta(days=7),
+    ) -> None:
+        """``warm``: findings of at least a warning in the first period stepped belong to
+        episodes that began (and alerted) before it, so replaying a window never re-alerts
+        an old story; an ``info`` one there has not alerted, and still may.
+
+        ``onset_window``: findings of overlapping segments (the total, ``channel=web``,
+        ``device=desktop``) whose onsets lie this close are one incident, one alert."""
         self.policy = policy
-        self._open: dict[Key, _Open] = {}
+        self.onset_window = onset_window
+        self._open: list[_Open] = []
         self._first = warm
 
     def step(
@@ -83,31 +109,61 @@ class EpisodeTracker:
     ) -> tuple[list[Episode], list[tuple[Episode, Finding]]]:
         """Advance to ``period``; ``findings`` is None when the period is not judged.
 
-        ``normal(first)`` tells whether the series of an episode whose first finding
-        was ``first`` is back inside that finding's band in this period: a period
-        without findings counts towards recovery only then (a level shift that the
-        detectors have stopped calling news is still not a recovery). Returns the
-        episode of each finding (in finding order) and, for each episode that
-        recovered in this period, the episode with its first finding.
+        ``normal(first)`` tells whether the series of a segment whose first finding in
+        the episode was ``first`` is back inside that finding's band in this period: a
+        period without findings counts towards recovery only when every segment of the
+        episode is (a level shift that the detectors have stopped calling news is still
+        not a recovery). Returns the episode of each finding (in finding order) and, for
+        each episode that recovered in this period, the episode with its first finding.
         """
         if findings is None:
             return [], []
         warm, self._first = self._first, False
-        by_key: dict[Key, list[Finding]] = {}
-        for finding in findings:
-            by_key.setdefault(_key(finding), []).append(finding)
-        touched = {key: self._extend(key, group, period, warm) for key, group in by_key.items()}
-        data_late = any(late for _, late in by_key)
-        recovered = self._quiet(set(by_key), normal, data_late)
-        return [touched[_key(f)] for f in findings], recovered
+        groups: dict[int, tuple[_Open, list[Finding]]] = {}
+        owner = []
+        for finding in sorted(findings, key=_generality):
+            state = self._owner(finding, period, warm)
+            groups.setdefault(id(state), (state, []))[1].append(finding)
+            owner.append((finding, state))
+        for state, group in groups.values():
+            self._extend(state, group, period)
+        touched = {id(state) for state, _ in groups.values()}
+        data_late = any(state.late for state, _ in groups.values())
+        recovered = self._quiet(touched, normal, data_late)
+        episode_of = {id(f): state.episode for f, state in owner}
+        return [episode_of[id(f)] for f in findings], recovered
 
-    def _extend(self, key: Key, group: list[Finding], period: datetime, warm: bool) -> Episode:
+    def _owner(self, finding: Finding, period: datetime, warm: bool) -> _Open:
+        """The open episode ``finding`` belongs to, opened here when there is none."""
+        late = finding.kind == FindingKind.LATE_DATA
+        key = _key(finding.segment)
+        mine = [s for s in self._open if s.late == late]
+        for state in mine:
+            if key in state.first:
+                return state
+        for state in mine:
+            if not late and self._joins(state, finding):
+                state.first[key] = finding
+                state.episode = replace(
+                    state.episode, segments=(*state.episode.segments, dict(finding.segment))
+                )
+                return state
+        alerted = warm and finding.severity.rank >= Severity.WARNING.rank
+        state = _Open(_start(finding, period), 0, 0, alerted, late, {key: finding})
+        self._open.append(state)
+        return state
+
+    def _joins(self, state: _Open, finding: Finding) -> bool:
+        """Whether ``finding`` is news of the same incident as the open episode ``state``:
+        same direction, a segment overlapping one of the episode's, a nearby onset."""
+        ep = state.episode
+        near = abs(finding.since - ep.since) <= _span(self.onset_window, ep.since)
+        overlaps = any(overlap(finding.segment, seg) for seg in ep.segments)
+        return finding.direction == ep.direction and near and overlaps
+
+    def _extend(self, state: _Open, group: list[Finding], period: datetime) -> None:
         worst = max(group, key=lambda f: f.severity.rank)
-        state = self._open.get(key)
-        if state is None:
-            state = _Open(_start(worst, period), 0, 0, alerted=warm, first=worst, last=worst)
-            self._open[key] = state
-        state.streak, state.quiet, state.last = state.streak + 1, 0, worst
+        state.streak, state.quiet = state.streak + 1, 0
         ep = state.episode
         worst_yet = max(ep.severity, worst.severity, key=lambda s: s.rank)
         newly = (
@@ -125,26 +181,39 @@ class EpisodeTracker:
             severity=worst_yet,
             direction=worst.direction,
         )
-        return state.episode
 
     def _quiet(
-        self, seen: set[Key], normal: Callable[[Finding], bool], data_late: bool
+        self, touched: set[int], normal: Callable[[Finding], bool], data_late: bool
     ) -> list[tuple[Episode, Finding]]:
         """Count a quiet period for the open episodes without findings; close the recovered.
 
         While data is late, the metric's own episodes are left as they are."""
         recovered = []
-        for key in [k for k in self._open if k not in seen and (k[1] or not data_late)]:
-            state = self._open[key]
+        for state in [s for s in self._open if id(s) not in touched and (s.late or not data_late)]:
             state.streak = 0
-            state.quiet = state.quiet + 1 if key[1] or normal(state.first) else 0
+            back = state.late or all(normal(first) for first in state.first.values())
+            state.quiet = state.quiet + 1 if back else 0
             if state.quiet < self.policy.recover_after:
                 continue
-            del self._open[key]
+            self._open.remove(state)
             if state.alerted:
                 closed = replace(state.episode, status=EpisodeStatus.RECOVERED)
-                recovered.append((closed, state.first))
+                recovered.append((closed, state.primary))
         return recovered
+
+
+def overlap(a: Segment, b: Segment) -> bool:
+    """Whether two segments can share customers: no dimension has two different values."""
+    return all(b[dim] == value for dim, value in a.items() if dim in b)
+
+
+def _span(window: timedelta | DateOffset, at: datetime) -> timedelta:
+    return (pd.Timestamp(at) + window) - pd.Timestamp(at)
+
+
+def _generality(finding: Finding) -> int:
+    """The total first, then single dimensions…: an incident is named by its widest segment."""
+    return len(finding.segment)
 
 
 def _status(newly: bool, alerted: bool) -> EpisodeStatus:
@@ -153,21 +222,33 @@ def _status(newly: bool, alerted: bool) -> EpisodeStatus:
     return EpisodeStatus.ONGOING if alerted else EpisodeStatus.PENDING
 
 
-def _key(finding: Finding) -> Key:
-    return tuple(sorted(finding.segment.items())), finding.kind == FindingKind.LATE_DATA
+def _key(segment: Segment) -> Key:
+    return tuple(sorted(segment.items()))
 
 
 def _start(finding: Finding, period: datetime) -> Episode:
+    segment = dict(finding.segment)
     return Episode(
         metric=finding.metric,
-        segment=dict(finding.segment),
+        segment=segment,
         status=EpisodeStatus.PENDING,
         since=finding.since,
         last_seen=period,
         periods=0,
         severity=Severity.INFO,
         direction=finding.direction,
+        id=provisional_id(finding, period),
+        segments=(segment,),
+        first_seen=period,
+        data_late=finding.kind == FindingKind.LATE_DATA,
     )
+
+
+def provisional_id(finding: Finding, period: datetime) -> str:
+    """An episode's name within one replay: the store gives it its lasting id."""
+    late = "|late" if finding.kind == FindingKind.LATE_DATA else ""
+    items = "&".join(f"{k}={v}" for k, v in _key(finding.segment))
+    return f"{finding.metric}|{items}|{period.replace(tzinfo=None).isoformat()}{late}"
 
 
 def recovered_finding(episode: Episode, first: Finding, period: datetime, value: float) -> Finding:

@@ -115,6 +115,7 @@ def _latest(store: Store, metric: str, label: Label) -> list:  # type: ignore[ty
     ``label``, joined with their episode."""
     query = (
         select(feedback, episodes.c.segment, episodes.c.direction, episodes.c.since)
+        .add_columns(episodes.c.segments)
         .add_columns(episodes.c.last_value, episodes.c.last_expected)
         .join(episodes, episodes.c.id == feedback.c.episode_id)
         .where(feedback.c.metric == metric)
@@ -140,14 +141,16 @@ def _shift(value: float | None, expected: float | None) -> float | None:
 
 def expected_windows(store: Store, metric: str) -> list[ExpectedWindow]:
     """Planned moves of ``metric``: ``expected`` verdicts, over their date range or, when
-    none was given, from the episode's first period to the day of the verdict."""
+    none was given, from the episode's first period to the day of the verdict; one window
+    per segment the incident showed in."""
     return [
         ExpectedWindow(
-            segment=dict(row.segment),
+            segment=dict(segment),
             direction=Direction(row.direction),
             start=(row.starts_on or row.since).date(),
             end=(row.ends_on or row.created_at).date(),
             note=row.note or "",
         )
         for row in _latest(store, metric, "expected")
+        for segment in row.segments or [row.segment]
     ]

@@ -5,10 +5,12 @@ The server comes from ``smtp:`` (or ``SMTP_URL``, or ``SMTP_HOST``/``SMTP_PORT``
 ``smtps://user:pass@host:465`` or ``smtp://host:25`` (no login). A password is only ever
 sent over TLS: a server that does not offer STARTTLS is refused, never used in clear.
 
-Each message's Message-ID is derived from its delivery key, and follow-ups carry
-``In-Reply-To`` the first alert's, so mail clients thread them. SMTP cannot be asked
-whether a message arrived: after a crash between the server's "250 OK" and the outbox's
-record, the message is sent once more with the same Message-ID.
+Each message's Message-ID is derived from its delivery key, which holds the install's
+random id (``Store.install_id``): the same on every resend, never the same as another
+install's mail about the same metric and period (a provider would drop one of them as a
+duplicate). Follow-ups carry ``In-Reply-To`` the first alert's, so mail clients thread
+them. SMTP cannot be asked whether a message arrived: after a crash between the server's
+"250 OK" and the outbox's record, the message is sent once more with the same Message-ID.
 """
 
 from __future__ import annotations
@@ -222,7 +224,8 @@ class EmailNotifier:
 
 
 def message_id(key: str) -> str:
-    """A Message-ID that is the same every time one delivery is sent."""
+    """A Message-ID that is the same every time one delivery is sent (``key`` is unique
+    per install: see the module docstring)."""
     return f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@cx-agent>"
 
 

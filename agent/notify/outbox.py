@@ -5,7 +5,12 @@ message in this run, it says NEW, UPDATE_IN_THREAD (worse by the policy's margin
 severe), REMIND (still going after the reminder interval), RESOLVED or SKIP. ``enqueue``
 writes one ``deliveries`` row per decision that is not SKIP, in the same transaction for
 the whole run; ``delivery.deliver`` sends them. A row's ``dedup_key`` is
-``<channel>|<episode>|<decision>|<period>``, so running a period again adds nothing.
+``<channel>|<episode>|<decision>|<period>``, so running a period again adds nothing. The
+episode is the incident's lasting id (``agent.store.identity``): an onset dated earlier by
+a later run, or one more segment showing the incident, is an update in its thread, never
+a second "new". A message's group key, which every channel carries as the message's id
+(the email Message-ID, the webhook's delivery header), ends with the store's random
+``install_id``, so two installs never send messages with the same id.
 """
 
 from __future__ import annotations
@@ -109,7 +114,8 @@ def enqueue(
             for msg in messages:
                 decision = decide(_last(conn, channel, msg.episode_id), msg, now, policy)
                 if decision is not Decision.SKIP:
-                    added += _insert(conn, channel, msg, decision, now, body_key)
+                    group = _group_key(conn, channel, msg, decision, store.install_id())
+                    added += _insert(conn, channel, msg, decision, now, (group, body_key))
         if added and body is not None:
             _save_body(conn, body_key, body(), now)
     return added
@@ -134,10 +140,12 @@ def _last(conn: Connection, channel: str, episode: str) -> LastDelivery | None:
     )
 
 
-def _group_key(conn: Connection, channel: str, msg: AlertMessage, decision: Decision) -> str:
+def _group_key(
+    conn: Connection, channel: str, msg: AlertMessage, decision: Decision, install: str
+) -> str:
     """A run's new alerts to a channel go out together; follow-ups together per thread."""
     if decision is Decision.NEW:
-        return f"{channel}|{msg.metric}|{msg.period}|new"
+        return f"{channel}|{msg.metric}|{msg.period}|new|{install}"
     first = conn.execute(
         select(deliveries.c.group_key)
         .where(deliveries.c.channel == channel, deliveries.c.episode_id == msg.episode_id)
@@ -153,15 +161,17 @@ def _insert(
     msg: AlertMessage,
     decision: Decision,
     now: datetime,
-    body_key: str | None,
+    keys: tuple[str, str | None],
 ) -> int:
+    """Add one delivery row; ``keys`` are its group key and body key."""
+    group_key, body_key = keys
     key = f"{channel}|{msg.episode_id}|{decision}|{msg.period}"
     if conn.execute(select(deliveries.c.id).where(deliveries.c.dedup_key == key)).first():
         return 0
     conn.execute(
         deliveries.insert().values(
             dedup_key=key,
-            group_key=_group_key(conn, channel, msg, decision),
+            group_key=group_key,
             body_key=body_key,
             channel=channel,
             metric=msg.metric,

@@ -23,7 +23,6 @@ from agent.report.formatting import (
 )
 from agent.report.messages import MESSAGES, fill
 from agent.report.voices import theme_line
-from agent.store.keys import episode_id
 
 if TYPE_CHECKING:
     from agent.report import ReportInput
@@ -33,8 +32,8 @@ __all__ = ["TOP_CAUSES", "build_alerts"]
 TOP_CAUSES = 3
 """Causes listed in an alert; the report has the rest."""
 _LABELS = {
-    "en": {"change": "Change", "top_cause": "Top cause"},
-    "ko": {"change": "변화", "top_cause": "주요 원인"},
+    "en": {"change": "Change", "top_cause": "Top cause", "segments": "Seen in"},
+    "ko": {"change": "변화", "top_cause": "주요 원인", "segments": "나타난 세그먼트"},
 }
 _ARROWS = {Direction.UP: "↑", Direction.DOWN: "↓"}
 
@@ -47,7 +46,7 @@ def build_alerts(
     for e in inp.run.explanations:
         if e.episode is None:
             continue
-        key = episode_id(e.episode.metric, e.episode.segment, e.episode.since)
+        key = e.episode.id
         if key not in worst or e.finding.severity.rank > worst[key][1].finding.severity.rank:
             worst[key] = (e.episode, e)
     return [_alert(key, ep, e, inp, report_url, owners or []) for key, (ep, e) in worst.items()]
@@ -72,7 +71,7 @@ def _alert(
         severity=str(episode.severity),
         header=_header(e, episode, inp),
         summary=finding_headline(e, inp, msg),
-        fields=_fields(e, episode, inp),
+        fields=_fields(e, episode, inp) + _segments(episode, inp),
         causes=[_cause(c, inp) for c in e.causes[:TOP_CAUSES]],
         deviation=abs(f.value - f.expected) if is_finite(f.value - f.expected) else 0.0,
         locale=inp.locale,
@@ -130,6 +129,16 @@ def _fields(e: Explanation, episode: Episode, inp: ReportInput) -> list[AlertFie
             f"{segment_label(top.segment, msg)} ({format_share(top.share)})" if top else MISSING,
         ),
     ]
+
+
+def _segments(episode: Episode, inp: ReportInput) -> list[AlertField]:
+    """The segments one incident showed in, when there are several (the total, channel=web
+    and device=desktop of one checkout bug are one alert)."""
+    if len(episode.all_segments) < 2:
+        return []
+    msg = MESSAGES[inp.locale]
+    names = ", ".join(segment_label(s, msg) for s in episode.all_segments)
+    return [AlertField(_LABELS[inp.locale]["segments"], names)]
 
 
 def _cause(c: Cause, inp: ReportInput) -> AlertCause:

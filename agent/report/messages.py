@@ -182,6 +182,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "country_KR": "Korea",
         # data notes (RunResult.notes codes)
         "note_holidays": "{count} periods shaped by public holidays ({country}) are not judged.",
+        "note_holiday_windows": "{count} periods whose look-back or churn window holds a public "
+        "holiday ({country}) are judged only against periods whose windows held one too.",
         "note_folded": "Rare values of {dimension} are folded into {other}.",
         "note_not_judged": "{period} is not judged (incomplete, immature or a holiday).",
         "note_pending": "{reason} — seen for {periods} of the {need} periods needed to alert.",
@@ -397,6 +399,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "model_Holt-Winters": "Holt-Winters",
         "country_KR": "한국",
         "note_holidays": "공휴일({country})의 영향을 받은 기간 {count}개는 판단하지 않았습니다.",
+        "note_holiday_windows": "조회 기간이나 이탈 기간에 공휴일({country})이 들어 있는 기간 "
+        "{count}개는 같은 조건의 기간과만 비교해 판단했습니다.",
         "note_folded": "{dimension}의 드문 값은 {other} 항목으로 묶었습니다.",
         "note_not_judged": "{period}은(는) 판단하지 않았습니다 (미완료, 성숙 전 또는 공휴일).",
         "note_pending": "{reason} — 알림에 필요한 {need}개 기간 중 {periods}개 기간에서 확인됨.",

@@ -29,6 +29,7 @@ class Store:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._install: str | None = None
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
@@ -42,6 +43,17 @@ class Store:
                 select(schema.meta.c.value).where(schema.meta.c.key == "schema_version")
             ).first()
         return int(row[0]) if row else 0
+
+    def install_id(self) -> str:
+        """This install's random name (16 hex digits), made with its store: it goes into
+        every delivery key, so two installs never send a message with the same id."""
+        if self._install is None:
+            with self.engine.connect() as conn:
+                found = conn.execute(
+                    select(schema.meta.c.value).where(schema.meta.c.key == "install_id")
+                ).scalar_one()
+            self._install = str(found)
+        return self._install
 
     def close(self) -> None:
         self.engine.dispose()

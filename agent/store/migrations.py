@@ -7,6 +7,7 @@ resumes where it stopped. A store newer than this cx-agent is refused, not damag
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -32,7 +33,20 @@ def _failures_kept(conn: Connection) -> None:
     )
 
 
-STEPS: dict[int, Callable[[Connection], None]] = {1: _failures_kept}
+def _incidents(conn: Connection) -> None:
+    """2 → 3: an episode keeps its id when its onset moves (``first_seen`` beside
+    ``since``), holds every segment of its incident (``segments``), and the store an
+    ``install_id``. Existing episodes keep their ids; their ``segments`` read as NULL
+    (just ``segment``) and ``first_seen`` as their onset."""
+    e = schema.episodes.c
+    for column in (e.segments, e.first_seen):
+        kind = column.type.compile(dialect=conn.dialect)
+        conn.execute(text(f"ALTER TABLE episodes ADD COLUMN {column.name} {kind}"))
+    conn.execute(schema.episodes.update().values(first_seen=e.since))
+    _set_install_id(conn)
+
+
+STEPS: dict[int, Callable[[Connection], None]] = {1: _failures_kept, 2: _incidents}
 """``STEPS[n]`` migrates a store at version ``n`` to ``n + 1``."""
 
 
@@ -42,6 +56,7 @@ def migrate(store: Store) -> None:
         with store.transaction() as conn:
             schema.metadata.create_all(conn)
             _set_version(conn, SCHEMA_VERSION)
+            _set_install_id(conn)
         return
     version = store.schema_version()
     if version > SCHEMA_VERSION:
@@ -60,3 +75,8 @@ def _set_version(conn: Connection, version: int) -> None:
     table = schema.meta
     conn.execute(table.delete().where(table.c.key == "schema_version"))
     conn.execute(table.insert().values(key="schema_version", value=str(version)))
+
+
+def _set_install_id(conn: Connection) -> None:
+    """A random name for this install, made once with its store."""
+    conn.execute(schema.meta.insert().values(key="install_id", value=secrets.token_hex(8)))

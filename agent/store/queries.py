@@ -110,6 +110,10 @@ class EpisodeRow:
     periods: int
     last_value: float | None
     last_expected: float | None
+    id: str
+    """What ``cx-agent feedback`` takes."""
+    segments: list[dict[str, str]] | None
+    """Every segment the incident showed in (None: episodes recorded before schema 3: just the one)."""
 
 
 def metric_status(store: Store, metrics: list[str], now: datetime) -> list[MetricStatus]:
@@ -203,6 +207,8 @@ def episode_history(store: Store, metric: str) -> list[EpisodeRow]:
                 e.periods,
                 e.last_value,
                 e.last_expected,
+                e.id,
+                e.segments,
             )
             .where(e.metric == metric, e.status != "merged")
             .order_by(e.since.desc(), e.segment_key)

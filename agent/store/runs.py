@@ -13,12 +13,14 @@ import math
 from dataclasses import dataclass, fields, is_dataclass
 from datetime import UTC, date, datetime
 from enum import Enum
+from typing import Any
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, Row, delete, select, update
 
-from agent.model import Episode, EpisodeStatus, Explanation, FindingKind, RunResult
+from agent.model import Episode, EpisodeStatus, Explanation, FindingKind, RunResult, Severity
 from agent.store import Store
-from agent.store.keys import episode_id, segment_key
+from agent.store.identity import merged_segments, recorded, same_incident
+from agent.store.keys import segment_key
 from agent.store.schema import causes, episodes, findings, job_health, runs
 
 __all__ = [
@@ -123,57 +125,73 @@ def _run_row(run: RunResult, how: RunRecord) -> dict[str, object]:
 
 
 def _upsert_episode(conn: Connection, explanation: Explanation, now: datetime) -> str | None:
-    """Insert or update the explanation's episode; its id (None when it has none)."""
+    """Insert or update the explanation's episode under its id; that id (None when it has
+    none). An update never moves the episode back: re-running an older period leaves a
+    later state as it was, and an onset only moves earlier."""
     ep = explanation.episode
     if ep is None:
         return None
     finding = explanation.finding
-    key = episode_id(ep.metric, ep.segment, ep.since)
-    old = conn.execute(select(episodes.c.peak_score).where(episodes.c.id == key)).first()
+    old = conn.execute(select(episodes).where(episodes.c.id == ep.id)).first()
     values = _episode_row(ep, now) | {
-        "peak_score": max(abs(finding.score), old[0] if old else 0.0),
+        "peak_score": abs(finding.score),
         "last_value": _number(finding.value),
         "last_expected": _number(finding.expected),
     }
-    if old:
-        conn.execute(update(episodes).where(episodes.c.id == key).values(values))
+    if old is None:
+        conn.execute(episodes.insert().values(id=ep.id, data_late=ep.data_late, **values))
     else:
-        late = finding.kind is FindingKind.LATE_DATA
-        conn.execute(episodes.insert().values(id=key, data_late=late, **values))
-        _merge_later_starts(conn, key, values, late)
-    return key
+        conn.execute(update(episodes).where(episodes.c.id == ep.id).values(_kept(old, values)))
+    _merge_others(conn, ep)
+    return ep.id
 
 
-def _merge_later_starts(conn: Connection, key: str, values: dict[str, object], late: bool) -> None:
-    """An episode can turn out to have begun earlier than first thought (its ``since``
-    moves back, and with it its id): the open episode recorded under the later start is
-    the same story, and is marked ``merged`` rather than left open for ever."""
-    e = episodes.c
-    conn.execute(
-        update(episodes)
-        .where(
-            e.metric == values["metric"],
-            e.segment_key == values["segment_key"],
-            e.direction == values["direction"],
-            e.data_late == late,
-            e.id != key,
-            e.status.in_(("pending", "new", "ongoing")),
-            e.since > values["since"],
-            e.since <= values["last_seen"],
+def _kept(old: Row[Any], new: dict[str, Any]) -> dict[str, Any]:
+    """``new`` values of a recorded episode, keeping what a replay of an older period or
+    of a shorter window cannot know better: the earliest onset and first finding, every
+    segment, the worst severity, the largest score, and a later state as it is."""
+    values = dict(new)
+    values["since"] = min(old.since, new["since"])
+    values["first_seen"] = min(old.first_seen or old.since, new["first_seen"])
+    values["segments"] = merged_segments(old.segments or [old.segment], new["segments"])
+    values["segment"], values["segment_key"] = old.segment, old.segment_key
+    values["peak_score"] = max(old.peak_score, new["peak_score"])
+    if Severity(old.severity).rank > Severity(new["severity"]).rank:
+        values["severity"] = old.severity
+    if old.last_seen > new["last_seen"]:
+        for column in ("status", "last_seen", "periods", "recovered_at", "last_value"):
+            values[column] = getattr(old, column)
+        values["last_expected"] = old.last_expected
+    return values
+
+
+def _merge_others(conn: Connection, ep: Episode) -> None:
+    """Recorded episodes that a replay now finds to be this one's incident (seen in
+    overlapping segments at the same time) are marked ``merged``: one incident, one
+    thread."""
+    others = [r for r in recorded(conn, ep.metric) if r.id != ep.id and same_incident(r, ep)]
+    if others:
+        conn.execute(
+            update(episodes)
+            .where(
+                episodes.c.id.in_([r.id for r in others]),
+                episodes.c.status.in_(("pending", "new", "ongoing")),
+            )
+            .values(status="merged")
         )
-        .values(status="merged", updated_at=values["updated_at"])
-    )
 
 
-def _episode_row(ep: Episode, now: datetime) -> dict[str, object]:
+def _episode_row(ep: Episode, now: datetime) -> dict[str, Any]:
     recovered = ep.status is EpisodeStatus.RECOVERED
     return {
         "metric": ep.metric,
         "segment": dict(ep.segment),
         "segment_key": segment_key(ep.segment),
+        "segments": [dict(s) for s in ep.all_segments],
         "status": ep.status.value,
         "direction": ep.direction.value,
         "since": naive(ep.since),
+        "first_seen": naive(ep.first_seen or ep.since),
         "last_seen": naive(ep.last_seen),
         "periods": ep.periods,
         "severity": ep.severity.value,

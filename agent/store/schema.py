@@ -45,7 +45,7 @@ __all__ = [
     "silences",
 ]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """Bump with a forward migration in ``migrations.py`` whenever a table changes."""
 
 metadata = MetaData()
@@ -56,7 +56,8 @@ meta = Table(
     Column("key", String(64), primary_key=True),
     Column("value", Text, nullable=False),
 )
-"""``schema_version`` and other store-wide facts."""
+"""``schema_version``, ``install_id`` (random, made with the store: it keeps two installs'
+message ids apart) and other store-wide facts."""
 
 runs = Table(
     "runs",
@@ -78,15 +79,19 @@ runs = Table(
 episodes = Table(
     "episodes",
     metadata,
-    Column("id", String(400), primary_key=True),  # "<metric>|<segment_key>|<since ISO>"
+    # "<metric>#<n>", given when the incident is first recorded and kept for good (stores
+    # before schema 3 named them "<metric>|<segment_key>|<since ISO>"; those ids stay valid)
+    Column("id", String(400), primary_key=True),
     Column("metric", String(200), nullable=False),
-    Column("segment", JSON, nullable=False),
+    Column("segment", JSON, nullable=False),  # the segment it was first seen in
     Column("segment_key", Text, nullable=False),
-    # pending | new | ongoing | recovered | merged (into an episode found to start earlier)
+    Column("segments", JSON),  # every segment of the incident; NULL: just ``segment``
+    # pending | new | ongoing | recovered | merged (into another episode of the incident)
     Column("status", String(16), nullable=False),
     Column("direction", String(8), nullable=False),
     Column("data_late", Boolean, nullable=False, default=False),  # a late-data episode
-    Column("since", DateTime, nullable=False),
+    Column("since", DateTime, nullable=False),  # the onset: a later run may date it earlier
+    Column("first_seen", DateTime),  # the first period with a finding (NULL: before schema 3)
     Column("last_seen", DateTime, nullable=False),
     Column("periods", Integer, nullable=False),
     Column("severity", String(16), nullable=False),

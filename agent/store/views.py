@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from agent.store.keys import segment_key
 from agent.store.queries import EpisodeRow, MetricStatus
 
 __all__ = ["history_lines", "status_lines"]
@@ -35,16 +36,22 @@ def status_lines(rows: list[MetricStatus], timezone: str) -> Iterator[str]:
 
 
 def history_lines(metric: str, rows: list[EpisodeRow]) -> Iterator[str]:
-    """One line per episode: when, how long, where, which way, how bad, and its state."""
+    """One line per episode: its id (for ``cx-agent feedback``), when, how long, where,
+    which way, how bad, and its state."""
     if not rows:
         yield f"{metric}: no episodes recorded yet"
         return
-    yield f"{'since':<11} {'last seen':<11} {'periods':>7}  {'status':<10} {'severity':<9} segment"
+    width = max(len("id"), *(len(e.id) for e in rows))
+    yield (
+        f"{'id':<{width}} {'since':<11} {'last seen':<11} {'periods':>7}  {'status':<10} "
+        f"{'severity':<9} segments"
+    )
     for e in rows:
-        segment = e.segment_key or "all customers"
+        keys = [segment_key(s) for s in e.segments] if e.segments else [e.segment_key]
+        segments = ", ".join(k or "all customers" for k in keys)
         yield (
-            f"{_day(e.since):<11} {_day(e.last_seen):<11} {e.periods:>7}  {e.status:<10} "
-            f"{e.severity:<9} {segment} ({e.direction})"
+            f"{e.id:<{width}} {_day(e.since):<11} {_day(e.last_seen):<11} {e.periods:>7}  "
+            f"{e.status:<10} {e.severity:<9} {segments} ({e.direction})"
         )
 
 

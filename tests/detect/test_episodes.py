@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from agent.detect.episodes import AlertPolicy, EpisodeTracker, recovered_finding
@@ -77,10 +78,43 @@ def test_unjudged_periods_neither_extend_nor_close() -> None:
     assert statuses == [["new"], [], [], [], ["ongoing"]]
 
 
-def test_segments_have_their_own_episodes() -> None:
-    android = {"device": "android"}
-    days = [[finding(0)], [finding(1), finding(1, android)]]
+def test_segments_that_cannot_share_customers_have_their_own_episodes() -> None:
+    web, app = {"channel": "web"}, {"channel": "app"}
+    days = [[finding(0, web)], [finding(1, web), finding(1, app)]]
     assert [s for s, _ in replay(days)] == [["new"], ["ongoing", "new"]]
+
+
+def test_overlapping_segments_moving_together_are_one_incident() -> None:
+    """The web checkout bug: the total, channel=web and device=desktop fall at once, and
+    region=Busan a few days later: one alert that names every segment, not four."""
+    web, desktop, busan = {"channel": "web"}, {"device": "desktop"}, {"region": "Busan"}
+    tracker = EpisodeTracker(AlertPolicy(), warm=False)
+    first, _ = tracker.step(day(0), [finding(0, web), finding(0, desktop)])
+    second, _ = tracker.step(day(1), [finding(0), finding(0, web)])
+    third, _ = tracker.step(day(3), [finding(3, busan)])
+    assert [e.status.value for e in first] == ["new", "new"]
+    assert first[0] is first[1]
+    assert [e.status.value for e in second + third] == ["ongoing"] * 3
+    assert len({e.id for e in first + second + third}) == 1
+    assert third[0].segments == (web, desktop, {}, busan)
+    assert third[0].segment == web  # named by the segment it was first seen in
+
+
+def test_an_overlapping_segment_with_a_distant_onset_is_another_incident() -> None:
+    android = {"device": "android"}
+    tracker = EpisodeTracker(AlertPolicy(), warm=False, onset_window=timedelta(days=7))
+    tracker.step(day(0), [finding(0)])
+    tracker.step(day(5), [finding(5)])
+    (later,), _ = tracker.step(day(9), [finding(9, android)])
+    assert later.status is EpisodeStatus.NEW and later.segments == (android,)
+
+
+def test_a_move_the_other_way_is_another_incident() -> None:
+    up = replace(finding(1, {"device": "ios"}), direction=Direction.UP)
+    tracker = EpisodeTracker(AlertPolicy(), warm=False)
+    tracker.step(day(0), [finding(0)])
+    (other,), _ = tracker.step(day(1), [up])
+    assert other.status is EpisodeStatus.NEW and other.direction is Direction.UP
 
 
 def test_info_findings_never_alert() -> None:
@@ -96,6 +130,11 @@ def test_info_findings_never_alert() -> None:
 
 def test_a_warm_start_treats_the_first_periods_findings_as_already_alerted() -> None:
     assert replay([[finding(0)], [finding(1)]], warm=True) == [(["ongoing"], []), (["ongoing"], [])]
+
+
+def test_a_warm_start_does_not_hide_an_info_story_that_turns_into_a_warning() -> None:
+    info, warning = finding(0, severity=Severity.INFO), finding(1, severity=Severity.WARNING)
+    assert replay([[info], [warning]], warm=True) == [(["pending"], []), (["new"], [])]
 
 
 def test_no_recovery_while_the_value_stays_outside_the_first_band() -> None:

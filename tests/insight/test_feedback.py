@@ -29,7 +29,7 @@ METRIC = "support_contacts"
 
 def add_episode(store: Store, since: datetime, value: float, expected: float) -> str:
     """An earlier alert of METRIC, as the store keeps it."""
-    ep_id = episode_id(METRIC, {}, since)
+    ep_id = episode_id(METRIC, since.toordinal())
     with store.transaction() as conn:
         conn.execute(
             episodes.insert().values(
@@ -101,7 +101,8 @@ def test_an_expected_move_is_not_alerted_while_its_window_lasts(config: Config, 
     store = open_store(config.store, base_dir=home)
     first, _ = run(config, home, store, "before")
     episode = next(e.episode for e in first.explanations if e.episode is not None)
-    ep_id = episode_id(METRIC, episode.segment, episode.since)
+    ep_id = episode.id
+    assert ep_id == f"{METRIC}#1"  # the first incident the store recorded
     window = (date(2026, 3, 10), date(2026, 3, 31))
     record_label(store, ep_id, "expected", note="spring price change", window=window)
     assert [(w.direction, w.start, w.end) for w in expected_windows(store, METRIC)] == [
@@ -138,7 +139,7 @@ def test_alerts_carry_feedback_links_when_the_endpoint_is_served(
     store = open_store(config.store, base_dir=home)
     result, _ = run(served, home, store, "reports")
     explanation = next(e for e in result.explanations if e.episode is not None)
-    ep_id = episode_id(METRIC, explanation.episode.segment, explanation.episode.since)
+    ep_id = explanation.episode.id
     assert list(explanation.feedback_links) == ["true", "false", "expected"]
     assert f"token={token(secret, ep_id, 'false')}" in explanation.feedback_links["false"]
     store.close()

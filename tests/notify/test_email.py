@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
+from sqlalchemy import select
 
-from agent.notify import Decision, DeliveryRef, Notice, NotifyError, RunBody
+from agent.notify import Decision, DeliveryRef, Notice, NotifyError, NotifyPolicy, RunBody, enqueue
 from agent.notify.base import Item
+from agent.notify.delivery import flush
 from agent.notify.email import EmailNotifier, EmailSpec, message_id, smtp_target
+from agent.store import open_store
+from agent.store.schema import deliveries
 from tests.notify.conftest import SMTP_PASSWORD, SMTPServer, alert
 
 PNG = b"\x89PNG\r\n\x1a\nchart"
@@ -61,6 +67,22 @@ def test_smtps_speaks_tls_from_the_first_byte(smtps: SMTPServer) -> None:
     mailer(smtps, smtps.url("smtps")).send(notice())
 
     assert len(smtps.mailbox.messages) == 1
+
+
+def test_two_installs_never_send_the_same_message_id(smtp: SMTPServer, tmp_path: Path) -> None:
+    """The same metric, period and decision from two installs: two Message-IDs, so a
+    provider does not drop the second install's mail as a duplicate; each one's id is the
+    same on a resend (it comes from its own store)."""
+    sent = []
+    for name in ("first", "second"):
+        store = open_store(f"sqlite:///{tmp_path / name}.db")
+        enqueue(store, {"cx-mail": [alert()]}, now=datetime.now(UTC), policy=NotifyPolicy())
+        flush(store, {"cx-mail": mailer(smtp)}, budget=timedelta(0))
+        with store.engine.connect() as conn:
+            sent.append(conn.execute(select(deliveries.c.external_id)).scalar_one())
+        store.close()
+    received = [mail["Message-ID"] for mail in smtp.mailbox.messages]
+    assert received == sent and sent[0] != sent[1]
 
 
 def test_a_follow_up_replies_to_the_first_alert(smtp: SMTPServer) -> None:

@@ -93,6 +93,9 @@ def _explanation() -> Explanation:
         periods=7,
         severity=Severity.CRITICAL,
         direction=Direction.DOWN,
+        id="revisit_rate#2",
+        segments=({},),
+        first_seen=SINCE,
     )
     android = {"channel": "app", "device": "android"}
     return Explanation(

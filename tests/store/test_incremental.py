@@ -93,7 +93,8 @@ def test_periods_that_the_start_of_the_data_cuts_short_are_left_out(
 ) -> None:
     # 210 days from Sat Apr 25: revisit's week of Apr 20 holds two days and the week of
     # Apr 27 looks back into it, so the series starts May 4; churn and conversion need
-    # nothing from before their history, which starts on Jun 18: nothing of it is lost.
+    # nothing from before their history, which starts on May 31 (120 days before Sep 28,
+    # where the chunk holding Oct 16, 35 days before Nov 20, starts): nothing of it is lost.
     config = load_config(home / "metrics.yaml")
     source = DuckDBSource(home / "demo" / "warehouse.duckdb")
     assert source.data_bounds(config.table_ref("revisit_rate"))[0].date() == date(2026, 4, 25)
@@ -104,8 +105,8 @@ def test_periods_that_the_start_of_the_data_cuts_short_are_left_out(
     firsts = {name: job.cube["period"].min().date() for name, job in jobs.items()}
     assert firsts == {
         "revisit_rate": date(2026, 5, 4),
-        "premium_churn": date(2026, 6, 18),  # Nov 20 - 120 days of history - 35 replayed
-        "conversion": date(2026, 6, 18),
+        "premium_churn": date(2026, 5, 31),
+        "conversion": date(2026, 5, 31),
     }
     revisits = jobs["revisit_rate"].series.frame["value"]
     assert abs(revisits.iloc[0] - revisits.median()) < 0.03  # not the 0% of a week with no past
@@ -123,5 +124,5 @@ def test_periods_that_the_start_of_the_data_cuts_short_are_left_out(
     assert early.late(date(2026, 8, 10)) is None
     [result] = early.replay(date(2026, 8, 10), date(2026, 8, 10))
     assert result.run.explanations == [] and result.run.value is None
-    assert [n.code for n in result.run.notes] == ["note_not_judged"]
+    assert "note_not_judged" in [n.code for n in result.run.notes]
     assert (churn.series.frame["value"].iloc[:14] > 0.05).all()  # the dropped ones start at 0

@@ -55,7 +55,10 @@ def _finding(kind: FindingKind = FindingKind.ANOMALY, value: float = 0.11) -> Fi
 
 
 def _run(status: EpisodeStatus = EpisodeStatus.NEW, value: float = 0.11) -> RunResult:
-    episode = Episode("conversion", {}, status, SINCE, DAY, 3, Severity.CRITICAL, Direction.DOWN)
+    episode = Episode(
+        "conversion", {}, status, SINCE, DAY, 3, Severity.CRITICAL, Direction.DOWN,
+        id="conversion#1", segments=({},), first_seen=SINCE,
+    )  # fmt: skip
     cause = Cause({"device": "android"}, 0.8, 0.15, 0.05, 900, 880, -0.03, 0.0, 0.99)
     explanation = Explanation(_finding(value=value), [cause], 0.8, episode)
     return RunResult("conversion", "Conversion", DAY, value, [explanation], [])
@@ -74,7 +77,7 @@ def test_recording_a_period_again_replaces_it(store: Store) -> None:
         run = conn.execute(select(runs)).one()
         episode = conn.execute(select(episodes)).one()
     assert (run.status, run.severity, run.value) == ("findings", "critical", 0.10)
-    assert episode.id == "conversion||2026-11-18T00:00:00"
+    assert episode.id == "conversion#1"
     assert (episode.status, episode.last_value, episode.peak_score) == ("ongoing", 0.10, 4.0)
 
 
@@ -134,14 +137,14 @@ def test_status_calls_failed_and_expired_deliveries_stuck(store: Store) -> None:
     assert row.stuck == ["2 alert deliveries failed or expired"]
 
 
-def test_an_episode_found_to_start_earlier_replaces_the_later_one(store: Store) -> None:
+def test_an_episode_dated_earlier_keeps_its_id_and_its_row(store: Store) -> None:
     record_run(store, _run(), HOW)
     earlier = _run(EpisodeStatus.ONGOING)
     episode = replace(earlier.explanations[0].episode, since=datetime(2026, 11, 16))
     earlier.explanations[0] = replace(earlier.explanations[0], episode=episode)
     record_run(store, earlier, HOW)
-    assert [(r.since, r.status) for r in episode_history(store, "conversion")] == [
-        (datetime(2026, 11, 16), "ongoing")
+    assert [(r.id, r.since, r.status) for r in episode_history(store, "conversion")] == [
+        ("conversion#1", datetime(2026, 11, 16), "ongoing")
     ]
     [row] = metric_status(store, ["conversion"], HOW.finished_at)
     assert row.open_episodes == 1
