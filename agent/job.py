@@ -47,16 +47,18 @@ from agent.model import (
     Related,
     RunResult,
     Segment,
+    Severity,
 )
 from agent.periods import (
     CHUNK,
     chunk_start,
     evaluated_period,
     grid,
+    holiday_notes,
     holiday_windows,
-    judged_mask,
     period_end,
     step,
+    unjudged_reasons,
 )
 from agent.sources.base import Source, TableRef
 from agent.sources.rows import bucket_start
@@ -135,6 +137,9 @@ class MetricJob:
     holiday_window: pd.Series | None = None
     """Per period, whether its look-back or churn window holds a public holiday (None:
     the metric has no such window); those are judged only against each other."""
+    unjudged: pd.Series | None = None
+    """Per period, why it is not judged (``periods.unjudged_reasons``, or ``volume``:
+    below ``min_volume``); ``""`` when it is."""
     _cache: dict[pd.Timestamp, list[Finding] | None] = field(default_factory=dict, repr=False)
     _values: dict[tuple[tuple[str, str], ...], pd.Series] = field(default_factory=dict, repr=False)
 
@@ -168,7 +173,7 @@ class MetricJob:
         tz = config.timezone
         cube["period"] = pd.to_datetime(cube["period"]).dt.tz_localize(tz)
         data_end = None if newest is None else pd.Timestamp(newest).tz_localize(tz)
-        judged, notes = judged_mask(
+        why = unjudged_reasons(
             pd.DatetimeIndex(cube["period"].unique()),
             grain=spec.grain,
             country=config.country,
@@ -176,15 +181,18 @@ class MetricJob:
             maturity=pd.Timedelta(spec.window) if spec.kind == "retention" else None,
             reach=_reach(spec),
         )
-        judged &= _enough_volume(cube, judged.index, spec.alert.min_volume)
+        why[(why == "") & ~_enough_volume(cube, why.index, spec.alert.min_volume)] = "volume"
+        judged = why == ""
         like = _like(judged.index, spec, config.country)
-        notes += _like_notes(like, spec, config.country)
+        notes = holiday_notes(why, config.country) + _like_notes(like, spec, config.country)
         series = series_of(cube, additive=spec.additive, judged=judged, metric=name)
         segments = _watched(cube, spec, judged, name) if spec.watch_segments else ()
         notes += _fold_notes(cube, spec.dimensions)
         if whole_from is not None:
             whole_from = whole_from.tz_localize(tz)
-        return cls(config, name, cube, series, tuple(notes), data_end, segments, whole_from, like)
+        return cls(
+            config, name, cube, series, tuple(notes), data_end, segments, whole_from, like, why
+        )
 
     def replay(
         self, first: date, last: date, context: Context = no_context
@@ -407,17 +415,28 @@ class MetricJob:
     def _period_notes(
         self, period: pd.Timestamp, findings: list[Finding], episodes: list[Episode]
     ) -> list[Note]:
+        """Why nothing of this period alerts, when that is so: the period is not judged,
+        or its episodes have not alerted yet (too few periods, or below warning)."""
         if not self.series.judged.get(period, False) and not findings:
-            return [Note("note_not_judged", {"period": period.to_pydatetime()})]
+            why = "start" if self.unjudged is None else self.unjudged.get(period, "start")
+            params = {"period": period.to_pydatetime(), "why": Note(f"why_{why or 'start'}")}
+            return [Note("note_not_judged", params)]  # type: ignore[arg-type]
+        worst: dict[str, tuple[Finding, Episode]] = {}
+        for f, ep in zip(findings, episodes, strict=True):
+            if ep.status is EpisodeStatus.PENDING and (
+                ep.id not in worst or f.severity.rank > worst[ep.id][0].severity.rank
+            ):
+                worst[ep.id] = (f, ep)
+        return [self._pending_note(f, ep) for f, ep in worst.values()]
+
+    def _pending_note(self, finding: Finding, episode: Episode) -> Note:
+        """Why a finding's episode has not alerted: it stayed below warning, else it has
+        not lasted the periods in a row the alert policy asks for."""
+        reason = finding.reason or Note(f"kind_{finding.kind}")
+        if episode.severity.rank < Severity.WARNING.rank:
+            return Note("note_below_warning", {"reason": reason, "severity": str(episode.severity)})
         need = self.spec.alert.min_periods
-        return [
-            Note(
-                "note_pending",
-                {"reason": f.reason or Note(f"kind_{f.kind}"), "periods": ep.periods, "need": need},
-            )
-            for f, ep in zip(findings, episodes, strict=True)
-            if ep.status is EpisodeStatus.PENDING
-        ]
+        return Note("note_pending", {"reason": reason, "periods": episode.streak, "need": need})
 
 
 def _newest(config: Config, name: str, source: Source, last: date) -> pd.Timestamp | None:
@@ -471,7 +490,7 @@ def _complete_periods(
 
 
 def _reach(spec: MetricSpec) -> tuple[int, int]:
-    """Days before / after a period that its value depends on (see ``judged_mask``)."""
+    """Days before / after a period that its value depends on (see ``periods.unjudged_reasons``)."""
     if spec.kind == "churn" and spec.window is not None:
         return spec.window.days, 0  # the window a customer must stay away: holidays count
     if spec.kind == "returning" and spec.lookback is not None:

@@ -140,6 +140,8 @@ class Episode:
     first_seen: datetime | None = None
     data_late: bool = False
     """A missing-data episode (kept apart from the metric's own)."""
+    streak: int = 0
+    """Judged periods in a row with findings, up to ``last_seen``."""
 
     @property
     def all_segments(self) -> tuple[Segment, ...]:

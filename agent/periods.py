@@ -16,9 +16,11 @@ __all__ = [
     "evaluated_period",
     "grid",
     "holiday_windows",
+    "holiday_notes",
     "judged_mask",
     "period_end",
     "step",
+    "unjudged_reasons",
 ]
 
 
@@ -95,7 +97,25 @@ def judged_mask(
     maturity: pd.Timedelta | None = None,
     reach: tuple[int, int] = (0, 0),
 ) -> tuple[pd.Series, list[Note]]:
-    """Which periods may be judged: complete, mature, and not shaped by public holidays.
+    """Which periods may be judged (see ``unjudged_reasons``), and a note on holidays."""
+    why = unjudged_reasons(
+        index, grain=grain, country=country, data_end=data_end, maturity=maturity, reach=reach
+    )
+    return why == "", holiday_notes(why, country)
+
+
+def unjudged_reasons(
+    index: pd.DatetimeIndex,
+    *,
+    grain: str,
+    country: str,
+    data_end: pd.Timestamp | None,
+    maturity: pd.Timedelta | None = None,
+    reach: tuple[int, int] = (0, 0),
+) -> pd.Series:
+    """Per period, why it may not be judged (``""``: it may): ``partial`` (not complete
+    at the newest data), ``immature`` (its retention window has not passed), ``holiday``
+    (shaped by public holidays).
 
     ``data_end`` is the newest event time (timezone-aware); ``maturity`` how long
     after a period's end its value is final (retention windows). ``reach`` is how
@@ -103,21 +123,23 @@ def judged_mask(
     (churn and revisit windows): holidays there shape the value too.
     """
     index = index.sort_values()
+    why = pd.Series("", index=index, dtype=object)
     if data_end is None:
-        return pd.Series(False, index=index), []
+        return why.where(False, "partial")
     last_day = data_end.normalize()
     ends = index + step(grain) - pd.Timedelta(days=1)
-    judged = pd.Series(ends <= last_day, index=index)
+    if len(index):
+        why[_holiday_shaped(index, ends, country, reach).to_numpy()] = "holiday"
     if maturity is not None:
-        judged &= ends + maturity <= last_day
-    if not len(index):
-        return judged, []
-    off = _holiday_shaped(index, ends, country, reach)
-    judged &= ~off
-    notes = []
-    if off.any():
-        notes.append(Note("note_holidays", {"count": int(off.sum()), "country": country}))
-    return judged, notes
+        why[(ends + maturity > last_day)] = "immature"
+    why[ends > last_day] = "partial"
+    return why
+
+
+def holiday_notes(why: pd.Series, country: str) -> list[Note]:
+    """The note saying how many periods holidays keep from being judged (if any)."""
+    count = int((why == "holiday").sum())
+    return [Note("note_holidays", {"count": count, "country": country})] if count else []
 
 
 def _holiday_shaped(

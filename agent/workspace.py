@@ -31,9 +31,11 @@ from agent.feedback import ExpectedWindow, expected_windows, false_alarms
 from agent.insight import Insight, suppress, tuned_config
 from agent.job import Context, MetricJob, PeriodResult
 from agent.model import Cause, Finding, KnownEvent, Note, Related
+from agent.notify.silences import active_silences, silence_notes
 from agent.shelf import CubeShelf
 from agent.sources.base import Source
 from agent.store import Store
+from agent.store.runs import utcnow
 
 __all__ = ["CONTEXT_CAUSES", "Workspace"]
 
@@ -128,7 +130,13 @@ class Workspace:
             self._insight[name] = (Insight(self.config, name, self.source, self._cube), windows)
         insight, windows = self._insight[name]
         result = suppress(result, windows)
-        return replace(result, run=insight.add(result.run, reports_dir, export=export))
+        run = insight.add(result.run, reports_dir, export=export)
+        if self.store is not None:
+            silenced = silence_notes(
+                run, active_silences(self.store, utcnow()), self.config.timezone
+            )
+            run = replace(run, notes=run.notes + silenced)
+        return replace(result, run=run)
 
     def context(self, name: str) -> Context:
         """Related metrics in the top causes' segments and known events near the onset."""

@@ -82,10 +82,15 @@ def test_a_day_without_data_is_late_data_not_a_drop(dropping: Path) -> None:
 
 
 def test_an_episode_that_ends_is_closed_with_a_recovered_finding(tmp_path: Path) -> None:
+    """Web's drop shows in the total too: one incident, one alert naming both, closed once."""
     home = warehouse(tmp_path, "2026-10-20", "2026-10-22")
     result = cx_agent("backfill", "--start", "2026-10-15", "--end", "2026-10-31", cwd=home)
     assert result.code == 0, result.err
-    assert "2026-10-20 channel=web down (critical)" in result.out
+    [row] = result.out.splitlines()[3:]
+    assert row.split()[3] == "1"  # one alert
+    assert row.endswith("2026-10-20 all customers + channel=web down (critical)")
     assert cx_agent("run", "--once", "--as-of", "2026-10-25", cwd=home).code == 0
-    recovered = [f for f in findings(home, "2026-10-25") if f[1] == "recovered"]
-    assert ({"channel": "web"}, "recovered", "recovered") in recovered
+    report = json.loads((home / "reports" / "2026-10-25" / "conversion.json").read_text())
+    [closed] = report["findings"]
+    assert (closed["kind"], closed["episode"]["status"]) == ("recovered", "recovered")
+    assert closed["episode"]["segments"] == [{}, {"channel": "web"}]

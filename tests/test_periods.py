@@ -28,10 +28,11 @@ def test_a_daily_metric_skips_the_holidays_themselves() -> None:
     ]  # fmt: skip
 
 
-def test_a_window_metric_skips_the_days_whose_window_is_full_of_holidays() -> None:
-    # Churn over 14 days looks 28 days back: 5 or more holidays in 29 days shape it.
+def test_a_window_metric_skips_the_holidays_and_the_days_whose_window_is_full_of_them() -> None:
+    # Churn over 14 days looks 28 days back: 5 or more holidays in 29 days shape it, and
+    # a holiday itself is one, whatever its window holds.
     skipped = unjudged(daily("2026-09-01", "2026-11-30"), grain="day", reach=(28, 0))
-    assert skipped == [f"10-{d:02d}" for d in range(5, 24)]
+    assert skipped == ["09-24", "09-25", "09-26", "10-03"] + [f"10-{d:02d}" for d in range(5, 24)]
 
 
 def test_a_week_with_two_holidays_or_more_is_not_judged() -> None:

@@ -178,6 +178,7 @@ class EpisodeTracker:
             since=min(ep.since, *(f.since for f in group)),
             last_seen=period,
             periods=ep.periods + 1,
+            streak=state.streak,
             severity=worst_yet,
             direction=worst.direction,
         )

@@ -9,17 +9,25 @@ an episode still going is announced as new.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 
 from agent.message import AlertMessage
-from agent.model import Segment
+from agent.model import EpisodeStatus, Note, RunResult, Segment
 from agent.notify.outbox import naive_utc
 from agent.store import Store
 from agent.store.schema import silences
 
-__all__ = ["Silence", "active_silences", "add_silence", "lift_silence", "silenced_by"]
+__all__ = [
+    "Silence",
+    "active_silences",
+    "add_silence",
+    "lift_silence",
+    "silence_notes",
+    "silenced_by",
+]
 
 
 @dataclass(frozen=True)
@@ -87,7 +95,34 @@ def lift_silence(store: Store, silence_id: int, *, now: datetime) -> bool:
 
 
 def silenced_by(msg: AlertMessage, active: list[Silence]) -> Silence | None:
-    for silence in active:
-        if silence.metric == msg.metric and silence.segment.items() <= msg.segment.items():
-            return silence
-    return None
+    return next((s for s in active if _covers(s, msg.metric, msg.segment)), None)
+
+
+def _covers(silence: Silence, metric: str, segment: Segment) -> bool:
+    return silence.metric == metric and silence.segment.items() <= segment.items()
+
+
+def silence_notes(run: RunResult, active: list[Silence], timezone: str) -> list[Note]:
+    """Why a run's alerts will not be sent: one note per alerted segment a silence covers
+    (``Not sent: channel=app is silenced until …``), so the report does not leave the
+    reader wondering where the alert went."""
+    notes: list[Note] = []
+    seen: set[int] = set()
+    for e in run.explanations:
+        if e.episode is None or e.episode.status not in (EpisodeStatus.NEW, EpisodeStatus.ONGOING):
+            continue
+        for silence in active:
+            covers = (
+                silence.metric == run.metric
+                and silence.segment.items() <= e.finding.segment.items()
+            )
+            if covers and silence.id not in seen:
+                seen.add(silence.id)
+                notes.append(_silenced(silence, e.finding.segment, timezone))
+    return notes
+
+
+def _silenced(silence: Silence, segment: Segment, timezone: str) -> Note:
+    until = silence.ends_at.replace(tzinfo=UTC).astimezone(ZoneInfo(timezone))
+    named: str | Note = " & ".join(f"{k}={v}" for k, v in segment.items()) or Note("all_customers")
+    return Note("note_silenced", {"segment": named, "until": until, "text": silence.reason})

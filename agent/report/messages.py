@@ -185,8 +185,17 @@ MESSAGES: dict[str, dict[str, str]] = {
         "note_holiday_windows": "{count} periods whose look-back or churn window holds a public "
         "holiday ({country}) are judged only against periods whose windows held one too.",
         "note_folded": "Rare values of {dimension} are folded into {other}.",
-        "note_not_judged": "{period} is not judged (incomplete, immature or a holiday).",
-        "note_pending": "{reason} — seen for {periods} of the {need} periods needed to alert.",
+        "note_not_judged": "{period} is not judged: {why}.",
+        "why_partial": "its data is not complete yet",
+        "why_immature": "its retention window has not passed yet",
+        "why_holiday": "public holidays shape it",
+        "why_volume": "its volume is below the metric's min_volume",
+        "why_start": "the start of the data cuts it short",
+        "note_pending": "{reason} — not alerted yet: seen in {periods} of the {need} periods "
+        "in a row the metric needs to alert.",
+        "note_below_warning": "{reason} — not alerted: it stays below warning ({severity}), "
+        "so it is shown here and not sent.",
+        "note_silenced": "Not sent: {segment} is silenced until {until} ({text}).",
         "note_tuned_band": "Sensitivity lowered after {count} false alarms: the anomaly band "
         "is now {band}.",
         "note_tuned_shift": "Sensitivity lowered after {count} false alarms: a change point now "
@@ -402,8 +411,17 @@ MESSAGES: dict[str, dict[str, str]] = {
         "note_holiday_windows": "조회 기간이나 이탈 기간에 공휴일({country})이 들어 있는 기간 "
         "{count}개는 같은 조건의 기간과만 비교해 판단했습니다.",
         "note_folded": "{dimension}의 드문 값은 {other} 항목으로 묶었습니다.",
-        "note_not_judged": "{period}은(는) 판단하지 않았습니다 (미완료, 성숙 전 또는 공휴일).",
-        "note_pending": "{reason} — 알림에 필요한 {need}개 기간 중 {periods}개 기간에서 확인됨.",
+        "note_not_judged": "{period}은(는) 판단하지 않았습니다: {why}.",
+        "why_partial": "데이터가 아직 다 들어오지 않았습니다",
+        "why_immature": "리텐션 기간이 아직 지나지 않았습니다",
+        "why_holiday": "공휴일의 영향을 받은 기간입니다",
+        "why_volume": "규모가 지표의 min_volume보다 작습니다",
+        "why_start": "데이터 시작 시점 때문에 기간이 온전하지 않습니다",
+        "note_pending": "{reason} — 아직 알림 전: 알림에 필요한 연속 {need}개 기간 중 "
+        "{periods}개 기간에서 확인됨.",
+        "note_below_warning": "{reason} — 알림 없음: 경고 수준에 미치지 않아({severity}) "
+        "보고서에만 표시하고 보내지 않습니다.",
+        "note_silenced": "보내지 않음: {segment}의 알림은 {until}까지 꺼져 있습니다 ({text}).",
         "note_tuned_band": "오경보 {count}건 이후 민감도를 낮췄습니다: "
         "이상 범위가 이제 {band}입니다.",
         "note_tuned_shift": "오경보 {count}건 이후 민감도를 낮췄습니다: "

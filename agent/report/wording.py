@@ -66,7 +66,7 @@ class Wording:
         return self._number(key, float(value), note)
 
     def _date(self, key: str, value: datetime) -> str:
-        if key == "newest":
+        if key in ("newest", "until"):
             return f"{format_date(value, self.locale, year=True)} {value:%H:%M}"
         return format_period(value, self.grain, self.locale)
 

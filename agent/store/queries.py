@@ -113,7 +113,7 @@ class EpisodeRow:
     id: str
     """What ``cx-agent feedback`` takes."""
     segments: list[dict[str, str]] | None
-    """Every segment the incident showed in (None: episodes recorded before schema 3: just the one)."""
+    """Every segment the incident showed in (None: recorded before schema 3, just the one)."""
 
 
 def metric_status(store: Store, metrics: list[str], now: datetime) -> list[MetricStatus]:

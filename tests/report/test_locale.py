@@ -48,7 +48,7 @@ def korean_input() -> ReportInput:
     notes = [
         *inp.run.notes,
         Note("note_holidays", {"count": 3, "country": "KR"}),
-        Note("note_not_judged", {"period": day(11, 16)}),
+        Note("note_not_judged", {"period": day(11, 16), "why": Note("why_holiday")}),
         Note("note_pending", {"reason": low, "periods": 1, "need": 2}),
     ]
     return dataclasses.replace(inp, run=dataclasses.replace(inp.run, notes=notes), locale="ko")

@@ -54,8 +54,28 @@ WEEK = day(11, 11)
             Note(
                 "note_pending", {"reason": Note("reason_recovered_late"), "periods": 1, "need": 2}
             ),
-            "data arrives on time again — seen for 1 of the 2 periods needed to alert.",
-            "데이터가 다시 제때 들어옵니다 — 알림에 필요한 2개 기간 중 1개 기간에서 확인됨.",
+            "data arrives on time again — not alerted yet: seen in 1 of the 2 periods in a row "
+            "the metric needs to alert.",
+            "데이터가 다시 제때 들어옵니다 — 아직 알림 전: 알림에 필요한 연속 2개 기간 중 "
+            "1개 기간에서 확인됨.",
+        ),
+        (
+            Note(
+                "note_below_warning",
+                {
+                    "reason": Note("reason_limit_below", {"value": 0.33, "limit": 0.35}),
+                    "severity": "info",
+                },
+            ),  # fmt: skip
+            "33.0% is below the limit of 35.0% — not alerted: it stays below warning (info), "
+            "so it is shown here and not sent.",
+            "33.0%로 하한 35.0%보다 낮습니다 — 알림 없음: 경고 수준에 미치지 않아(참고) "
+            "보고서에만 표시하고 보내지 않습니다.",
+        ),
+        (
+            Note("note_not_judged", {"period": WEEK, "why": Note("why_holiday")}),
+            "Nov 11 is not judged: public holidays shape it.",
+            "11월 11일은 판단하지 않았습니다: 공휴일의 영향을 받은 기간입니다.",
         ),
         (Note("reason_from_a_newer_stage", {"x": 1.0}), "reason_from_a_newer_stage x=1.0", None),
     ],

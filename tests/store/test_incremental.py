@@ -92,9 +92,11 @@ def test_periods_that_the_start_of_the_data_cuts_short_are_left_out(
     home: Path, tmp_path: Path
 ) -> None:
     # 210 days from Sat Apr 25: revisit's week of Apr 20 holds two days and the week of
-    # Apr 27 looks back into it, so the series starts May 4; churn and conversion need
-    # nothing from before their history, which starts on May 31 (120 days before Sep 28,
-    # where the chunk holding Oct 16, 35 days before Nov 20, starts): nothing of it is lost.
+    # Apr 27 looks back into it, so the series starts May 4; conversion needs nothing from
+    # before its history, which starts on May 31 (120 days before Sep 28, where the chunk
+    # holding Oct 16, 35 days before Nov 20, starts): nothing of it is lost. Churn reads
+    # twice its history (its holiday-window days are judged apart): back to the data's
+    # start, whose first rows begin its population on May 9, whole 14 days later.
     config = load_config(home / "metrics.yaml")
     source = DuckDBSource(home / "demo" / "warehouse.duckdb")
     assert source.data_bounds(config.table_ref("revisit_rate"))[0].date() == date(2026, 4, 25)
@@ -105,7 +107,7 @@ def test_periods_that_the_start_of_the_data_cuts_short_are_left_out(
     firsts = {name: job.cube["period"].min().date() for name, job in jobs.items()}
     assert firsts == {
         "revisit_rate": date(2026, 5, 4),
-        "premium_churn": date(2026, 5, 31),
+        "premium_churn": date(2026, 5, 24),
         "conversion": date(2026, 5, 31),
     }
     revisits = jobs["revisit_rate"].series.frame["value"]

@@ -54,6 +54,7 @@ def test_history_lists_recorded_episodes(tmp_path: Path) -> None:
     result = cx_agent("history", "conversion", cwd=tmp_path)
     assert result.code == 0, result.err
     assert result.out.splitlines()[1].split() == [
+        "conversion#1",  # what `cx-agent feedback` takes
         "2026-11-18",
         "2026-11-20",
         "3",
