@@ -55,7 +55,6 @@ from agent.periods import (
     evaluated_period,
     grid,
     holiday_notes,
-    holiday_windows,
     period_end,
     step,
     unjudged_reasons,
@@ -64,6 +63,7 @@ from agent.sources.base import Source, TableRef
 from agent.sources.rows import bucket_start
 from agent.store import Store
 from agent.store.identity import identify
+from agent.windows import judged_only, like_notes, like_periods, series_start
 
 __all__ = [
     "EPISODE_WINDOW",
@@ -79,9 +79,6 @@ HISTORY_SHOWN = 90
 """Periods of history drawn in a report's chart."""
 EPISODE_WINDOW = {"day": 35, "week": 10, "month": 6}
 """Periods replayed before a judged one to rebuild its episode state."""
-LIKE_HISTORY = 2
-"""How many times its ``history`` a metric whose periods read a window reads: periods
-whose window holds a holiday and the others are judged apart, each on its own kind."""
 ONSET_WINDOW = {"day": 7, "week": 2, "month": 1}
 """Periods apart that the onsets of one incident's findings in overlapping segments may lie."""
 SEGMENT_DETECTORS = ("anomaly", "change_point")
@@ -164,7 +161,7 @@ class MetricJob:
         spec = config.metrics[name]
         replayed = step(spec.grain) * EPISODE_WINDOW[spec.grain]
         first_judged = pd.Timestamp(evaluated_period(first, spec.grain)) - replayed
-        start = _cut(chunk_start(first_judged, spec.grain), spec)
+        start = series_start(chunk_start(first_judged, spec.grain), spec)
         probe = start - step(spec.grain) - pd.Timedelta(days=_reach(spec)[0])
         end = evaluated_period(last, spec.grain)
         newest = _newest(config, name, source, last)
@@ -183,8 +180,8 @@ class MetricJob:
         )
         why[(why == "") & ~_enough_volume(cube, why.index, spec.alert.min_volume)] = "volume"
         judged = why == ""
-        like = _like(judged.index, spec, config.country)
-        notes = holiday_notes(why, config.country) + _like_notes(like, spec, config.country)
+        like = like_periods(judged.index, spec, config.country)
+        notes = holiday_notes(why, config.country) + like_notes(like, config.country)
         series = series_of(cube, additive=spec.additive, judged=judged, metric=name)
         segments = _watched(cube, spec, judged, name) if spec.watch_segments else ()
         notes += _fold_notes(cube, spec.dimensions)
@@ -251,7 +248,7 @@ class MetricJob:
         """The job as seen by the periods of the chunk beginning at ``start``: its series
         and watched segments cut at ``start`` less the history, and at the chunk's end."""
         spec = self.spec
-        cut = pd.Timestamp(_cut(start.tz_localize(None), spec)).tz_localize(start.tz)
+        cut = pd.Timestamp(series_start(start.tz_localize(None), spec)).tz_localize(start.tz)
         end = start + step(spec.grain) * CHUNK[spec.grain]
         cube = self.cube[(self.cube["period"] >= cut) & (self.cube["period"] < end)]
         frame = self.series.frame
@@ -284,8 +281,8 @@ class MetricJob:
     def _only(self, kind: pd.Series) -> MetricJob:
         return replace(
             self,
-            series=_judged_only(self.series, kind),
-            segments=tuple(_judged_only(s, kind) for s in self.segments),
+            series=judged_only(self.series, kind),
+            segments=tuple(judged_only(s, kind) for s in self.segments),
         )
 
     def late(self, as_of: date) -> Finding | None:
@@ -541,53 +538,6 @@ def _late_or(late: Finding | None, found: list[Finding] | None) -> list[Finding]
     """A period's findings: its late-data finding alone, else what was found (None: the
     period was not judged)."""
     return [late] if late is not None else found
-
-
-def _cut(chunk: pd.Timestamp, spec: MetricSpec) -> pd.Timestamp:
-    """Where the series judged from ``chunk`` on starts: the metric's history before it,
-    twice that for a metric whose periods read a window (judged apart when the window
-    holds a holiday, each kind of period needs its own history)."""
-    history = spec.history * (LIKE_HISTORY if _window(spec) is not None else 1)
-    return pd.Timestamp(bucket_start((chunk - history).date(), spec.grain))
-
-
-def _judged_only(series: MetricSeries, kind: pd.Series) -> MetricSeries:
-    """``series`` with only the periods of ``kind`` judged (the others are not baseline)."""
-    mask = kind.reindex(series.frame.index, fill_value=False).astype(bool)
-    return replace(series, frame=series.frame.assign(judged=series.judged & mask))
-
-
-def _like(index: pd.Index, spec: MetricSpec, country: str) -> pd.Series | None:
-    """Per period, whether a window its value reads holds a holiday (None: no window)."""
-    window = _window(spec)
-    if window is None:
-        return None
-    return holiday_windows(
-        pd.DatetimeIndex(index), grain=spec.grain, country=country, window=window
-    )
-
-
-def _like_notes(like: pd.Series | None, spec: MetricSpec, country: str) -> list[Note]:
-    if like is None or not like.any():
-        return []
-    return [Note("note_holiday_windows", {"count": int(like.sum()), "country": country})]
-
-
-def _window(spec: MetricSpec) -> tuple[int, int] | None:
-    """Days before a period's start and after its end that its value reads, for metrics
-    that read a window: a revisit look-back, a churn population and lapse window (two
-    windows back from the period's end), a retention window."""
-    if spec.kind == "returning" and spec.lookback is not None:
-        return spec.lookback.days, 0
-    if spec.kind == "churn" and spec.window is not None:
-        return max(2 * spec.window.days - _GRAIN_DAYS[spec.grain], 0), 0
-    if spec.kind == "retention" and spec.window is not None:
-        return 0, spec.window.days
-    return None
-
-
-_GRAIN_DAYS = {"day": 1, "week": 7, "month": 28}
-"""The shortest period of each grain, in days."""
 
 
 def _detectors(spec: MetricSpec, only: tuple[str, ...] | None = None) -> list[Detector]:

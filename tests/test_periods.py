@@ -6,7 +6,7 @@ from datetime import date
 
 import pandas as pd
 
-from agent.periods import evaluated_period, judged_mask
+from agent.periods import chunk_start, evaluated_period, holiday_windows, judged_mask
 
 TZ = "Asia/Seoul"
 
@@ -56,3 +56,40 @@ def test_evaluated_period_is_the_latest_complete_one() -> None:
     assert evaluated_period(date(2026, 11, 20), "week") == date(2026, 11, 9)
     assert evaluated_period(date(2026, 11, 22), "week") == date(2026, 11, 16)
     assert evaluated_period(date(2026, 11, 20), "month") == date(2026, 10, 1)
+
+
+def test_chunks_lie_on_a_fixed_calendar_whatever_is_asked() -> None:
+    days = daily("2026-07-20", "2026-12-06")
+    starts = pd.Series([chunk_start(d, "day") for d in days], index=days)
+    assert list(starts.value_counts()) == [35] * 4  # each day in one block of 35
+    first = pd.Timestamp("2026-09-28", tz=TZ)  # a chunk starts here: 35 x 28 days since 2000-01-03
+    assert starts[first] == first and starts[first - pd.Timedelta(days=1)] < first
+    weeks = pd.date_range("2026-01-05", "2026-12-28", freq="7D", tz=TZ)
+    assert {chunk_start(w, "week").day_of_week for w in weeks} == {0}
+    months = pd.date_range("2026-01-01", "2026-12-01", freq="MS", tz=TZ)
+    assert sorted({chunk_start(m, "month").month for m in months}) == [1, 7]
+
+
+def windows(index: pd.DatetimeIndex, grain: str, window: tuple[int, int]) -> list[str]:
+    held = holiday_windows(index, grain=grain, country="KR", window=window)
+    return [f"{d:%m-%d}" for d in index[held.to_numpy()]]
+
+
+def test_a_look_back_holding_a_holiday_sets_a_day_apart_but_not_the_holiday_itself() -> None:
+    # Constitution Day, Fri Jul 17 2026: the 7 days after it look back at it; Jul 17
+    # itself is the holiday rule's business (a holiday is not judged at all).
+    assert windows(daily("2026-07-10", "2026-07-31"), "day", (7, 0)) == [
+        "07-18", "07-19", "07-20", "07-21", "07-22", "07-23", "07-24",
+    ]  # fmt: skip
+
+
+def test_a_churn_window_reaches_two_windows_back() -> None:
+    # 14-day churn of day D reads [D-27, D]: Dec 25 is in the windows of Dec 26 .. Jan 21.
+    held = windows(daily("2026-12-20", "2027-01-31"), "day", (27, 0))
+    assert held[0] == "12-26" and held[-1] == "01-28"  # New Year's Day reaches Jan 28
+
+
+def test_a_weeks_look_back_is_the_week_before() -> None:
+    weeks = pd.date_range("2026-10-05", "2026-11-02", freq="7D", tz=TZ)
+    # Oct 5 and 9 fall in the week of Oct 5 (its own days), so the week of Oct 12 is apart.
+    assert windows(weeks, "week", (7, 0)) == ["10-05", "10-12"]
