@@ -138,6 +138,7 @@ def _alert_record(e: Explanation) -> dict[str, Any]:
         "date": f.period.date().isoformat(),
         "metric": f.metric,
         "segment": dict(f.segment),
+        "segments": [dict(s) for s in (episode.all_segments if episode else (f.segment,))],
         "severity": (episode.severity if episode else f.severity).value,
         "kind": f.kind.value,
         "direction": f.direction.value,

@@ -178,7 +178,8 @@ def test_backfill_json_lists_each_alert_with_its_finding_and_causes(
         counts = [str(m[k]) for k in ("periods", "periods_with_findings", "alerts")]
         assert lines[m["metric"]].split()[1:4] == counts
         listed = [
-            f"{a['date']} {segment_text(a['segment'])} {a['direction']} ({a['severity']})"
+            f"{a['date']} {' + '.join(segment_text(s) for s in a['segments'])} "
+            f"{a['direction']} ({a['severity']})"
             for a in data["alerts"]
             if a["metric"] == m["metric"]
         ]
