@@ -17,7 +17,6 @@ __all__ = [
     "grid",
     "holiday_windows",
     "holiday_notes",
-    "judged_mask",
     "period_end",
     "step",
     "unjudged_reasons",
@@ -88,22 +87,6 @@ HOLIDAY_SHARE = 1 / 7
 than one day a week) is not judged: its customers behave like on a holiday."""
 
 
-def judged_mask(
-    index: pd.DatetimeIndex,
-    *,
-    grain: str,
-    country: str,
-    data_end: pd.Timestamp | None,
-    maturity: pd.Timedelta | None = None,
-    reach: tuple[int, int] = (0, 0),
-) -> tuple[pd.Series, list[Note]]:
-    """Which periods may be judged (see ``unjudged_reasons``), and a note on holidays."""
-    why = unjudged_reasons(
-        index, grain=grain, country=country, data_end=data_end, maturity=maturity, reach=reach
-    )
-    return why == "", holiday_notes(why, country)
-
-
 def unjudged_reasons(
     index: pd.DatetimeIndex,
     *,
@@ -123,9 +106,9 @@ def unjudged_reasons(
     (churn and revisit windows): holidays there shape the value too.
     """
     index = index.sort_values()
-    why = pd.Series("", index=index, dtype=object)
     if data_end is None:
-        return why.where(False, "partial")
+        return pd.Series("partial", index=index, dtype=object)
+    why = pd.Series("", index=index, dtype=object)
     last_day = data_end.normalize()
     ends = index + step(grain) - pd.Timedelta(days=1)
     if len(index):
@@ -171,7 +154,7 @@ def holiday_windows(
     """True for periods whose look-back or churn window holds a public holiday: the
     ``window`` days before the period's start and after its end that the metric reads
     besides the period itself (a revisit look-back, a churn population and lapse window,
-    a retention window). Holidays in the period itself are ``judged_mask``'s business.
+    a retention window). Holidays in the period itself are ``unjudged_reasons``' business.
 
     Such a period is not like the others — a holiday in a 7-day look-back moves the next
     day's revisit rate, three holidays in a churn population window move its churn by a

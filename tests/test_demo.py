@@ -11,10 +11,11 @@ from typing import Any
 
 import duckdb
 
+from agent.config import load_config
 from agent.sources.demo import read_ground_truth
 from agent.summary import segment_text
 from tests.conftest import DEMO_END as END
-from tests.conftest import REPO, Result, cx_agent
+from tests.conftest import REPO, Inboxes, Result, cx_agent
 
 METRICS = (
     "revisit_rate",
@@ -102,6 +103,35 @@ def test_the_demo_sends_one_new_alert_per_incident_never_before_its_onset(
         if alert["decision"] != "new":
             thread = json.loads(path.read_text())["in_reply_to"]
             assert thread == str(first[alert["episode_id"]]), alert
+
+
+def test_slack_and_email_get_one_new_message_per_incident_and_threads_for_the_rest(
+    demo: tuple[Path, Result], inboxes: Inboxes
+) -> None:
+    """The same on real servers: one top-level Slack message and one email that is not a
+    reply per incident; every later message about it is in that message's thread."""
+    home, _ = demo
+    titles = {spec.title: name for name, spec in load_config(home / "metrics.yaml").metrics.items()}
+    incidents = sorted(i.metric for i in read_ground_truth(home / "demo" / "incidents.json"))
+
+    def metric_of(text: str) -> str:
+        [name] = [name for title, name in titles.items() if title in text]
+        return name
+
+    slack = inboxes.slack
+    first = {m["ts"]: metric_of(m["text"]) for m in slack.top_level()}
+    assert sorted(first.values()) == incidents, [m["text"] for m in slack.top_level()]
+    replies = [m for m in slack.messages if m.get("thread_ts")]
+    assert replies  # the incidents went on after they were announced
+    for reply in replies:
+        assert first[reply["thread_ts"]] == metric_of(reply["text"]), reply["text"]
+
+    mails = inboxes.mail.messages
+    announced = {m["Message-ID"]: metric_of(m["Subject"]) for m in mails if not m["In-Reply-To"]}
+    assert sorted(announced.values()) == incidents, [m["Subject"] for m in mails]
+    for mail in mails:
+        if mail["In-Reply-To"]:
+            assert announced[mail["In-Reply-To"]] == metric_of(mail["Subject"]), mail["Subject"]
 
 
 def test_backfill_finds_the_alerts_the_demo_sent(demo: tuple[Path, Result]) -> None:

@@ -6,7 +6,7 @@ from datetime import date
 
 import pandas as pd
 
-from agent.periods import chunk_start, evaluated_period, holiday_windows, judged_mask
+from agent.periods import chunk_start, evaluated_period, holiday_windows, unjudged_reasons
 
 TZ = "Asia/Seoul"
 
@@ -17,8 +17,8 @@ def daily(first: str, last: str) -> pd.DatetimeIndex:
 
 def unjudged(index: pd.DatetimeIndex, **kw: object) -> list[str]:
     data_end = pd.Timestamp("2026-12-31 23:00", tz=TZ)
-    judged, _ = judged_mask(index, country="KR", data_end=data_end, **kw)  # type: ignore[arg-type]
-    return [f"{d:%m-%d}" for d in judged.index[~judged.to_numpy()]]
+    why = unjudged_reasons(index, country="KR", data_end=data_end, **kw)  # type: ignore[arg-type]
+    return [f"{d:%m-%d}" for d in why.index[why.to_numpy() != ""]]
 
 
 def test_a_daily_metric_skips_the_holidays_themselves() -> None:
@@ -45,10 +45,10 @@ def test_a_week_with_two_holidays_or_more_is_not_judged() -> None:
 
 def test_an_incomplete_last_period_is_not_judged() -> None:
     index = daily("2026-11-16", "2026-11-20")
-    judged, _ = judged_mask(
+    why = unjudged_reasons(
         index, grain="day", country="KR", data_end=pd.Timestamp("2026-11-19 23:50", tz=TZ)
     )
-    assert judged.tolist() == [True, True, True, True, False]
+    assert why.tolist() == ["", "", "", "", "partial"]
 
 
 def test_evaluated_period_is_the_latest_complete_one() -> None:

@@ -134,7 +134,7 @@ class SMTPServer:
         return f"{scheme}://{login}{self.host}:{self.port}"
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -154,7 +154,7 @@ def _authenticator(mailbox: Mailbox) -> Any:
 
 
 def _smtp(tls: tuple[ssl.SSLContext, ssl.SSLContext], mode: str) -> Iterator[SMTPServer]:
-    mailbox, port = Mailbox(), _free_port()
+    mailbox, port = Mailbox(), free_port()
     server_ctx, client_ctx = tls
     kwargs: dict[str, Any] = {"authenticator": _authenticator(mailbox), "auth_require_tls": True}
     if mode == "starttls":
