@@ -1,6 +1,7 @@
 """Alerts per planted incident on the demo, for demo warehouses ending on many days.
 
-Run from the repository root: ``.venv/bin/python -m bench.demo_alerts [--ends judge|looked|all]``.
+Run from the repository root: ``.venv/bin/python -m bench.demo_alerts [--ends judge|looked|all]``
+(``--end DATE``, repeatable: only the demos ending on those days).
 
 The demo plants its four incidents relative to its last day, while Korean holidays stay
 on the calendar: each last day is another demo. For each, every metric of the
@@ -135,6 +136,9 @@ def _table(title: str, demos: list[Demo]) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ends", choices=("judge", "looked", "all"), default="all")
+    parser.add_argument(
+        "--end", action="append", type=date.fromisoformat, help="only demos ending on this day"
+    )
     args = parser.parse_args()
     groups = {
         "looked": ("Last days looked at while designing", LOOKED_AT),
@@ -142,8 +146,10 @@ def main() -> None:
     }
     for key, (title, ends) in groups.items():
         if args.ends in (key, "all"):
-            demos = [_demo(date.fromisoformat(end)) for end in ends]
-            print("\n".join(_table(title, demos)), flush=True)
+            days = [date.fromisoformat(end) for end in ends]
+            demos = [_demo(day) for day in days if args.end is None or day in args.end]
+            if demos:
+                print("\n".join(_table(title, demos)), flush=True)
 
 
 if __name__ == "__main__":
