@@ -62,7 +62,7 @@ def _not_judged() -> ReportInput:
     inp = report_input(
         day(11, 19), metric="premium_share", title="Premium share", findings=False, value=0.16
     )
-    notes = [Note("note_not_judged", {"period": day(11, 19)})]
+    notes = [Note("note_not_judged", {"period": day(11, 19), "why": Note("why_holiday")})]
     return replace(inp, run=replace(inp.run, notes=notes))
 
 
