@@ -1,0 +1,192 @@
+"""Watching the segment lattice: the segments where incidents happen, each period.
+
+Incidents live in combinations (``platform=ios & city=Busan``), not only in single
+values. With ``watch_segments: true`` every cell of the lattice attribution searches
+(single values and combinations, built by the job as :class:`Cells`) is judged at each
+period on its accumulated evidence (:mod:`agent.detect.evidence`): the shift since a
+recent onset against its own noise, sampling included, so a 4 % segment that loses
+most of its conversion stands out within a few periods while the total barely moves.
+A cell's p-value is that evidence's (or, for one period far outside, beyond twice the
+anomaly band, that period's own normal tail).
+
+**False discoveries.** Benjamini–Hochberg at ``q`` runs across every cell and direction
+judged in the period (:func:`agent.detect.watch.discoveries`): with every cell calm it
+alarms in at most a share ``q`` of periods, however many cells are searched.
+
+**One finding per story.** Nested discoveries tell one story. When a cell and one of
+its ancestors (or the whole metric, when it moved by a warning's evidence) are both
+found, the rest of the
+ancestor (ancestor minus the cell) decides: if it moved too (p below ``BROADER``), the
+move is broader than the cell and the ancestor is kept; if it stayed calm, the cell
+explains the ancestor and the cell is kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from agent.detect.evidence import Scan
+from agent.detect.sustained import Rows, critical_p, warning_p
+from agent.detect.watch import discoveries
+from agent.model import Direction, Finding, FindingKind, Note, Segment, Severity
+
+__all__ = ["BROADER", "Cells", "Judgement", "watch_period"]
+
+BROADER = 0.01
+"""An ancestor's remainder with a p-value below this moved too: the ancestor is kept."""
+
+
+@dataclass(frozen=True)
+class Cells:
+    """The watched segments of one metric and their series, one column per segment."""
+
+    metric: str
+    segments: list[Segment]
+    num: np.ndarray
+    """Periods x cells (periods in ``rows.index`` order); NaN where a cell is not judged."""
+    den: np.ndarray
+    additive: bool
+    ancestors: list[list[int]]
+    """Per cell, the watched cells that contain it."""
+    total: tuple[np.ndarray, np.ndarray]
+    """The whole metric's (num, den) per period."""
+
+    def values(self, num: np.ndarray, den: np.ndarray) -> np.ndarray:
+        if self.additive:
+            return num
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(den > 0, num / den, np.nan)
+
+    def value(self, segment: Segment, position: int) -> float:
+        """The value of ``segment`` at period ``position`` (NaN when not watched)."""
+        if segment not in self.segments:
+            return float("nan")
+        cell = self.segments.index(segment)
+        num, den = self.num[position : position + 1, cell], self.den[position : position + 1, cell]
+        return float(self.values(num, den)[0])
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """How one period is judged: its rows, sampling model, directions and levels."""
+
+    rows: Rows
+    noise: str
+    directions: tuple[Direction, ...]
+    q: float
+    sensitivity: str
+    band_z: float
+
+
+def watch_period(cells: Cells, period: pd.Timestamp, how: Judgement) -> list[Finding]:
+    """The findings of the watched segments at ``period`` that survive false-discovery
+    control and nesting (see the module doc)."""
+    values = cells.values(cells.num, cells.den)
+    found = how.rows.scan(values, cells.den, period, how.noise)
+    if found is None:
+        return []
+    scans = dict(zip((Direction.DOWN, Direction.UP), found, strict=True))
+    p = {d: _p_values(scans[d], how.band_z) for d in how.directions}
+    flat = np.concatenate([p[d] for d in how.directions])
+    keep = discoveries(flat, how.q)
+    n = len(cells.segments)
+    out = []
+    for i, direction in enumerate(how.directions):
+        hits = set(np.flatnonzero(keep[i * n : (i + 1) * n]).tolist())
+        hits = _nested(cells, hits, period, how, direction)
+        out += [_finding(cells, c, period, how, direction, scans[direction], p[direction][c])
+                for c in sorted(hits)]  # fmt: skip
+    return out
+
+
+def _p_values(found: Scan, band_z: float) -> np.ndarray:
+    """Accumulated evidence's p-value, or one period's own tail when it is beyond twice
+    the band (the smaller of the two)."""
+    # imported on use: see agent/__init__.py
+    from scipy.special import ndtr
+
+    spike = np.where(np.nan_to_num(found.spike, nan=-np.inf) >= 2 * band_z, found.spike, -np.inf)
+    return np.nan_to_num(np.minimum(found.p, ndtr(-spike)), nan=1.0)
+
+
+def _nested(
+    cells: Cells, hits: set[int], period: pd.Timestamp, how: Judgement, direction: Direction
+) -> set[int]:
+    """``hits`` less the cells that a found ancestor (or the moved total) tells better,
+    and the ancestors that a found cell explains."""
+    pairs = [(a, c) for c in hits for a in cells.ancestors[c] if a in hits]
+    total_num, total_den = cells.total
+    whole = (total_num[:, None], total_den[:, None])
+    if hits and _moved(cells, *whole, period, how, direction, warning_p(how.sensitivity))[0]:
+        pairs += [(-1, c) for c in hits]
+    if not pairs:
+        return hits
+    outer = [
+        (total_num, total_den) if a < 0 else (cells.num[:, a], cells.den[:, a]) for a, _ in pairs
+    ]
+    num = np.column_stack([o[0] - cells.num[:, c] for o, (_, c) in zip(outer, pairs, strict=True)])
+    den = np.column_stack([o[1] - cells.den[:, c] for o, (_, c) in zip(outer, pairs, strict=True)])
+    broader = _moved(cells, num, den, period, how, direction, BROADER)
+    dropped = {c if wide else a for (a, c), wide in zip(pairs, broader, strict=True)}
+    return hits - dropped
+
+
+def _moved(
+    cells: Cells,
+    num: np.ndarray,
+    den: np.ndarray,
+    period: pd.Timestamp,
+    how: Judgement,
+    direction: Direction,
+    level: float,
+) -> np.ndarray:
+    """Whether each column moved in ``direction`` with a p-value below ``level``."""
+    found = how.rows.scan(cells.values(num, den), den, period, how.noise)
+    if found is None:
+        return np.zeros(num.shape[1], dtype=bool)
+    scan = found[0] if direction is Direction.DOWN else found[1]
+    return np.nan_to_num(scan.p, nan=1.0) <= level
+
+
+def _finding(
+    cells: Cells,
+    cell: int,
+    period: pd.Timestamp,
+    how: Judgement,
+    direction: Direction,
+    found: Scan,
+    p: float,
+) -> Finding:
+    index = how.rows.index
+    since = index[how.rows.positions[int(found.onset[cell])]]
+    after, before = float(found.after[cell]), float(found.before[cell])
+    expected, half = float(found.expected[cell]), how.band_z * float(found.sigma[cell])
+    z = max(float(found.z[cell]), float(found.spike[cell]))
+    return Finding(
+        metric=cells.metric,
+        segment=dict(cells.segments[cell]),
+        kind=FindingKind.ANOMALY,
+        period=period,
+        value=after,
+        expected=before,
+        lower=expected - half,
+        upper=expected + half,
+        direction=direction,
+        severity=Severity.CRITICAL if p <= critical_p(how.sensitivity) else Severity.WARNING,
+        score=z,
+        since=since,
+        reason=Note(
+            f"reason_sustained_{direction}",
+            {
+                "after": after,
+                "before": before,
+                "since": since,
+                "periods": int(found.periods[cell]),
+                "sigma": z,
+            },
+        ),
+        p_value=p,
+    )
