@@ -54,7 +54,8 @@ from agent.detect.bands import (
     wall_clock,
     wall_hours,
 )
-from agent.detect.evidence import WINDOWS, fit_noise, scan_p_value
+from agent.detect.evidence import WINDOWS, scan_p_value, shift_z
+from agent.detect.noise import fit_noise
 from agent.detect.sustained import grain_of, severity_of_p
 from agent.model import Direction, Finding, Note
 
@@ -180,19 +181,23 @@ def accumulated(
     """(shift in sigmas of its own noise, one period's noise sigma) of the change at
     ``regimes[1]`` (the previous one at ``regimes[0]``): the mean of ``level`` since the
     onset against the mean of up to ``BEFORE`` periods before it, with the noise
-    (:func:`agent.detect.evidence.fit_noise`) of the periods before the onset.
+    (:func:`agent.detect.noise.fit_noise`) of the periods before the onset.
     """
     previous, onset = regimes
     lo = max(previous, onset - BEFORE)
     hist = slice(max(0, onset - WINDOWS["day"].noise), onset)
-    model = fit_noise(level[hist, None], values[hist, None], den[hist, None], kind)
+    model = fit_noise(level[hist, None], values[hist, None], den[hist, None], kind, math.inf)
     sampling = np.nan_to_num(model.sampling(den[:, None])[:, 0])
     after, before = level[onset:], level[lo:onset]
-    var = model.of_mean(np.array([sampling[onset:].sum()]), np.array([float(len(after))]))
-    var = var + model.of_mean(np.array([sampling[lo:onset].sum()]), np.array([float(len(before))]))
     shift = abs(float(after.mean()) - float(before.mean()))
+    z = shift_z(
+        model,
+        shift,
+        (float(sampling[onset:].sum()), len(after)),
+        (float(sampling[lo:onset].sum()), len(before)),
+    )
     one = float(model.extra[0] + np.median(sampling[hist]) + model.floor[0])
-    return shift / math.sqrt(float(var[0])), math.sqrt(one)
+    return z, math.sqrt(one)
 
 
 def change_points(values: np.ndarray, noise: float = 0.0) -> list[int]:

@@ -8,15 +8,16 @@ profile (daily data), against the noise of that difference::
 
     z_k = (mean_{k..T} winsorized(x_t - ref_k)) / sqrt(var(mean after) + var(ref_k))
 
-* **Noise.** A period's variance is ``extra + sampling_t``: sampling is p(1-p)/den for
-  shares, c/den for other ratios (c fitted on past residuals) and 0 for counts, so a
-  small segment is judged on its own sample size; ``extra`` is what the residuals show
-  beyond sampling, and a mean of n periods of it keeps its lag-1 autocorrelation
-  (an AR(1) variance of the mean), so slow wandering is not taken for a shift. The noise
-  is measured on the ``window.noise`` periods before the first candidate onset.
-* **Spikes do not accumulate.** Each period's deviation is winsorized at ``CLIP`` of its
-  own noise sigma: one or two wild periods add at most ``CLIP`` sigmas each, so a
-  two-period blip never builds the evidence of a move that lasts.
+* **Noise.** :mod:`agent.detect.noise` fits each column's noise (sampling at each
+  period's denominator plus autocorrelated extra noise) on the ``window.noise`` periods
+  before the first candidate onset. What it fitted is uncertain, so z is read through a
+  t distribution with the fit's degrees of freedom (Satterthwaite's, by the fitted
+  share of the variance) and given as the normal z of the same tail.
+* **Blips do not accumulate.** Each period's deviation is winsorized at ``c`` of its own
+  noise sigma, with ``c`` chosen so that ``window.min_run`` periods at ``c`` reach the
+  evidence the caller needs (its p-value) with ``MARGIN`` to spare, and fewer periods
+  cannot: a move must last ``min_run`` periods (3 days) to be news, however wild its
+  first ones, while a move that lasts keeps all its evidence up to ``c`` a period.
 * **p-value.** The best onset is chosen after looking, so z is the maximum of
   correlated normals (the periods since k nest). Its tail is bounded by Owen's T: the
   chance the first onset's z exceeds m, plus for each longer scan the chance it
@@ -29,19 +30,28 @@ judged periods: one call judges every segment of a metric at one period.
 
 from __future__ import annotations
 
+import functools
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["CLIP", "WINDOWS", "Noise", "Scan", "Window", "fit_noise", "scan", "scan_p_value"]
+from agent.detect.noise import Noise, fit_noise, weekday_profile
 
-CLIP = 2.5
-"""A period's deviation counts for at most this many of its own noise sigmas."""
-MAD_TO_SIGMA = 1.4826
-CHI2_1_MEDIAN = 0.4549
-MAX_AUTOCORRELATION = 0.8
-REL_FLOOR = 1e-3
-"""Smallest noise sigma, relative to the level (a flat series still has noise)."""
+__all__ = [
+    "MARGIN",
+    "WINDOWS",
+    "Noise",
+    "Scan",
+    "Window",
+    "clip_for",
+    "fit_noise",
+    "scan",
+    "scan_p_value",
+]
+
+MARGIN = 1.15
+"""``min_run`` periods at the winsorizing limit give this much more than the needed z."""
 MIN_P_Z = 1.0
 """Below this z the p-value is not computed (reported as 1)."""
 
@@ -50,19 +60,20 @@ MIN_P_Z = 1.0
 class Window:
     """Periods scanned for an onset, before each onset for its reference, and before the
     first onset for the noise; at least ``min_noise`` noise and ``min_reference``
-    reference periods with values."""
+    reference periods with values; ``min_run`` periods before a move can be news."""
 
     scan: int
     reference: int
     noise: int
     min_noise: int
     min_reference: int
+    min_run: int
 
 
 WINDOWS = {
-    "day": Window(scan=28, reference=28, noise=56, min_noise=21, min_reference=7),
-    "week": Window(scan=8, reference=8, noise=16, min_noise=8, min_reference=4),
-    "month": Window(scan=6, reference=6, noise=12, min_noise=6, min_reference=3),
+    "day": Window(scan=28, reference=28, noise=56, min_noise=21, min_reference=7, min_run=3),
+    "week": Window(scan=8, reference=8, noise=16, min_noise=8, min_reference=4, min_run=1),
+    "month": Window(scan=6, reference=6, noise=12, min_noise=6, min_reference=3, min_run=1),
 }
 
 
@@ -98,13 +109,14 @@ def scan(
     weekday: np.ndarray | None,
     noise: str,
     window: Window,
-    clip: float = CLIP,
+    needed: float,
 ) -> tuple[Scan, Scan]:
     """(down, up) evidence at row ``at`` of each column of ``values`` (rows: judged
     periods in order, NaN where a column has no value; later rows are ignored).
 
     ``noise`` is ``share``, ``ratio`` or ``additive`` (the sampling model);
-    ``weekday`` per row (Monday 0) for daily data, else None.
+    ``weekday`` per row (Monday 0) for daily data, else None; ``needed`` the p-value
+    the caller alerts at (it sets the winsorizing limit, :func:`clip_for`).
     """
     y = np.asarray(values[: at + 1], dtype=float)
     d = np.asarray(den[: at + 1], dtype=float)
@@ -112,12 +124,28 @@ def scan(
     if first > at:
         return _empty(y.shape[1]), _empty(y.shape[1])
     hist = slice(max(first - window.noise, 0), first)
-    profile = _weekday_profile(y[hist], None if weekday is None else weekday[hist])
+    profile = weekday_profile(y[hist], None if weekday is None else weekday[hist])
     shift = 0.0 if profile is None else profile[weekday[: at + 1]]  # type: ignore[index]
     x = y - shift
-    model = fit_noise(x[hist], y[hist], d[hist], noise)
-    sampling = model.sampling(d)
-    return _best(x, y, sampling, model, first, at, window, clip, shift)
+    clip = clip_for(needed, window)
+    model = fit_noise(x[hist], y[hist], d[hist], noise, clip)
+    return _best(x, y, model.sampling(d), model, (first, at), window, clip, shift)
+
+
+@functools.lru_cache(maxsize=256)
+def clip_for(needed: float, window: Window) -> float:
+    """The winsorizing limit, in noise sigmas, at which ``window.min_run`` periods give
+    ``MARGIN`` times the z whose p-value is ``needed`` (infinite when one period may)."""
+    if window.min_run <= 1:
+        return math.inf
+    lo, hi = 0.0, 40.0
+    for _ in range(60):  # bisection: the p-value falls as z grows
+        mid = (lo + hi) / 2
+        if scan_p_value(np.array([mid]), window.scan)[0] > needed:
+            lo = mid
+        else:
+            hi = mid
+    return MARGIN * hi * math.sqrt(1 / window.min_run + 1 / window.reference)
 
 
 def scan_p_value(z: np.ndarray, onsets: int) -> np.ndarray:
@@ -137,73 +165,18 @@ def scan_p_value(z: np.ndarray, onsets: int) -> np.ndarray:
     return out
 
 
-@dataclass(frozen=True)
-class Noise:
-    """Per column: variance beyond sampling, its autocorrelation, and the sampling model."""
-
-    extra: np.ndarray
-    """Variance beyond sampling, per column."""
-    phi: np.ndarray
-    """Lag-1 autocorrelation of the extra noise."""
-    scale: np.ndarray
-    """Sampling variance times den (p(1-p) for shares, c for ratios, 0 for counts)."""
-    floor: np.ndarray
-    """Smallest variance."""
-
-    def sampling(self, den: np.ndarray) -> np.ndarray:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(den > 0, self.scale / den, np.nan)
-
-    def of_mean(self, sampling_sum: np.ndarray, n: np.ndarray) -> np.ndarray:
-        """Variance of the mean of ``n`` consecutive periods whose sampling variances
-        add to ``sampling_sum``."""
-        phi = self.phi
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ar = (1 + phi) / (1 - phi) - 2 * phi * (1 - phi**n) / (n * (1 - phi) ** 2)
-            return (sampling_sum / n + self.extra * ar) / n + self.floor / n
-
-
-def fit_noise(x: np.ndarray, y: np.ndarray, den: np.ndarray, kind: str) -> Noise:
-    """The noise model of each column from its history rows: ``x`` without the weekday
-    profile, ``y`` as measured (the level of a share), ``den`` their denominators;
-    ``kind`` is ``share``, ``ratio`` or ``additive``."""
-    resid = x - _line(x)
-    centre = _nanmedian(resid)
-    mad = _nanmedian(np.abs(resid - centre))
-    total = (MAD_TO_SIGMA * mad) ** 2
-    level = _nanmedian(y)
-    if kind == "share":
-        p = np.clip(level, 0.0, 1.0)
-        scale = p * (1 - p)
-    elif kind == "ratio":
-        scale = _nanmedian(resid**2 * np.where(den > 0, den, np.nan)) / CHI2_1_MEDIAN
-    else:
-        scale = np.zeros(x.shape[1])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        typical = _nanmedian(np.where(den > 0, scale / den, np.nan))
-    extra = np.maximum(total - np.nan_to_num(typical), 0.0)
-    lagged = resid[1:] * resid[:-1]
-    present = np.isfinite(lagged).sum(axis=0)
-    cov = np.where(present > 0, np.nansum(lagged, axis=0) / np.maximum(present, 1), 0.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        phi = np.where(extra > 0, cov / extra, 0.0)
-    phi = np.clip(np.nan_to_num(phi), 0.0, MAX_AUTOCORRELATION)
-    floor = (REL_FLOOR * np.nan_to_num(np.abs(level))) ** 2 + 1e-18
-    return Noise(extra, phi, np.nan_to_num(scale), floor)
-
-
 def _best(
     x: np.ndarray,
     y: np.ndarray,
     sampling: np.ndarray,
     model: Noise,
-    first: int,
-    at: int,
+    span: tuple[int, int],
     window: Window,
     clip: float,
     shift: np.ndarray | float,
 ) -> tuple[Scan, Scan]:
-    """The strongest onset from ``first`` to ``at`` in each direction."""
+    """The strongest onset from ``span[0]`` to ``span[1]`` in each direction."""
+    first, at = span
     cols = x.shape[1]
     present = np.isfinite(x)
     s = np.where(present, sampling, 0.0)
@@ -215,18 +188,20 @@ def _best(
         lo = max(k - window.reference, 0)
         count = present[lo:k].sum(axis=0)
         ref_k = np.nansum(x[lo:k], axis=0) / np.maximum(count, 1)
-        ref_var = model.of_mean(s[lo:k].sum(axis=0), count)
+        ref_var, ref_fit = model.of_mean(s[lo:k].sum(axis=0), count)
         dev = x[k : at + 1] - ref_k
         bound = clip * sigma[k : at + 1]
         n = present[k : at + 1].sum(axis=0)
         mean = np.nansum(np.clip(dev, -bound, bound), axis=0) / np.maximum(n, 1)
-        var = model.of_mean(s[k : at + 1].sum(axis=0), n) + ref_var
+        var, fit = model.of_mean(s[k : at + 1].sum(axis=0), n)
         ok = (count >= window.min_reference) & (n > 0) & present[at]
+        dof = _dof(model.dof, (fit + ref_fit) / (var + ref_var))
         with np.errstate(divide="ignore", invalid="ignore"):
-            z[row] = np.where(ok, mean / np.sqrt(var), np.nan)
+            z[row] = np.where(ok, _as_normal(mean / np.sqrt(var + ref_var), dof), np.nan)
+            if k == at:
+                one = dev[-1] / np.sqrt(sigma[at] ** 2 + ref_var)
+                raw[row] = np.where(ok, _as_normal(one, dof), np.nan)
         ref[row] = ref_k
-        if k == at:
-            raw[row] = np.where(ok, dev[-1] / np.sqrt(sigma[at] ** 2 + ref_var), np.nan)
     spike = raw[-1]
     onsets = at - first + 1
     out = []
@@ -251,6 +226,35 @@ def _best(
             )
         )
     return out[0], out[1]
+
+
+def shift_z(
+    model: Noise, shift: float, after: tuple[float, int], before: tuple[float, int]
+) -> float:
+    """The z of a shift between two means of one column, each given as (sum of its
+    periods' sampling variances, periods), read through the fit's t distribution."""
+    var_a, fit_a = model.of_mean(np.array([after[0]]), np.array([float(after[1])]))
+    var_b, fit_b = model.of_mean(np.array([before[0]]), np.array([float(before[1])]))
+    var = var_a + var_b
+    dof = _dof(model.dof, (fit_a + fit_b) / var)
+    return float(_as_normal(shift / np.sqrt(var), dof)[0])
+
+
+def _dof(fitted_dof: np.ndarray, fitted_share: np.ndarray) -> np.ndarray:
+    """Satterthwaite's degrees of freedom of a variance whose ``fitted_share`` was
+    fitted with ``fitted_dof`` and the rest known exactly."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(fitted_share > 0, fitted_dof / fitted_share**2, np.inf)
+
+
+def _as_normal(t: np.ndarray, dof: np.ndarray) -> np.ndarray:
+    """The normal z with the same tail as ``t`` under a t distribution with ``dof``."""
+    # imported on use: see agent/__init__.py
+    from scipy.special import ndtri, stdtr
+
+    with np.errstate(invalid="ignore"):
+        tail = stdtr(np.minimum(dof, 1e7), -np.abs(t))
+        return np.sign(t) * -ndtri(np.maximum(tail, 1e-300))
 
 
 def _levels(
@@ -288,54 +292,6 @@ def _first_onset(y: np.ndarray, window: Window) -> int:
     seen = np.isfinite(y).any(axis=1).cumsum()
     enough = np.flatnonzero(seen >= window.min_noise)
     return int(enough[0]) + 1 if len(enough) else len(y)
-
-
-def _weekday_profile(y: np.ndarray, weekday: np.ndarray | None) -> np.ndarray | None:
-    """(7, columns) median deviation of each weekday from a centred 7-period mean,
-    centred on 0; None when not daily."""
-    if weekday is None or len(y) < 14:
-        return None
-    resid = y - _centred_mean(y, 7)
-    profile = np.zeros((7, y.shape[1]))
-    for day in range(7):
-        rows = resid[weekday == day]
-        if len(rows) >= 2:
-            profile[day] = np.nan_to_num(_nanmedian(rows))
-    return profile - profile.mean(axis=0)
-
-
-def _centred_mean(y: np.ndarray, width: int) -> np.ndarray:
-    """NaN-aware mean of the ``width`` rows centred on each (at least half of them)."""
-    half = width // 2
-    seen = np.isfinite(y)
-    sums = np.concatenate([np.zeros((1, y.shape[1])), np.cumsum(np.where(seen, y, 0), axis=0)])
-    counts = np.concatenate([np.zeros((1, y.shape[1])), np.cumsum(seen, axis=0)])
-    rows = np.arange(len(y))
-    lo, hi = np.clip(rows - half, 0, len(y)), np.clip(rows + half + 1, 0, len(y))
-    n = counts[hi] - counts[lo]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(n >= (width + 1) // 2, (sums[hi] - sums[lo]) / n, np.nan)
-
-
-def _line(x: np.ndarray) -> np.ndarray:
-    """Each column's least-squares straight line over its rows with values."""
-    seen = np.isfinite(x)
-    t = np.where(seen, np.arange(len(x), dtype=float)[:, None], 0.0)
-    v = np.where(seen, x, 0.0)
-    n = seen.sum(axis=0)
-    st, sv, stt, stv = t.sum(0), v.sum(0), (t * t).sum(0), (t * v).sum(0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        slope = np.where(n * stt - st**2 > 0, (n * stv - st * sv) / (n * stt - st**2), 0.0)
-        icept = (sv - slope * st) / n
-    return icept + slope * np.arange(len(x), dtype=float)[:, None]
-
-
-def _nanmedian(a: np.ndarray) -> np.ndarray:
-    out = np.full(a.shape[1], np.nan)
-    ok = np.isfinite(a).any(axis=0)
-    if ok.any():
-        out[ok] = np.nanmedian(a[:, ok], axis=0)
-    return out
 
 
 def _empty(cols: int) -> Scan:

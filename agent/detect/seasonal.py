@@ -75,7 +75,8 @@ class SeasonalDetector(DetectorBase[AnomalySpec]):
                 out[period] = []
                 continue
             kind = str(kinds[len(known.frame) - 1])
-            scans = None if rows is None else rows.scan(values, den, period, kind)
+            needed = warning_p(self.spec.sensitivity)
+            scans = None if rows is None else rows.scan(values, den, period, kind, needed)
             out[period] = self._judge(known, frame.loc[:period], scans)
         return out
 

@@ -85,7 +85,8 @@ def watch_period(cells: Cells, period: pd.Timestamp, how: Judgement) -> list[Fin
     """The findings of the watched segments at ``period`` that survive false-discovery
     control and nesting (see the module doc)."""
     values = cells.values(cells.num, cells.den)
-    found = how.rows.scan(values, cells.den, period, how.noise)
+    tests = len(cells.segments) * len(how.directions)
+    found = how.rows.scan(values, cells.den, period, how.noise, how.q / max(tests, 1))
     if found is None:
         return []
     scans = dict(zip((Direction.DOWN, Direction.UP), found, strict=True))
@@ -144,7 +145,7 @@ def _moved(
     level: float,
 ) -> np.ndarray:
     """Whether each column moved in ``direction`` with a p-value below ``level``."""
-    found = how.rows.scan(cells.values(num, den), den, period, how.noise)
+    found = how.rows.scan(cells.values(num, den), den, period, how.noise, level)
     if found is None:
         return np.zeros(num.shape[1], dtype=bool)
     scan = found[0] if direction is Direction.DOWN else found[1]

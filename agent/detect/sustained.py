@@ -118,10 +118,11 @@ class Rows:
         return None if self.after_holiday[found] else found
 
     def scan(
-        self, values: np.ndarray, den: np.ndarray, period: pd.Timestamp, noise: str
+        self, values: np.ndarray, den: np.ndarray, period: pd.Timestamp, noise: str, needed: float
     ) -> tuple[Scan, Scan] | None:
         """(down, up) evidence of each column of ``values`` / ``den`` (periods x columns,
-        in ``index`` order) at ``period``; None when the period is not judged."""
+        in ``index`` order) at ``period`` for a caller alerting at p-value ``needed``;
+        None when the period is not judged."""
         at = self.row(period)
         if at is None:
             return None
@@ -130,4 +131,5 @@ class Rows:
         near[at] = False  # the day before a holiday is not known as such on that day
         y[near] = np.nan
         d = np.asarray(den[self.positions[: at + 1]], dtype=float)
-        return scan(y, d, at=at, weekday=self.weekday, noise=noise, window=WINDOWS[self.grain])
+        window = WINDOWS[self.grain]
+        return scan(y, d, at=at, weekday=self.weekday, noise=noise, window=window, needed=needed)
