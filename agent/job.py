@@ -28,7 +28,7 @@ from agent.detect.base import Detector
 from agent.detect.episodes import EpisodeTracker, recovered_finding
 from agent.detect.freshness import late_data
 from agent.detect.segments import Cells, Judgement, watch_period
-from agent.detect.sustained import Rows, noise_kind, warning_p
+from agent.detect.sustained import Rows, noise_kind, spike_z, warning_p
 from agent.incremental import fetch_cube
 from agent.model import (
     Cause,
@@ -203,6 +203,7 @@ class MetricJob:
                 q=spec.alert.fdr if spec.alert.fdr is not None else warning_p(sensitivity),
                 sensitivity=sensitivity,
                 band_z=Z[sensitivity],
+                spike=spike_z(sensitivity),
             )
             out[p] = watch_period(self.segments, p, how)
         return out

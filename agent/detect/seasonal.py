@@ -6,8 +6,9 @@ model is chosen per metric by a backtest, :mod:`agent.detect.baselines`). ``scor
 the distance from the baseline in half-widths (1 = on the edge of the band).
 
 For daily, weekly and monthly series one period outside the band is news only when it
-is far outside: INFO (shown, not sent) up to twice the band's half-width, CRITICAL
-beyond, so a one- or two-period blip does not page. A move that lasts pages on its
+is far off: CRITICAL when its own z (against the noise the accumulated evidence uses,
+:func:`agent.detect.sustained.spike_z`: 6 sigmas at medium) says so, else INFO (shown,
+not sent), so a one- or two-period blip does not page. A move that lasts pages on its
 accumulated evidence (:mod:`agent.detect.evidence`): once the shift since its onset,
 measured against the noise of the periods it has lasted, is as unlikely as leaving the
 band on one side (:func:`agent.detect.sustained.warning_p`), the finding is a WARNING
@@ -36,7 +37,7 @@ from agent.detect.bands import (
     severity_of,
 )
 from agent.detect.evidence import Scan
-from agent.detect.sustained import Rows, noise_kind, severity_of_p, warning_p
+from agent.detect.sustained import Rows, noise_kind, severity_of_p, spike_z, warning_p
 from agent.model import Direction, Finding, Note, Severity
 
 __all__ = ["AnomalySpec", "SeasonalDetector"]
@@ -99,8 +100,10 @@ class SeasonalDetector(DetectorBase[AnomalySpec]):
         expected, lower, upper = (float(x) for x in band.iloc[-1])
         score = abs(value - expected) / ((upper - lower) / 2)
         severity = severity_of(score, 1.0, 2.0)
-        if scans is not None and severity is Severity.WARNING:
-            severity = Severity.INFO  # a blip pages only when far outside the band
+        if scans is not None:  # one period pages only when far off (the evidence's z)
+            spike = float(scans[0 if direction is Direction.DOWN else 1].spike[0])
+            far = spike >= spike_z(self.spec.sensitivity)
+            severity = Severity.CRITICAL if far else Severity.INFO
         return [
             self.finding(
                 series,

@@ -6,8 +6,8 @@ values. With ``watch_segments: true`` every cell of the lattice attribution sear
 period on its accumulated evidence (:mod:`agent.detect.evidence`): the shift since a
 recent onset against its own noise, sampling included, so a 4 % segment that loses
 most of its conversion stands out within a few periods while the total barely moves.
-A cell's p-value is that evidence's (or, for one period far outside, beyond twice the
-anomaly band, that period's own normal tail).
+A cell's p-value is that evidence's (or, for one period far off, beyond
+:func:`agent.detect.sustained.spike_z`, that period's own normal tail).
 
 **False discoveries.** Benjamini–Hochberg at ``q`` runs across every cell and direction
 judged in the period (:func:`agent.detect.watch.discoveries`): with every cell calm it
@@ -79,6 +79,8 @@ class Judgement:
     q: float
     sensitivity: str
     band_z: float
+    spike: float
+    """One period alone is evidence from this many sigmas."""
 
 
 def watch_period(cells: Cells, period: pd.Timestamp, how: Judgement) -> list[Finding]:
@@ -90,7 +92,7 @@ def watch_period(cells: Cells, period: pd.Timestamp, how: Judgement) -> list[Fin
     if found is None:
         return []
     scans = dict(zip((Direction.DOWN, Direction.UP), found, strict=True))
-    p = {d: _p_values(scans[d], how.band_z) for d in how.directions}
+    p = {d: _p_values(scans[d], how.spike) for d in how.directions}
     flat = np.concatenate([p[d] for d in how.directions])
     keep = discoveries(flat, how.q)
     n = len(cells.segments)
@@ -103,13 +105,13 @@ def watch_period(cells: Cells, period: pd.Timestamp, how: Judgement) -> list[Fin
     return out
 
 
-def _p_values(found: Scan, band_z: float) -> np.ndarray:
-    """Accumulated evidence's p-value, or one period's own tail when it is beyond twice
-    the band (the smaller of the two)."""
+def _p_values(found: Scan, far: float) -> np.ndarray:
+    """Accumulated evidence's p-value, or one period's own tail when it is ``far`` sigmas
+    off or more (the smaller of the two)."""
     # imported on use: see agent/__init__.py
     from scipy.special import ndtr
 
-    spike = np.where(np.nan_to_num(found.spike, nan=-np.inf) >= 2 * band_z, found.spike, -np.inf)
+    spike = np.where(np.nan_to_num(found.spike, nan=-np.inf) >= far, found.spike, -np.inf)
     return np.nan_to_num(np.minimum(found.p, ndtr(-spike)), nan=1.0)
 
 

@@ -13,7 +13,7 @@ from a metric's periods the way every detector sees them, for any period of a re
 It also says what the evidence is worth: a move is a WARNING once its p-value is
 below the one-sided tail of the anomaly band (``Z[sensitivity]`` sigmas: 0.13 % at
 medium, as rarely as one calm period leaves the band on that side) and CRITICAL below
-the tail at twice that distance.
+the tail at twice that distance; one period alone is news only beyond ``spike_z``.
 """
 
 from __future__ import annotations
@@ -28,7 +28,24 @@ from agent.detect.bands import Z, holiday_neighbours, share_so_far, wall_clock
 from agent.detect.evidence import WINDOWS, Scan, scan
 from agent.model import Severity
 
-__all__ = ["Rows", "critical_p", "grain_of", "noise_kind", "severity_of_p", "warning_p"]
+__all__ = [
+    "SPIKE",
+    "Rows",
+    "critical_p",
+    "grain_of",
+    "noise_kind",
+    "severity_of_p",
+    "spike_z",
+    "warning_p",
+]
+
+SPIKE = 2.0
+"""One period alone is news (CRITICAL) beyond this many times the anomaly band's sigmas."""
+
+
+def spike_z(sensitivity: str) -> float:
+    """How many noise sigmas one period must be off to be news on its own."""
+    return SPIKE * Z[sensitivity]
 
 
 def warning_p(sensitivity: str) -> float:
