@@ -270,7 +270,8 @@ class MetricJob:
 
     def _value(self, segment: Segment, period: pd.Timestamp) -> float:
         if segment and self.segments is not None:
-            return self.segments.value(segment, self.series.frame.index.get_loc(period))
+            at = self.series.frame.index.get_indexer(pd.Index([period]))[0]
+            return self.segments.value(segment, int(at)) if at >= 0 else float("nan")
         value = self.series.value.get(period)
         return float(value) if value is not None and pd.notna(value) else float("nan")
 
@@ -396,7 +397,7 @@ def _watched(cube: pd.DataFrame, spec: MetricSpec, total: MetricSeries, name: st
     leaf = pd.MultiIndex.from_frame(leaves).get_indexer(
         pd.MultiIndex.from_frame(cube[dims].astype(str))
     )
-    period = total.frame.index.get_indexer(cube["period"])
+    period = total.frame.index.get_indexer(pd.Index(cube["period"]))
     inside = period >= 0
     size = len(total.frame)
     num = np.zeros((size, lattice.size))

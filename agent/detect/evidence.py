@@ -18,6 +18,9 @@ profile (daily data), against the noise of that difference::
   evidence the caller needs (its p-value) with ``MARGIN`` to spare, and fewer periods
   cannot: a move must last ``min_run`` periods (3 days) to be news, however wild its
   first ones, while a move that lasts keeps all its evidence up to ``c`` a period.
+* **Only a move that goes on.** The last ``2 min_run`` periods must be closer to the
+  shifted level than to the reference: once a move is over, its old evidence is not
+  news (its episode then recovers).
 * **p-value.** The best onset is chosen after looking, so z is the maximum of
   correlated normals (the periods since k nest). Its tail is bounded by Owen's T: the
   chance the first onset's z exceeds m, plus for each longer scan the chance it
@@ -110,17 +113,24 @@ def scan(
     noise: str,
     window: Window,
     needed: float,
+    calendar: np.ndarray | None = None,
 ) -> tuple[Scan, Scan]:
     """(down, up) evidence at row ``at`` of each column of ``values`` (rows: judged
     periods in order, NaN where a column has no value; later rows are ignored).
 
     ``noise`` is ``share``, ``ratio`` or ``additive`` (the sampling model);
     ``weekday`` per row (Monday 0) for daily data, else None; ``needed`` the p-value
-    the caller alerts at (it sets the winsorizing limit, :func:`clip_for`).
+    the caller alerts at (it sets the winsorizing limit, :func:`clip_for`);
+    ``calendar`` the period number of each row when rows skip periods (unjudged ones):
+    onsets are then among the last ``window.scan`` periods of the calendar and each
+    reference among the ``window.reference`` periods before its onset, so neither
+    reaches back across weeks of unjudged periods.
     """
     y = np.asarray(values[: at + 1], dtype=float)
     d = np.asarray(den[: at + 1], dtype=float)
-    first = max(at - window.scan + 1, _first_onset(y, window))
+    when = np.arange(at + 1) if calendar is None else np.asarray(calendar[: at + 1])
+    recent = int(np.argmax(when > when[at] - window.scan))
+    first = max(at - window.scan + 1, _first_onset(y, window), recent)
     if first > at:
         return _empty(y.shape[1]), _empty(y.shape[1])
     hist = slice(max(first - window.noise, 0), first)
@@ -129,7 +139,8 @@ def scan(
     x = y - shift
     clip = clip_for(needed, window)
     model = fit_noise(x[hist], y[hist], d[hist], noise, clip)
-    return _best(x, y, model.sampling(d), model, (first, at), window, clip, shift)
+    starts = np.searchsorted(when, when - window.reference)  # each row's reference start
+    return _best(x, y, model.sampling(d), model, (first, at, starts), window, clip, shift)
 
 
 @functools.lru_cache(maxsize=256)
@@ -170,13 +181,14 @@ def _best(
     y: np.ndarray,
     sampling: np.ndarray,
     model: Noise,
-    span: tuple[int, int],
+    span: tuple[int, int, np.ndarray],
     window: Window,
     clip: float,
     shift: np.ndarray | float,
 ) -> tuple[Scan, Scan]:
-    """The strongest onset from ``span[0]`` to ``span[1]`` in each direction."""
-    first, at = span
+    """The strongest onset from ``span[0]`` to ``span[1]`` in each direction; the
+    reference of onset k starts at row ``span[2][k]``."""
+    first, at, starts = span
     cols = x.shape[1]
     present = np.isfinite(x)
     s = np.where(present, sampling, 0.0)
@@ -185,16 +197,18 @@ def _best(
     raw = np.full_like(z, np.nan)
     ref = np.full_like(z, np.nan)
     for row, k in enumerate(range(first, at + 1)):
-        lo = max(k - window.reference, 0)
+        lo = int(starts[k])
         count = present[lo:k].sum(axis=0)
         ref_k = np.nansum(x[lo:k], axis=0) / np.maximum(count, 1)
         ref_var, ref_fit = model.of_mean(s[lo:k].sum(axis=0), count)
         dev = x[k : at + 1] - ref_k
         bound = clip * sigma[k : at + 1]
         n = present[k : at + 1].sum(axis=0)
-        mean = np.nansum(np.clip(dev, -bound, bound), axis=0) / np.maximum(n, 1)
+        clipped = np.clip(dev, -bound, bound)
+        mean = np.nansum(clipped, axis=0) / np.maximum(n, 1)
         var, fit = model.of_mean(s[k : at + 1].sum(axis=0), n)
         ok = (count >= window.min_reference) & (n > 0) & present[at]
+        ok &= _lasting(dev, 2 * window.min_run)
         dof = _dof(model.dof, (fit + ref_fit) / (var + ref_var))
         with np.errstate(divide="ignore", invalid="ignore"):
             z[row] = np.where(ok, _as_normal(mean / np.sqrt(var + ref_var), dof), np.nan)
@@ -228,6 +242,16 @@ def _best(
     return out[0], out[1]
 
 
+def _lasting(dev: np.ndarray, run: int) -> np.ndarray:
+    """Whether the last ``run`` deviations are still closer to the mean deviation since
+    the onset than to the reference (0): a move that is over is no news."""
+    seen = np.isfinite(dev)
+    mean = np.nansum(dev, axis=0) / np.maximum(seen.sum(axis=0), 1)
+    recent = np.nansum(dev[-run:], axis=0) / np.maximum(seen[-run:].sum(axis=0), 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return recent / mean >= 0.5
+
+
 def shift_z(
     model: Noise, shift: float, after: tuple[float, int], before: tuple[float, int]
 ) -> float:
@@ -254,7 +278,8 @@ def _as_normal(t: np.ndarray, dof: np.ndarray) -> np.ndarray:
 
     with np.errstate(invalid="ignore"):
         tail = stdtr(np.minimum(dof, 1e7), -np.abs(t))
-        return np.sign(t) * -ndtri(np.maximum(tail, 1e-300))
+        z: np.ndarray = np.sign(t) * -ndtri(np.maximum(tail, 1e-300))
+        return z
 
 
 def _levels(

@@ -102,7 +102,8 @@ def _autocorrelation(resid: np.ndarray, extra: np.ndarray, count: np.ndarray) ->
     with np.errstate(divide="ignore", invalid="ignore"):
         phi = np.where(extra > 0, cov / extra, 0.0)
         phi = phi + (1 + 4 * phi) / np.maximum(count, 1)
-    return np.clip(np.nan_to_num(phi), 0.0, MAX_AUTOCORRELATION)
+    bounded: np.ndarray = np.clip(np.nan_to_num(phi), 0.0, MAX_AUTOCORRELATION)
+    return bounded
 
 
 def weekday_profile(y: np.ndarray, weekday: np.ndarray | None) -> np.ndarray | None:
@@ -116,7 +117,8 @@ def weekday_profile(y: np.ndarray, weekday: np.ndarray | None) -> np.ndarray | N
         rows = resid[weekday == day]
         if len(rows) >= 2:
             profile[day] = np.nan_to_num(nanmedian(rows))
-    return profile - profile.mean(axis=0)
+    centred: np.ndarray = profile - profile.mean(axis=0)
+    return centred
 
 
 def _centred_mean(y: np.ndarray, width: int) -> np.ndarray:
@@ -142,7 +144,8 @@ def _line(x: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         slope = np.where(n * stt - st**2 > 0, (n * stv - st * sv) / (n * stt - st**2), 0.0)
         icept = (sv - slope * st) / n
-    return icept + slope * np.arange(len(x), dtype=float)[:, None]
+    line: np.ndarray = icept + slope * np.arange(len(x), dtype=float)[:, None]
+    return line
 
 
 def nanmedian(a: np.ndarray) -> np.ndarray:

@@ -69,7 +69,7 @@ class SeasonalDetector(DetectorBase[AnomalySpec]):
         kinds = noise_kind(series)
         values = series.value.to_numpy(dtype=float)[:, None]
         den = series.den.to_numpy(dtype=float)[:, None]
-        out = {}
+        out: dict[pd.Timestamp, list[Finding]] = {}
         for period in periods:
             known = series.upto(period)
             if not last_is_judged(known):
@@ -175,7 +175,8 @@ class SeasonalDetector(DetectorBase[AnomalySpec]):
 
 def _onset(series: MetricSeries, row: int) -> pd.Timestamp:
     """The period of judged row ``row`` (rows count judged periods only)."""
-    return series.judged.index[np.flatnonzero(series.judged.to_numpy(dtype=bool))[row]]
+    judged = np.flatnonzero(series.judged.to_numpy(dtype=bool))
+    return pd.Timestamp(series.judged.index[judged[row]])
 
 
 def _normal_tail(z: float) -> float:

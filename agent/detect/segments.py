@@ -112,7 +112,8 @@ def _p_values(found: Scan, far: float) -> np.ndarray:
     from scipy.special import ndtr
 
     spike = np.where(np.nan_to_num(found.spike, nan=-np.inf) >= far, found.spike, -np.inf)
-    return np.nan_to_num(np.minimum(found.p, ndtr(-spike)), nan=1.0)
+    p: np.ndarray = np.nan_to_num(np.minimum(found.p, ndtr(-spike)), nan=1.0)
+    return p
 
 
 def _nested(
@@ -151,7 +152,8 @@ def _moved(
     if found is None:
         return np.zeros(num.shape[1], dtype=bool)
     scan = found[0] if direction is Direction.DOWN else found[1]
-    return np.nan_to_num(scan.p, nan=1.0) <= level
+    moved: np.ndarray = np.nan_to_num(scan.p, nan=1.0) <= level
+    return moved
 
 
 def _finding(

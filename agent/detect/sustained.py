@@ -8,6 +8,9 @@ from a metric's periods the way every detector sees them, for any period of a re
   seasonal baseline (:func:`agent.detect.bands.holiday_neighbours`), but only once the
   holiday is known: the day before one is read as an ordinary day when it is the
   period judged, and the day after one is not judged;
+* onsets are looked for among the last ``window.scan`` periods of the calendar, not of
+  the rows, and references among the ``window.reference`` before them, so neither
+  reaches back across weeks of unjudged periods;
 * sub-daily series have no accumulated evidence here (their bands are their own).
 
 It also says what the evidence is worth: a move is a WARNING once its p-value is
@@ -128,7 +131,9 @@ class Rows:
 
     def row(self, period: pd.Timestamp) -> int | None:
         """The row of ``period``, None when it is not judged (or the day after a holiday)."""
-        at = int(self.index.get_loc(period))
+        at = self.index.get_indexer(pd.Index([period]))[0]
+        if at < 0:
+            return None
         found = int(np.searchsorted(self.positions, at))
         if found >= len(self.positions) or self.positions[found] != at:
             return None
@@ -148,5 +153,13 @@ class Rows:
         near[at] = False  # the day before a holiday is not known as such on that day
         y[near] = np.nan
         d = np.asarray(den[self.positions[: at + 1]], dtype=float)
-        window = WINDOWS[self.grain]
-        return scan(y, d, at=at, weekday=self.weekday, noise=noise, window=window, needed=needed)
+        return scan(
+            y,
+            d,
+            at=at,
+            weekday=self.weekday,
+            noise=noise,
+            window=WINDOWS[self.grain],
+            needed=needed,
+            calendar=self.positions[: at + 1],
+        )
