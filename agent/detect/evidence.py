@@ -200,21 +200,20 @@ def _best(
         lo = int(starts[k])
         count = present[lo:k].sum(axis=0)
         ref_k = np.nansum(x[lo:k], axis=0) / np.maximum(count, 1)
-        ref_var, ref_fit = model.of_mean(s[lo:k].sum(axis=0), count)
+        ref_var, ref_extra, ref_fit = model.of_mean(s[lo:k].sum(axis=0), count)
         dev = x[k : at + 1] - ref_k
         bound = clip * sigma[k : at + 1]
         n = present[k : at + 1].sum(axis=0)
         clipped = np.clip(dev, -bound, bound)
         mean = np.nansum(clipped, axis=0) / np.maximum(n, 1)
-        var, fit = model.of_mean(s[k : at + 1].sum(axis=0), n)
+        var, extra, fit = model.of_mean(s[k : at + 1].sum(axis=0), n)
         ok = (count >= window.min_reference) & (n > 0) & present[at]
         ok &= _lasting(dev, 2 * window.min_run)
-        dof = _dof(model.dof, (fit + ref_fit) / (var + ref_var))
+        dof = model.dof_of(var + ref_var, extra + ref_extra, fit + ref_fit)
         with np.errstate(divide="ignore", invalid="ignore"):
             z[row] = np.where(ok, _as_normal(mean / np.sqrt(var + ref_var), dof), np.nan)
-            if k == at:
-                one = dev[-1] / np.sqrt(sigma[at] ** 2 + ref_var)
-                raw[row] = np.where(ok, _as_normal(one, dof), np.nan)
+            if k == at:  # one period, not winsorized
+                raw[row] = np.where(ok, _as_normal(dev[-1] / np.sqrt(var + ref_var), dof), np.nan)
         ref[row] = ref_k
     spike = raw[-1]
     onsets = at - first + 1
@@ -257,18 +256,11 @@ def shift_z(
 ) -> float:
     """The z of a shift between two means of one column, each given as (sum of its
     periods' sampling variances, periods), read through the fit's t distribution."""
-    var_a, fit_a = model.of_mean(np.array([after[0]]), np.array([float(after[1])]))
-    var_b, fit_b = model.of_mean(np.array([before[0]]), np.array([float(before[1])]))
+    var_a, extra_a, fit_a = model.of_mean(np.array([after[0]]), np.array([float(after[1])]))
+    var_b, extra_b, fit_b = model.of_mean(np.array([before[0]]), np.array([float(before[1])]))
     var = var_a + var_b
-    dof = _dof(model.dof, (fit_a + fit_b) / var)
+    dof = model.dof_of(var, extra_a + extra_b, fit_a + fit_b)
     return float(_as_normal(shift / np.sqrt(var), dof)[0])
-
-
-def _dof(fitted_dof: np.ndarray, fitted_share: np.ndarray) -> np.ndarray:
-    """Satterthwaite's degrees of freedom of a variance whose ``fitted_share`` was
-    fitted with ``fitted_dof`` and the rest known exactly."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(fitted_share > 0, fitted_dof / fitted_share**2, np.inf)
 
 
 def _as_normal(t: np.ndarray, dof: np.ndarray) -> np.ndarray:

@@ -42,7 +42,9 @@ class Noise:
     fitted_scale: bool
     """Whether ``scale`` was fitted on residuals (ratios) rather than known (shares)."""
     dof: np.ndarray
-    """Degrees of freedom of what was fitted."""
+    """Degrees of freedom of the fitted ``scale`` (the residuals' count less the line's)."""
+    extra_dof: np.ndarray
+    """Degrees of freedom of ``extra``: fewer when it is autocorrelated."""
     floor: np.ndarray
     """Smallest variance of one period."""
 
@@ -50,16 +52,26 @@ class Noise:
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(den > 0, self.scale / den, np.nan)
 
-    def of_mean(self, sampling_sum: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(variance, its fitted part) of the mean of ``n`` consecutive periods whose
-        sampling variances add to ``sampling_sum``."""
+    def of_mean(
+        self, sampling_sum: np.ndarray, n: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(variance, its extra part, its fitted sampling part) of the mean of ``n``
+        consecutive periods whose sampling variances add to ``sampling_sum``."""
         phi = self.phi
         with np.errstate(divide="ignore", invalid="ignore"):
             ar = (1 + phi) / (1 - phi) - 2 * phi * (1 - phi**n) / (n * (1 - phi) ** 2)
             sampling = sampling_sum / n / n
             extra = self.extra * ar / n
-        fitted = extra + (sampling if self.fitted_scale else 0.0)
-        return sampling + extra + self.floor / n, fitted
+        fitted = sampling if self.fitted_scale else np.zeros_like(sampling)
+        return sampling + extra + self.floor / n, extra, fitted
+
+    def dof_of(self, var: np.ndarray, extra: np.ndarray, fitted: np.ndarray) -> np.ndarray:
+        """Satterthwaite's degrees of freedom of a variance ``var`` holding ``extra`` and
+        ``fitted`` sampling variance (each a multiple of one fitted parameter); the rest
+        is known exactly."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            spread = extra**2 / self.extra_dof + fitted**2 / self.dof
+            return np.where(spread > 0, var**2 / spread, np.inf)
 
 
 def fit_noise(x: np.ndarray, y: np.ndarray, den: np.ndarray, kind: str, clip: float) -> Noise:
@@ -87,14 +99,16 @@ def fit_noise(x: np.ndarray, y: np.ndarray, den: np.ndarray, kind: str, clip: fl
     with np.errstate(divide="ignore", invalid="ignore"):
         typical = nanmedian(np.where(den > 0, scale / den, np.nan))
     extra = np.maximum(np.nan_to_num(total) - np.nan_to_num(typical), 0.0)
-    phi = _autocorrelation(resid, extra, count)
+    phi = _autocorrelation(resid, np.maximum(extra, total / 4), count)
     floor = (REL_FLOOR * np.nan_to_num(np.abs(level))) ** 2 + 1e-18
-    return Noise(extra, phi, scale, kind == "ratio", dof * (1 - phi) / (1 + phi), floor)
+    extra_dof = dof * (1 - phi) / (1 + phi)
+    return Noise(extra, phi, scale, kind == "ratio", dof, extra_dof, floor)
 
 
 def _autocorrelation(resid: np.ndarray, extra: np.ndarray, count: np.ndarray) -> np.ndarray:
     """Lag-1 autocorrelation of the extra noise: the residuals' lag-1 covariance (the
-    sampling noise has none) over the extra variance, less its small-sample bias
+    sampling noise has none) over the extra variance (at least a quarter of all: a
+    small remainder of sampling is no measure of it), less its small-sample bias
     (about -(1 + 4 phi) / n), in [0, MAX_AUTOCORRELATION]."""
     lagged = resid[1:] * resid[:-1]
     present = np.isfinite(lagged).sum(axis=0)

@@ -33,6 +33,7 @@ from agent.model import Severity
 
 __all__ = [
     "SPIKE",
+    "WARNING_Z",
     "Rows",
     "critical_p",
     "grain_of",
@@ -51,9 +52,14 @@ def spike_z(sensitivity: str) -> float:
     return SPIKE * Z[sensitivity]
 
 
+WARNING_Z = dict(Z)
+"""A move is a WARNING once it is as unlikely as a normal deviate beyond this, per
+sensitivity (the anomaly band's half-width in sigmas)."""
+
+
 def warning_p(sensitivity: str) -> float:
-    """Largest p-value of a WARNING: the one-sided tail beyond the anomaly band."""
-    return _tail(Z[sensitivity])
+    """Largest p-value of a WARNING (one-sided)."""
+    return _tail(WARNING_Z[sensitivity])
 
 
 def critical_p(sensitivity: str) -> float:
