@@ -14,21 +14,18 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cached_property
 
-import numpy as np
 import pandas as pd
 
 from agent.attribute import attribute
 from agent.attribute.baseline import compare_cubes
-from agent.attribute.lattice import Lattice
 from agent.config import Config, MetricSpec
 from agent.cube import OTHER, MetricSeries, series_of
 from agent.detect import DETECTORS, detect_periods
-from agent.detect.bands import Z, seasonal_band
+from agent.detect.bands import seasonal_band
 from agent.detect.base import Detector
 from agent.detect.episodes import EpisodeTracker, recovered_finding
 from agent.detect.freshness import late_data
-from agent.detect.segments import Cells, Judgement, watch_period
-from agent.detect.sustained import Rows, noise_kind, spike_z, warning_p
+from agent.detect.segments import Cells
 from agent.incremental import fetch_cube
 from agent.model import (
     Cause,
@@ -48,6 +45,7 @@ from agent.periods import evaluated_period, grid, judged_mask, period_end, step
 from agent.sources.base import Source, TableRef
 from agent.sources.rows import bucket_start
 from agent.store import Store
+from agent.watched import watched_cells, watched_findings
 
 __all__ = ["EPISODE_WINDOW", "HISTORY_SHOWN", "Context", "MetricJob", "PeriodResult", "no_context"]
 
@@ -55,8 +53,6 @@ HISTORY_SHOWN = 90
 """Periods of history drawn in a report's chart."""
 EPISODE_WINDOW = {"day": 35, "week": 10, "month": 6}
 """Periods replayed before the first judged one to rebuild the episode state."""
-WATCH_DEPTH = 2
-"""Dimensions combined in a watched segment (``platform=ios & city=Busan``)."""
 Context = Callable[[Finding, list[Cause]], tuple[list[Related], list[KnownEvent]]]
 """Behavioural context of a finding given its causes: related metrics, known events."""
 
@@ -130,7 +126,7 @@ class MetricJob:
         )
         judged &= _enough_volume(cube, judged.index, spec.alert.min_volume)
         series = series_of(cube, additive=spec.additive, judged=judged, metric=name)
-        segments = _watched(cube, spec, series, name) if spec.watch_segments else None
+        segments = watched_cells(cube, spec, series, name) if spec.watch_segments else None
         notes += _fold_notes(cube, spec.dimensions)
         if whole_from is not None:
             whole_from = whole_from.tz_localize(tz)
@@ -186,27 +182,9 @@ class MetricJob:
 
     def _segment_findings(self, periods: list[pd.Timestamp]) -> dict[pd.Timestamp, list[Finding]]:
         """Per period, the watched segments' findings (see :mod:`agent.detect.segments`)."""
-        rows = Rows.of(self.series.judged)
-        if self.segments is None or rows is None:
+        if self.segments is None:
             return {}
-        spec, sensitivity = self.spec, _sensitivity(self.spec)
-        both = spec.alert_on == "both"
-        bad = Direction.DOWN if Direction(spec.good) is Direction.UP else Direction.UP
-        kinds = noise_kind(self.series)
-        position = {p: i for i, p in enumerate(self.series.frame.index)}
-        out = {}
-        for p in periods:
-            how = Judgement(
-                rows=rows,
-                noise=str(kinds[position[p]]),
-                directions=(Direction.DOWN, Direction.UP) if both else (bad,),
-                q=spec.alert.fdr if spec.alert.fdr is not None else warning_p(sensitivity),
-                sensitivity=sensitivity,
-                band_z=Z[sensitivity],
-                spike=spike_z(sensitivity),
-            )
-            out[p] = watch_period(self.segments, p, how)
-        return out
+        return watched_findings(self.segments, self.series, self.spec, periods)
 
     def _result(
         self,
@@ -384,67 +362,6 @@ def _sensitivity(spec: MetricSpec) -> str:
 def _enough_volume(cube: pd.DataFrame, index: pd.Index, floor: float) -> pd.Series:
     volume = cube.groupby("period")["den"].sum().reindex(index).fillna(0.0)
     return volume >= floor
-
-
-def _watched(cube: pd.DataFrame, spec: MetricSpec, total: MetricSeries, name: str) -> Cells:
-    """Every segment of up to ``WATCH_DEPTH`` dimensions whose median volume reaches
-    ``alert.min_volume``, with its num / den per period of ``total`` (NaN in periods
-    below that volume). Segments naming ``(other)`` are left out, and so is a
-    combination holding the same customers as a more general segment."""
-    dims = list(spec.dimensions)
-    leaves = cube[dims].astype(str).drop_duplicates().reset_index(drop=True)
-    lattice = Lattice.build(leaves, dims, WATCH_DEPTH)
-    leaf = pd.MultiIndex.from_frame(leaves).get_indexer(
-        pd.MultiIndex.from_frame(cube[dims].astype(str))
-    )
-    period = total.frame.index.get_indexer(pd.Index(cube["period"]))
-    inside = period >= 0
-    size = len(total.frame)
-    num = np.zeros((size, lattice.size))
-    den = np.zeros((size, lattice.size))
-    for j in range(len(lattice.cuboids)):
-        lo, hi = int(lattice.offsets[j]), int(lattice.offsets[j + 1])
-        key = period[inside] * (hi - lo) + lattice.cells[leaf[inside], j]
-        for out, column in ((num, "num"), (den, "den")):
-            sums = np.bincount(key, cube[column].to_numpy(dtype=float)[inside], size * (hi - lo))
-            out[:, lo:hi] = sums.reshape(size, hi - lo)
-    floor = spec.alert.min_volume
-    keep = _watchable(lattice, den, floor)
-    low = den[:, keep] < max(floor, np.finfo(float).tiny)
-    index = {int(c): i for i, c in enumerate(keep)}
-    return Cells(
-        metric=name,
-        segments=[lattice.segment(int(c)) for c in keep],
-        num=np.where(low, np.nan, num[:, keep]),
-        den=np.where(low, np.nan, den[:, keep]),
-        additive=spec.additive,
-        ancestors=[[index[a] for a in _ancestors(lattice, int(c)) if a in index] for c in keep],
-        total=(total.frame["num"].to_numpy(dtype=float), total.frame["den"].to_numpy(dtype=float)),
-    )
-
-
-def _watchable(lattice: Lattice, den: np.ndarray, floor: float) -> np.ndarray:
-    """Cells with volume (median den at least ``floor`` and above 0), naming no
-    ``(other)``, and holding other leaves than each of their ancestors."""
-    volume = np.median(den, axis=0)
-    ok = (volume > 0) & (volume >= floor)
-    other = np.array(
-        [any(v == OTHER for v in lattice.segment(c).values()) for c in range(lattice.size)]
-    )
-    same = np.array(
-        [
-            any(lattice.count[a] == lattice.count[c] for a in _ancestors(lattice, c))
-            for c in range(lattice.size)
-        ]
-    )
-    return np.flatnonzero(ok & ~other & ~same & (lattice.count > 0))
-
-
-def _ancestors(lattice: Lattice, cell: int) -> list[int]:
-    """The flat cells that contain ``cell`` (its segment less one or more dimensions)."""
-    cuboid = lattice.cuboid_of(cell)
-    leaf = int(np.argmax(lattice.members(cell)))
-    return [lattice.cell(leaf, a) for a in lattice.ancestors[cuboid]]
 
 
 def _detectors(spec: MetricSpec) -> list[Detector]:

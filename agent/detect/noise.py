@@ -62,8 +62,9 @@ class Noise:
             ar = (1 + phi) / (1 - phi) - 2 * phi * (1 - phi**n) / (n * (1 - phi) ** 2)
             sampling = sampling_sum / n / n
             extra = self.extra * ar / n
+            floor = self.floor / n
         fitted = sampling if self.fitted_scale else np.zeros_like(sampling)
-        return sampling + extra + self.floor / n, extra, fitted
+        return sampling + extra + floor, extra, fitted
 
     def dof_of(self, var: np.ndarray, extra: np.ndarray, fitted: np.ndarray) -> np.ndarray:
         """Satterthwaite's degrees of freedom of a variance ``var`` holding ``extra`` and

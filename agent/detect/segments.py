@@ -13,12 +13,19 @@ A cell's p-value is that evidence's (or, for one period far off, beyond
 judged in the period (:func:`agent.detect.watch.discoveries`): with every cell calm it
 alarms in at most a share ``q`` of periods, however many cells are searched.
 
-**One finding per story.** Nested discoveries tell one story. When a cell and one of
-its ancestors (or the whole metric, when it moved by a warning's evidence) are both
-found, the rest of the
-ancestor (ancestor minus the cell) decides: if it moved too (p below ``BROADER``), the
-move is broader than the cell and the ancestor is kept; if it stayed calm, the cell
-explains the ancestor and the cell is kept.
+**One finding per story.** Found segments that share leaves tell one story, and what
+each does without the other decides which is told (a remainder "moved" when its p-value
+is below ``BROADER``):
+
+* a cell and a found ancestor (or the whole metric, when it moved by a warning's
+  evidence): if the rest of the ancestor moved too, the move is broader than the cell
+  and the ancestor is kept; if it stayed calm, the cell explains the ancestor and the
+  cell is kept;
+* two overlapping segments neither of which contains the other (``region=Seoul`` and
+  ``device=desktop``, whose common part is a combination not watched): the stronger is
+  kept, and the weaker too only if it moved without the stronger's leaves.
+
+Remainders are summed from the cube's leaves, whatever the volume of the cells.
 """
 
 from __future__ import annotations
@@ -49,10 +56,15 @@ class Cells:
     """Periods x cells (periods in ``rows.index`` order); NaN where a cell is not judged."""
     den: np.ndarray
     additive: bool
-    ancestors: list[list[int]]
-    """Per cell, the watched cells that contain it."""
-    total: tuple[np.ndarray, np.ndarray]
-    """The whole metric's (num, den) per period."""
+    members: np.ndarray
+    """Cells x leaves: which leaves (finest segments of the cube) each cell holds."""
+    leaves: tuple[np.ndarray, np.ndarray]
+    """Every leaf's (num, den), periods x leaves: the whole metric and any part of it."""
+
+    def part(self, inside: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(num, den) per period of the leaves marked by ``inside`` (leaves x columns)."""
+        num, den = self.leaves
+        return num @ inside, den @ inside
 
     def values(self, num: np.ndarray, den: np.ndarray) -> np.ndarray:
         if self.additive:
@@ -99,7 +111,7 @@ def watch_period(cells: Cells, period: pd.Timestamp, how: Judgement) -> list[Fin
     out = []
     for i, direction in enumerate(how.directions):
         hits = set(np.flatnonzero(keep[i * n : (i + 1) * n]).tolist())
-        hits = _nested(cells, hits, period, how, direction)
+        hits = _nested(cells, hits, p[direction], period, how, direction)
         out += [_finding(cells, c, period, how, direction, scans[direction], p[direction][c])
                 for c in sorted(hits)]  # fmt: skip
     return out
@@ -117,40 +129,81 @@ def _p_values(found: Scan, far: float) -> np.ndarray:
 
 
 def _nested(
+    cells: Cells,
+    hits: set[int],
+    p: np.ndarray,
+    period: pd.Timestamp,
+    how: Judgement,
+    direction: Direction,
+) -> set[int]:
+    """``hits`` less the segments another found one tells better (see the module doc)."""
+    kept = _ancestry(cells, hits, period, how, direction)
+    return _overlaps(cells, kept, p, period, how, direction)
+
+
+def _ancestry(
     cells: Cells, hits: set[int], period: pd.Timestamp, how: Judgement, direction: Direction
 ) -> set[int]:
     """``hits`` less the cells that a found ancestor (or the moved total) tells better,
     and the ancestors that a found cell explains."""
-    pairs = [(a, c) for c in hits for a in cells.ancestors[c] if a in hits]
-    total_num, total_den = cells.total
-    whole = (total_num[:, None], total_den[:, None])
-    if hits and _moved(cells, *whole, period, how, direction, warning_p(how.sensitivity))[0]:
+    members = cells.members
+    pairs = [(a, c) for c in hits for a in hits if a != c and not (members[c] & ~members[a]).any()]
+    everything = np.ones(members.shape[1], dtype=bool)
+    if (
+        hits
+        and _moved(cells, everything[:, None], period, how, direction, warning_p(how.sensitivity))[
+            0
+        ]
+    ):
         pairs += [(-1, c) for c in hits]
     if not pairs:
         return hits
-    outer = [
-        (total_num, total_den) if a < 0 else (cells.num[:, a], cells.den[:, a]) for a, _ in pairs
-    ]
-    num = np.column_stack([o[0] - cells.num[:, c] for o, (_, c) in zip(outer, pairs, strict=True)])
-    den = np.column_stack([o[1] - cells.den[:, c] for o, (_, c) in zip(outer, pairs, strict=True)])
-    broader = _moved(cells, num, den, period, how, direction, BROADER)
+    rest = np.column_stack([(everything if a < 0 else members[a]) & ~members[c] for a, c in pairs])
+    broader = _moved(cells, rest, period, how, direction, BROADER)
     dropped = {c if wide else a for (a, c), wide in zip(pairs, broader, strict=True)}
     return hits - dropped
 
 
+def _overlaps(
+    cells: Cells,
+    hits: set[int],
+    p: np.ndarray,
+    period: pd.Timestamp,
+    how: Judgement,
+    direction: Direction,
+) -> set[int]:
+    """``hits`` less each segment that shares leaves with a stronger one kept and did not
+    move without them (``region=Seoul`` found only through its share of ``device=desktop``)."""
+    members = cells.members
+    order = sorted(hits, key=lambda c: (p[c], c))
+    pairs = [
+        (h, k) for i, h in enumerate(order) for k in order[:i] if (members[h] & members[k]).any()
+    ]
+    if not pairs:
+        return hits
+    rest = np.column_stack([members[h] & ~members[k] for h, k in pairs])
+    moved = dict(zip(pairs, _moved(cells, rest, period, how, direction, BROADER), strict=True))
+    kept: list[int] = []
+    for h in order:
+        if all(moved[h, k] for k in kept if (h, k) in moved):
+            kept.append(h)
+    return set(kept)
+
+
 def _moved(
     cells: Cells,
-    num: np.ndarray,
-    den: np.ndarray,
+    inside: np.ndarray,
     period: pd.Timestamp,
     how: Judgement,
     direction: Direction,
     level: float,
 ) -> np.ndarray:
-    """Whether each column moved in ``direction`` with a p-value below ``level``."""
+    """Whether the part of the metric in each column of ``inside`` (leaves x columns)
+    moved in ``direction`` with a p-value below ``level``."""
+    num, den = cells.part(inside.astype(float))
     found = how.rows.scan(cells.values(num, den), den, period, how.noise, level)
     if found is None:
-        return np.zeros(num.shape[1], dtype=bool)
+        return np.zeros(inside.shape[1], dtype=bool)
     scan = found[0] if direction is Direction.DOWN else found[1]
     moved: np.ndarray = np.nan_to_num(scan.p, nan=1.0) <= level
     return moved
