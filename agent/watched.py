@@ -67,7 +67,7 @@ def watched_findings(
     rows = Rows.of(series.judged)
     if rows is None:
         return {}
-    sensitivity = getattr(spec.detect.anomaly, "sensitivity", "medium")
+    sensitivity = getattr(spec.detect.anomaly, "sensitivity", "medium")  # type: ignore[attr-defined]
     bad = Direction.DOWN if Direction(spec.good) is Direction.UP else Direction.UP
     kinds = noise_kind(series)
     position = {p: i for i, p in enumerate(series.frame.index)}

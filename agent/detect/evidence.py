@@ -248,7 +248,8 @@ def _lasting(dev: np.ndarray, run: int) -> np.ndarray:
     mean = np.nansum(dev, axis=0) / np.maximum(seen.sum(axis=0), 1)
     recent = np.nansum(dev[-run:], axis=0) / np.maximum(seen[-run:].sum(axis=0), 1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return recent / mean >= 0.5
+        going: np.ndarray = recent / mean >= 0.5
+    return going
 
 
 def shift_z(
