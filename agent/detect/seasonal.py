@@ -37,7 +37,14 @@ from agent.detect.bands import (
     severity_of,
 )
 from agent.detect.evidence import Scan
-from agent.detect.sustained import Rows, noise_kind, severity_of_p, spike_z, warning_p
+from agent.detect.sustained import (
+    Rows,
+    noise_kind,
+    reason,
+    severity_of_p,
+    spike_z,
+    warning_p,
+)
 from agent.model import Direction, Finding, Note, Severity
 
 __all__ = ["AnomalySpec", "SeasonalDetector"]
@@ -159,16 +166,7 @@ class SeasonalDetector(DetectorBase[AnomalySpec]):
             severity=severity_of_p(p, sensitivity),
             score=float(found.z[0]),
             since=since,
-            reason=Note(
-                f"reason_sustained_{direction}",
-                {
-                    "after": after,
-                    "before": before,
-                    "since": since,
-                    "periods": int(found.periods[0]),
-                    "sigma": float(found.z[0]),
-                },
-            ),
+            reason=reason(direction, found, 0, since, float(found.z[0])),
             p_value=p,
         )
 

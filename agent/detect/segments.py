@@ -36,9 +36,9 @@ import numpy as np
 import pandas as pd
 
 from agent.detect.evidence import Scan
-from agent.detect.sustained import Rows, critical_p, warning_p
+from agent.detect.sustained import Rows, critical_p, reason, warning_p
 from agent.detect.watch import discoveries
-from agent.model import Direction, Finding, FindingKind, Note, Segment, Severity
+from agent.model import Direction, Finding, FindingKind, Segment, Severity
 
 __all__ = ["BROADER", "Cells", "Judgement", "watch_period"]
 
@@ -236,15 +236,6 @@ def _finding(
         severity=Severity.CRITICAL if p <= critical_p(how.sensitivity) else Severity.WARNING,
         score=z,
         since=since,
-        reason=Note(
-            f"reason_sustained_{direction}",
-            {
-                "after": after,
-                "before": before,
-                "since": since,
-                "periods": int(found.periods[cell]),
-                "sigma": z,
-            },
-        ),
+        reason=reason(direction, found, cell, since, z),
         p_value=p,
     )

@@ -29,12 +29,13 @@ import pandas as pd
 from agent.cube import MetricSeries
 from agent.detect.bands import Z, holiday_neighbours, share_so_far, wall_clock
 from agent.detect.evidence import WINDOWS, Scan, scan
-from agent.model import Severity
+from agent.model import Direction, Note, Severity
 
 __all__ = [
     "SPIKE",
     "WARNING_Z",
     "Rows",
+    "reason",
     "critical_p",
     "grain_of",
     "noise_kind",
@@ -77,6 +78,22 @@ def _tail(z: float) -> float:
     from scipy.special import ndtr
 
     return float(ndtr(-z))
+
+
+def reason(
+    direction: Direction, found: Scan, column: int, since: pd.Timestamp, sigma: float
+) -> Note:
+    """The why of a move that lasts: its mean since ``since`` against the one before."""
+    return Note(
+        f"reason_sustained_{direction}",
+        {
+            "after": float(found.after[column]),
+            "before": float(found.before[column]),
+            "since": since,
+            "periods": int(found.periods[column]),
+            "sigma": sigma,
+        },
+    )
 
 
 def grain_of(index: pd.Index) -> str | None:
