@@ -18,6 +18,8 @@ profile (daily data), against the noise of that difference::
   evidence the caller needs (its p-value) with ``MARGIN`` to spare, and fewer periods
   cannot: a move must last ``min_run`` periods (3 days) to be news, however wild its
   first ones, while a move that lasts keeps all its evidence up to ``c`` a period.
+  Reference periods are winsorized alike around the reference's median, so a blip
+  before an onset does not make the periods after it look shifted.
 * **Only a move that goes on.** The last ``2 min_run`` periods must be closer to the
   shifted level than to the reference: once a move is over, its old evidence is not
   news (its episode then recovers).
@@ -39,7 +41,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from agent.detect.noise import Noise, fit_noise, weekday_profile
+from agent.detect.noise import Noise, fit_noise, nanmedian, weekday_profile
 
 __all__ = [
     "MARGIN",
@@ -199,7 +201,7 @@ def _best(
     for row, k in enumerate(range(first, at + 1)):
         lo = int(starts[k])
         count = present[lo:k].sum(axis=0)
-        ref_k = np.nansum(x[lo:k], axis=0) / np.maximum(count, 1)
+        ref_k = _robust_mean(x[lo:k], clip * sigma[lo:k])
         ref_var, ref_extra, ref_fit = model.of_mean(s[lo:k].sum(axis=0), count)
         dev = x[k : at + 1] - ref_k
         bound = clip * sigma[k : at + 1]
@@ -239,6 +241,15 @@ def _best(
             )
         )
     return out[0], out[1]
+
+
+def _robust_mean(x: np.ndarray, bound: np.ndarray) -> np.ndarray:
+    """Per column, the mean of its rows winsorized at ``bound`` around their median: a
+    wild period in a reference moves it no more than a period at the limit would."""
+    centre = nanmedian(x)
+    clipped = centre + np.clip(x - centre, -bound, bound)
+    mean: np.ndarray = np.nansum(clipped, axis=0) / np.maximum(np.isfinite(clipped).sum(axis=0), 1)
+    return mean
 
 
 def _lasting(dev: np.ndarray, run: int) -> np.ndarray:

@@ -68,8 +68,9 @@ def test_a_rise_is_the_mirror_of_a_drop() -> None:
 
 def test_a_wild_period_keeps_its_own_z_beside_the_winsorized_evidence() -> None:
     down, _ = moved(-10.0, 2)
-    # against the latest onset's reference, whose 28 periods hold the first wild one
-    reference = 0.1 - 10 * SIGMA / 28
+    # against the latest onset's reference, whose 28 periods hold the first wild one,
+    # winsorized there as well: a blip moves a reference no more than a period at the limit
+    reference = 0.1 - clip_for(NEEDED, DAY) * SIGMA / 28
     assert down.spike[0] == pytest.approx((reference - 0.07) / SIGMA / np.sqrt(1 + 1 / 28), 1e-3)
 
 
