@@ -7,6 +7,9 @@ A period's variance is ``extra + sampling_t``:
 * **extra** is what the past residuals show beyond sampling (day-level shocks common
   to every unit). A mean of n periods of it keeps its lag-1 autocorrelation ``phi``
   (the variance of a mean of AR(1) noise), so slow wandering is not taken for a shift.
+  Sampling noise is independent from period to period unless periods share customers
+  (a churn rate over a 14-day window): the lag-1 covariance that ``phi`` leaves
+  unexplained is then the sampling noise's own (``sampling_phi``).
 
 Residuals are the history's values, without their weekday profile, around one straight
 line, winsorized at the caller's limit of robust sigmas (the deviations judged later
@@ -24,6 +27,9 @@ __all__ = ["Noise", "fit_noise", "nanmedian", "weekday_profile"]
 
 MAD_TO_SIGMA = 1.4826
 MAX_AUTOCORRELATION = 0.8
+MAX_SAMPLING_AUTOCORRELATION = 0.95
+"""Periods sharing customers correlate more than day-level shocks do: a 14-day window's
+consecutive periods share 13/14 of it (0.93)."""
 REL_FLOOR = 1e-3
 """Smallest noise sigma, relative to the level (a flat series still has noise)."""
 WINSOR = 4.0
@@ -47,6 +53,9 @@ class Noise:
     """Degrees of freedom of ``extra``: fewer when it is autocorrelated."""
     floor: np.ndarray
     """Smallest variance of one period."""
+    sampling_phi: np.ndarray
+    """Lag-1 autocorrelation of the sampling noise: 0 unless the residuals show more
+    than the extra noise explains (periods sharing customers, as a churn window does)."""
 
     def sampling(self, den: np.ndarray) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -57,11 +66,9 @@ class Noise:
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(variance, its extra part, its fitted sampling part) of the mean of ``n``
         consecutive periods whose sampling variances add to ``sampling_sum``."""
-        phi = self.phi
         with np.errstate(divide="ignore", invalid="ignore"):
-            ar = (1 + phi) / (1 - phi) - 2 * phi * (1 - phi**n) / (n * (1 - phi) ** 2)
-            sampling = sampling_sum / n / n
-            extra = self.extra * ar / n
+            sampling = sampling_sum / n / n * _ar(self.sampling_phi, n)
+            extra = self.extra * _ar(self.phi, n) / n
             floor = self.floor / n
         fitted = sampling if self.fitted_scale else np.zeros_like(sampling)
         return sampling + extra + floor, extra, fitted
@@ -100,24 +107,53 @@ def fit_noise(x: np.ndarray, y: np.ndarray, den: np.ndarray, kind: str, clip: fl
     with np.errstate(divide="ignore", invalid="ignore"):
         typical = nanmedian(np.where(den > 0, scale / den, np.nan))
     extra = np.maximum(np.nan_to_num(total) - np.nan_to_num(typical), 0.0)
-    phi = _autocorrelation(resid, np.maximum(extra, total / 4), count)
+    cov = _lag_covariance(resid)
+    phi = _autocorrelation(cov, np.maximum(extra, total / 4), count)
+    sampling_phi = _autocorrelation(
+        cov - phi * extra,
+        np.maximum(np.nan_to_num(total) - extra, np.nan_to_num(typical) / 4),
+        count,
+        MAX_SAMPLING_AUTOCORRELATION,
+    )
+    sampling_phi = np.where(sampling_phi > 2 / np.sqrt(np.maximum(count, 1)), sampling_phi, 0.0)
     floor = (REL_FLOOR * np.nan_to_num(np.abs(level))) ** 2 + 1e-18
     extra_dof = dof * (1 - phi) / (1 + phi)
-    return Noise(extra, phi, scale, kind == "ratio", dof, extra_dof, floor)
+    return Noise(extra, phi, scale, kind == "ratio", dof, extra_dof, floor, sampling_phi)
 
 
-def _autocorrelation(resid: np.ndarray, extra: np.ndarray, count: np.ndarray) -> np.ndarray:
-    """Lag-1 autocorrelation of the extra noise: the residuals' lag-1 covariance (the
-    sampling noise has none) over the extra variance (at least a quarter of all: a
-    small remainder of sampling is no measure of it), less its small-sample bias
-    (about -(1 + 4 phi) / n), in [0, MAX_AUTOCORRELATION]."""
+def _ar(phi: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """The variance of a mean of ``n`` periods of AR(1) noise with lag-1 correlation
+    ``phi``, as a multiple of that of ``n`` independent ones."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ar: np.ndarray = (1 + phi) / (1 - phi) - 2 * phi * (1 - phi**n) / (n * (1 - phi) ** 2)
+    return ar
+
+
+def _lag_covariance(resid: np.ndarray) -> np.ndarray:
+    """Per column, the mean product of consecutive residuals (0 without any pair)."""
     lagged = resid[1:] * resid[:-1]
     present = np.isfinite(lagged).sum(axis=0)
-    cov = np.where(present > 0, np.nansum(lagged, axis=0) / np.maximum(present, 1), 0.0)
+    cov: np.ndarray = np.where(present > 0, np.nansum(lagged, axis=0) / np.maximum(present, 1), 0.0)
+    return cov
+
+
+def _autocorrelation(
+    cov: np.ndarray, variance: np.ndarray, count: np.ndarray, most: float = MAX_AUTOCORRELATION
+) -> np.ndarray:
+    """Lag-1 autocorrelation of a part of the noise: the residuals' lag-1 covariance
+    ``cov`` it accounts for over its ``variance``, less the small-sample bias (about
+    -(1 + 4 phi) / n), in [0, ``most``].
+
+    The extra noise is given all the covariance over its variance (at least a quarter
+    of all: a small remainder of sampling is no measure of it). The sampling noise, whose
+    periods are independent unless they share customers, is given what is left over the
+    rest of the variance (at least a quarter of its typical sampling variance), counted
+    only when clearly there: beyond two standard errors of a lag-1 autocorrelation of
+    independent noise (2 / sqrt(n))."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        phi = np.where(extra > 0, cov / extra, 0.0)
+        phi = np.where(variance > 0, cov / variance, 0.0)
         phi = phi + (1 + 4 * phi) / np.maximum(count, 1)
-    bounded: np.ndarray = np.clip(np.nan_to_num(phi), 0.0, MAX_AUTOCORRELATION)
+    bounded: np.ndarray = np.clip(np.nan_to_num(phi), 0.0, most)
     return bounded
 
 

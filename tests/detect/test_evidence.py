@@ -133,3 +133,17 @@ def test_a_weekday_pattern_is_no_evidence() -> None:
     )
     assert max(down.z[0], up.z[0]) < 2.5
     assert down.expected[0] == pytest.approx(0.1 + weekly[89 % 7], abs=2 * SIGMA)
+
+
+def test_a_rate_over_a_two_week_window_is_not_taken_for_a_shift() -> None:
+    # a churn rate over a 14-day window: consecutive days share 13/14 of their customers,
+    # so each day's sampling noise lingers for two weeks and wanders like a move would
+    rng = np.random.default_rng(5)
+    daily = rng.binomial(200, 0.1, size=(300, 10)).astype(float)
+    lapsed = np.array([np.convolve(daily[:, j], np.ones(14), "valid") for j in range(10)]).T
+    values, den = lapsed / 2800, np.full_like(lapsed, 2800.0)
+    warned = 0
+    for at in range(120, len(values)):
+        down, up = scan(values, den, at=at, weekday=None, noise="share", window=DAY, needed=NEEDED)
+        warned += int((down.p <= NEEDED).sum() + (up.p <= NEEDED).sum())
+    assert warned <= 3  # of 3,340 tests; 0.13 % each when calm, about 4 in all
