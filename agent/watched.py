@@ -47,7 +47,7 @@ def watched_cells(cube: pd.DataFrame, spec: MetricSpec, total: MetricSeries, nam
     members = np.array([lattice.members(c) for c in range(lattice.size)]).reshape(-1, width)
     cell_num, cell_den = num @ members.T, den @ members.T
     floor = spec.alert.min_volume
-    keep = _watchable(lattice, cell_den, floor)
+    keep = _watchable(lattice, members, cell_den, floor)
     low = cell_den[:, keep] < max(floor, np.finfo(float).tiny)
     return Cells(
         metric=name,
@@ -86,25 +86,15 @@ def watched_findings(
     return out
 
 
-def _watchable(lattice: Lattice, den: np.ndarray, floor: float) -> np.ndarray:
+def _watchable(lattice: Lattice, members: np.ndarray, den: np.ndarray, floor: float) -> np.ndarray:
     """Cells with volume (median den at least ``floor`` and above 0), naming no
-    ``(other)``, and holding other leaves than each of their ancestors."""
+    ``(other)``, and holding other leaves than every simpler cell (cells come simplest
+    first: of cells holding the same leaves, the first is kept)."""
     volume = np.median(den, axis=0)
     ok = (volume > 0) & (volume >= floor)
     other = np.array(
         [any(v == OTHER for v in lattice.segment(c).values()) for c in range(lattice.size)]
     )
-    same = np.array(
-        [
-            any(lattice.count[a] == lattice.count[c] for a in _ancestors(lattice, c))
-            for c in range(lattice.size)
-        ]
-    )
-    return np.flatnonzero(ok & ~other & ~same & (lattice.count > 0))
-
-
-def _ancestors(lattice: Lattice, cell: int) -> list[int]:
-    """The flat cells that contain ``cell`` (its segment less one or more dimensions)."""
-    cuboid = lattice.cuboid_of(cell)
-    leaf = int(np.argmax(lattice.members(cell)))
-    return [lattice.cell(leaf, a) for a in lattice.ancestors[cuboid]]
+    first = np.zeros(lattice.size, dtype=bool)
+    first[np.unique(members, axis=0, return_index=True)[1]] = True
+    return np.flatnonzero(ok & ~other & first & (lattice.count > 0))
