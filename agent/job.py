@@ -32,7 +32,7 @@ from agent.detect.bands import seasonal_band
 from agent.detect.base import Detector
 from agent.detect.episodes import EpisodeTracker, recovered_finding
 from agent.detect.freshness import late_data
-from agent.detect.watch import control_fdr
+from agent.detect.segments import Cells
 from agent.incremental import fetch_cube
 from agent.model import (
     Cause,
@@ -63,6 +63,7 @@ from agent.sources.base import Source, TableRef
 from agent.sources.rows import bucket_start
 from agent.store import Store
 from agent.store.identity import identify
+from agent.watched import watched_cells, watched_findings
 from agent.windows import judged_only, like_notes, like_periods, series_start
 
 __all__ = [
@@ -81,8 +82,6 @@ EPISODE_WINDOW = {"day": 35, "week": 10, "month": 6}
 """Periods replayed before a judged one to rebuild its episode state."""
 ONSET_WINDOW = {"day": 7, "week": 2, "month": 1}
 """Periods apart that the onsets of one incident's findings in overlapping segments may lie."""
-SEGMENT_DETECTORS = ("anomaly", "change_point")
-"""Detectors run on watched segments (fixed limits are about the whole metric)."""
 Context = Callable[[Finding, list[Cause]], tuple[list[Related], list[KnownEvent]]]
 """Behavioural context of a finding given its causes: related metrics, known events."""
 
@@ -127,7 +126,8 @@ class MetricJob:
     series: MetricSeries
     notes: tuple[Note, ...]
     data_end: pd.Timestamp | None
-    segments: tuple[MetricSeries, ...] = ()
+    segments: Cells | None = None
+    """The watched segments (``watch_segments: true``)."""
     whole_from: pd.Timestamp | None = None
     """The first period the start of the data leaves whole, when it cuts earlier ones short
     (they are not in the cube, and are not judged rather than reported missing)."""
@@ -183,7 +183,7 @@ class MetricJob:
         like = like_periods(judged.index, spec, config.country)
         notes = holiday_notes(why, config.country) + like_notes(like, config.country)
         series = series_of(cube, additive=spec.additive, judged=judged, metric=name)
-        segments = _watched(cube, spec, judged, name) if spec.watch_segments else ()
+        segments = watched_cells(cube, spec, series, name) if spec.watch_segments else None
         notes += _fold_notes(cube, spec.dimensions)
         if whole_from is not None:
             whole_from = whole_from.tz_localize(tz)
@@ -253,9 +253,9 @@ class MetricJob:
         cube = self.cube[(self.cube["period"] >= cut) & (self.cube["period"] < end)]
         frame = self.series.frame
         series = replace(self.series, frame=frame[(frame.index >= cut) & (frame.index < end)])
-        segments: tuple[MetricSeries, ...] = ()
+        segments = None
         if spec.watch_segments:
-            segments = _watched(cube, spec, series.judged, self.name, chosen_before=start)
+            segments = watched_cells(cube, spec, series, self.name, chosen_before=start)
         return replace(self, cube=cube, series=series, segments=segments, _cache={}, _values={})
 
     def _judge(self, periods: list[pd.Timestamp]) -> dict[pd.Timestamp, list[Finding] | None]:
@@ -279,11 +279,8 @@ class MetricJob:
         return [self._only(~self.holiday_window), self._only(self.holiday_window)]
 
     def _only(self, kind: pd.Series) -> MetricJob:
-        return replace(
-            self,
-            series=judged_only(self.series, kind),
-            segments=tuple(judged_only(s, kind) for s in self.segments),
-        )
+        """The watched segments are judged on the rows ``series`` judges."""
+        return replace(self, series=judged_only(self.series, kind))
 
     def late(self, as_of: date) -> Finding | None:
         """The late-data finding of the period complete at ``as_of``, if its data is late."""
@@ -297,22 +294,10 @@ class MetricJob:
         return late_data(self.series.upto(period), period, end, self.data_end)
 
     def _segment_findings(self, periods: list[pd.Timestamp]) -> dict[pd.Timestamp, list[Finding]]:
-        """Per period, the watched segments' findings that survive false-discovery control."""
-        if not self.segments:
+        """Per period, the watched segments' findings (see :mod:`agent.detect.segments`)."""
+        if self.segments is None:
             return {}
-        detectors = _detectors(self.spec, only=SEGMENT_DETECTORS)
-        per_segment = [
-            detect_periods(seg, detectors, [p for p in periods if seg.judged.get(p, False)])
-            for seg in self.segments
-        ]
-        tests = len(self.segments) * len(detectors)
-        fdr, sensitivity = self.spec.alert.fdr, _sensitivity(self.spec)
-        return {
-            p: control_fdr(
-                [f for found in per_segment for f in found.get(p, [])], tests, fdr, sensitivity
-            )
-            for p in periods
-        }
+        return watched_findings(self.segments, self.series, self.spec, periods)
 
     def _result(
         self,
@@ -506,45 +491,17 @@ def _enough_volume(cube: pd.DataFrame, index: pd.Index, floor: float) -> pd.Seri
     return volume >= floor
 
 
-def _watched(
-    cube: pd.DataFrame,
-    spec: MetricSpec,
-    judged: pd.Series,
-    name: str,
-    *,
-    chosen_before: pd.Timestamp | None = None,
-) -> tuple[MetricSeries, ...]:
-    """A series per value of each dimension whose median volume reaches the floor.
-
-    ``chosen_before``: the segments are chosen by their volume before it, so the periods
-    judged from it on are watched in the same segments whatever data follows them."""
-    floor = spec.alert.min_volume
-    chooser = cube if chosen_before is None else cube[cube["period"] < chosen_before]
-    out = []
-    for dim in spec.dimensions:
-        for value in sorted(v for v in chooser[dim].astype(str).unique() if v != OTHER):
-            seg = series_of(
-                cube, additive=spec.additive, segment={dim: value}, judged=judged, metric=name
-            )
-            before = seg.den if chosen_before is None else seg.den[seg.den.index < chosen_before]
-            volume = before.median()
-            if volume > 0 and volume >= floor:
-                frame = seg.frame.assign(judged=seg.judged & (seg.den >= floor))
-                out.append(MetricSeries(frame, spec.additive, name, {dim: value}))
-    return tuple(out)
-
-
 def _late_or(late: Finding | None, found: list[Finding] | None) -> list[Finding] | None:
     """A period's findings: its late-data finding alone, else what was found (None: the
     period was not judged)."""
     return [late] if late is not None else found
 
 
-def _detectors(spec: MetricSpec, only: tuple[str, ...] | None = None) -> list[Detector]:
+def _detectors(spec: MetricSpec) -> list[Detector]:
     found = []
     for kind, cls in DETECTORS.items():
         options = getattr(spec.detect, kind)
-        if options is not None and (only is None or kind in only):
+        if options is not None:
             found.append(cls(options, good=Direction(spec.good), alert_on=spec.alert_on))
     return found
 

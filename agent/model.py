@@ -112,6 +112,9 @@ class Finding:
     since: datetime
     reason: Note | None = None
     """The detector's why, worded by the report (e.g. ``reason_limit_below``)."""
+    p_value: float | None = None
+    """Chance that a calm series shows evidence this strong (one-sided, after the
+    detector's own look-elsewhere correction); None for rules such as thresholds."""
 
 
 @dataclass(frozen=True)

@@ -60,14 +60,15 @@ def demo_summary(runs: dict[str, list[RunResult]], incidents: list[Incident]) ->
 def first_alert_naming(
     incident: Incident, results: list[RunResult]
 ) -> tuple[RunResult, Explanation] | None:
-    """The first run from the day the incident is visible on whose top 3 causes name
-    the incident's segment."""
+    """The first run from the day the incident is visible on with a finding that names
+    the incident's segment: its own (a watched segment's) or one of its top 3 causes."""
     wanted = set(incident.segment.items())
     for result in results:
         if result.period.date() < incident.visible:
             continue
         for exp in result.explanations:
-            if any(set(c.segment.items()) <= wanted for c in exp.causes[:3]):
+            named = [exp.finding.segment] if exp.finding.segment else []
+            if any(set(s.items()) <= wanted for s in named + [c.segment for c in exp.causes[:3]]):
                 return result, exp
     return None
 
@@ -80,9 +81,11 @@ def _incident_line(incident: Incident, results: list[RunResult]) -> str:
         return f"{head}: not found in the top causes of any alert"
     result, exp = hit
     lag = (result.period.date() - incident.visible).days
+    segment = exp.finding.segment
+    where = f"in {segment_text(segment)}, " if segment else ""
     return (
         f"{head}: alerted {result.period:%Y-%m-%d} (+{lag}d, {exp.finding.kind.value}); "
-        f"top causes {_causes_text(exp.causes)}"
+        f"{where}top causes {_causes_text(exp.causes)}"
     )
 
 

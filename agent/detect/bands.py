@@ -110,6 +110,7 @@ class DetectorBase(Generic[S]):
         score: float,
         since: pd.Timestamp,
         reason: Note,
+        p_value: float | None = None,
     ) -> Finding:
         """A finding about the last period of ``series``; ``band`` is (lower, upper)."""
         return Finding(
@@ -126,6 +127,7 @@ class DetectorBase(Generic[S]):
             score=score,
             since=since,
             reason=reason,
+            p_value=p_value,
         )
 
 

@@ -24,8 +24,12 @@
 without their weekly profile when daily). Only the last change is news, and only while
 its onset is within ``recent`` periods of the end: older regime changes are history.
 ``value`` is the mean after the change, ``expected`` the mean of the regime before it
-(its last ``BEFORE`` periods at most), and ``score`` the shift in noise sigmas, which
-says how sure we are: INFO below 3, WARNING from 3, CRITICAL from 6.
+(its last ``BEFORE`` periods at most). The change is graded on all it has shown
+(:func:`accumulated`): ``score`` is the shift against the noise of the two means (the
+periods since the onset and those before it, each with its sampling noise and the
+autocorrelation of the rest), and its p-value, corrected for the onsets a scan could
+have picked, gives the severity as for the anomaly detector's moves that last
+(:func:`agent.detect.sustained.severity_of_p` at medium sensitivity).
 """
 
 from __future__ import annotations
@@ -44,13 +48,15 @@ from agent.detect.bands import (
     DetectorBase,
     last_is_judged,
     noise_floor,
-    severity_of,
     share_so_far,
     share_variance,
     spaced_daily,
     wall_clock,
     wall_hours,
 )
+from agent.detect.evidence import WINDOWS, scan_p_value, shift_z
+from agent.detect.noise import fit_noise
+from agent.detect.sustained import grain_of, severity_of_p
 from agent.model import Direction, Finding, Note
 
 __all__ = [
@@ -123,20 +129,28 @@ class ChangePointDetector(DetectorBase[ChangePointSpec]):
             onsets = change_points(level, noise=sigma)
             if onsets and len(level) - onsets[-1] <= self.spec.recent:
                 cut = series.upto(period)
-                out[period] = self._finding(cut, pd.Series(level, index[sel]), onsets, sigma)
+                kind = "additive" if series.additive else "share" if share[at] else "ratio"
+                regimes = (onsets[-2] if len(onsets) > 1 else 0, onsets[-1])
+                graded = (values[sel], den[sel], kind)
+                out[period] = self._finding(cut, pd.Series(level, index[sel]), regimes, graded)
         return out
 
     def _finding(
-        self, series: MetricSeries, level: pd.Series, onsets: list[int], sigma: float
+        self,
+        series: MetricSeries,
+        level: pd.Series,
+        regimes: tuple[int, int],
+        graded: tuple[np.ndarray, np.ndarray, str],
     ) -> list[Finding]:
-        onset = onsets[-1]
-        previous = onsets[-2] if len(onsets) > 1 else 0
+        previous, onset = regimes
         before = float(level.iloc[max(previous, onset - BEFORE) : onset].mean())
         after = float(level.iloc[onset:].mean())
         direction = Direction.UP if after > before else Direction.DOWN
         if abs(after - before) < self.spec.min_shift or not self.reports(direction):
             return []
-        score = abs(after - before) / sigma
+        score, sigma = accumulated(level.to_numpy(), *graded, regimes)
+        scanned = WINDOWS[grain_of(level.index) or "day"].scan
+        p = float(scan_p_value(np.array([score]), scanned)[0])
         since = level.index[onset]
         return [
             self.finding(
@@ -145,15 +159,45 @@ class ChangePointDetector(DetectorBase[ChangePointSpec]):
                 expected=before,
                 band=(before - BAND * sigma, before + BAND * sigma),
                 direction=direction,
-                severity=severity_of(score, 3.0, 6.0),
+                severity=severity_of_p(p, "medium"),
                 score=score,
                 since=since,
                 reason=Note(
                     f"reason_change_point_{direction}",
                     {"before": before, "after": after, "since": since, "sigma": score},
                 ),
+                p_value=p,
             )
         ]
+
+
+def accumulated(
+    level: np.ndarray,
+    values: np.ndarray,
+    den: np.ndarray,
+    kind: str,
+    regimes: tuple[int, int],
+) -> tuple[float, float]:
+    """(shift in sigmas of its own noise, one period's noise sigma) of the change at
+    ``regimes[1]`` (the previous one at ``regimes[0]``): the mean of ``level`` since the
+    onset against the mean of up to ``BEFORE`` periods before it, with the noise
+    (:func:`agent.detect.noise.fit_noise`) of the periods before the onset.
+    """
+    previous, onset = regimes
+    lo = max(previous, onset - BEFORE)
+    hist = slice(max(0, onset - WINDOWS["day"].noise), onset)
+    model = fit_noise(level[hist, None], values[hist, None], den[hist, None], kind, math.inf)
+    sampling = np.nan_to_num(model.sampling(den[:, None])[:, 0])
+    after, before = level[onset:], level[lo:onset]
+    shift = abs(float(after.mean()) - float(before.mean()))
+    z = shift_z(
+        model,
+        shift,
+        (float(sampling[onset:].sum()), len(after)),
+        (float(sampling[lo:onset].sum()), len(before)),
+    )
+    one = float(model.extra[0] + np.median(sampling[hist]) + model.floor[0])
+    return z, math.sqrt(one)
 
 
 def change_points(values: np.ndarray, noise: float = 0.0) -> list[int]:

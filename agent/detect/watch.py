@@ -1,71 +1,64 @@
-"""Segment watch: detection on every segment, without multiplying false alarms.
+"""Segment watch: detection on many segments without multiplying false alarms.
 
-Watching 50 segments with a detector that errs once in 1,000 periods errs 50 times
-as often as watching the total. Each segment finding gets a p-value (the two-sided
-normal tail of its distance from the baseline, in noise standard deviations), and
-the Benjamini–Hochberg procedure keeps only the findings that stay significant at
-the false-discovery rate ``q`` among all the segments tested in that period.
+Watching 500 segments with a test that errs once in 1,000 periods errs 500 times as
+often as watching the total. Every finding carries a p-value (the accumulated evidence
+of :mod:`agent.detect.evidence`, or a band's normal tail), and the Benjamini–Hochberg
+procedure keeps only the findings that stay significant at the false-discovery rate
+``q`` among all the segments and directions tested in that period.
 
-The default ``q`` is the detector's own false-alarm rate on one series (the two-sided
-tail beyond its band, 0.27 % at medium sensitivity): with every segment calm, BH at
-``q`` alarms in at most a share ``q`` of periods, so watching 50 segments alarms about
-as rarely as watching the total alone.
+The default ``q`` is one calm series' chance of a warning in a period (the one-sided
+tail beyond the anomaly band, 0.13 % at medium sensitivity): with every segment calm,
+BH at ``q`` alarms in at most a share ``q`` of periods, so watching every segment
+alarms about as rarely as watching the total alone.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+
+import numpy as np
 
 from agent.detect.bands import Sensitivity, Z
 from agent.detect.changepoint import BAND
 from agent.model import Finding, FindingKind
 
-__all__ = ["benjamini_hochberg", "control_fdr", "p_value", "single_series_rate"]
+__all__ = ["discoveries", "p_value", "single_series_rate"]
 
 
 def p_value(finding: Finding, sensitivity: Sensitivity = "medium") -> float:
-    """Two-sided p-value of a band-based finding; 0 for kinds without a noise band.
+    """The finding's own p-value; for a band finding without one, the one-sided normal
+    tail of its distance from the baseline; 1 (no evidence) for rules and other kinds.
 
     The anomaly band is ``Z[sensitivity]`` noise sigmas wide on each side, the
     change-point band ``BAND`` sigmas, so the distance from the baseline in sigmas
     is ``|value - expected| / half-width * band_z``.
     """
+    if finding.p_value is not None:
+        return finding.p_value
     band_z = {FindingKind.ANOMALY: Z[sensitivity], FindingKind.CHANGE_POINT: BAND}.get(finding.kind)
     half = (finding.upper - finding.lower) / 2
     if band_z is None or not math.isfinite(half) or half <= 0:
-        return 0.0
-    z = abs(finding.value - finding.expected) / half * band_z
-    return _two_sided(z)
+        return 1.0
+    return _tail(abs(finding.value - finding.expected) / half * band_z)
 
 
 def single_series_rate(sensitivity: Sensitivity) -> float:
-    """Chance that one calm series leaves its band in a period (two-sided normal tail)."""
-    return _two_sided(Z[sensitivity])
+    """Chance that one calm series shows a warning in a period, on one side."""
+    return _tail(Z[sensitivity])
 
 
-def _two_sided(z: float) -> float:
-    """P(|N(0, 1)| > z), by ``erfc``: exact far into the tail, where 1 - cdf is 0."""
-    return math.erfc(z / math.sqrt(2))
+def _tail(z: float) -> float:
+    """P(N(0, 1) > z), by ``erfc``: exact far into the tail, where 1 - cdf is 0."""
+    return 0.5 * math.erfc(z / math.sqrt(2))
 
 
-def benjamini_hochberg(p_values: Sequence[float], q: float, tests: int) -> list[bool]:
-    """Which of ``p_values`` are discoveries at false-discovery rate ``q`` among
-    ``tests`` hypotheses (the ones not listed had no finding, so larger p-values)."""
-    order = sorted(range(len(p_values)), key=lambda i: p_values[i])
-    passed = 0
-    for rank, i in enumerate(order, start=1):
-        if p_values[i] <= rank / max(tests, len(p_values)) * q:
-            passed = rank
-    keep = set(order[:passed])
-    return [i in keep for i in range(len(p_values))]
+def discoveries(p_values: np.ndarray, q: float) -> np.ndarray:
+    """Which ``p_values`` (every test of the period; NaN counts as 1) are discoveries of
+    the Benjamini–Hochberg procedure at false-discovery rate ``q``."""
+    p = np.nan_to_num(np.asarray(p_values, dtype=float), nan=1.0)
+    if len(p) == 0:
+        return np.zeros(0, dtype=bool)
+    # imported on use: see agent/__init__.py
+    from statsmodels.stats.multitest import multipletests
 
-
-def control_fdr(
-    findings: list[Finding], tests: int, q: float | None, sensitivity: Sensitivity = "medium"
-) -> list[Finding]:
-    """The segment findings that survive Benjamini–Hochberg at rate ``q`` (None: the
-    single-series false-alarm rate of ``sensitivity``)."""
-    rate = q if q is not None else single_series_rate(sensitivity)
-    keep = benjamini_hochberg([p_value(f, sensitivity) for f in findings], rate, tests)
-    return [f for f, k in zip(findings, keep, strict=True) if k]
+    return np.asarray(multipletests(np.clip(p, 0.0, 1.0), alpha=q, method="fdr_bh")[0])

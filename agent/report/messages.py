@@ -155,6 +155,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "({sigma} sigma)",
         "reason_change_point_down": "the level fell from {before} to {after}, starting {since} "
         "({sigma} sigma)",
+        "reason_sustained_up": "{after} on average over the {periods} periods since {since}, "
+        "against {before} before ({sigma} sigma of evidence)",
+        "reason_sustained_down": "{after} on average over the {periods} periods since {since}, "
+        "against {before} before ({sigma} sigma of evidence)",
         "reason_limit_below": "{value} is below the limit of {limit}",
         "reason_limit_above": "{value} is above the limit of {limit}",
         "reason_change_up": "rose {moved} vs {against} (limit {max})",
@@ -381,6 +385,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "({sigma} 시그마)",
         "reason_change_point_down": "{since}부터 수준이 {before}에서 {after}(으)로 내려갔습니다 "
         "({sigma} 시그마)",
+        "reason_sustained_up": "{since}부터 {periods}개 기간 평균 {after}(으)로 "
+        "이전 {before}보다 높습니다 (누적 근거 {sigma} 시그마)",
+        "reason_sustained_down": "{since}부터 {periods}개 기간 평균 {after}(으)로 "
+        "이전 {before}보다 낮습니다 (누적 근거 {sigma} 시그마)",
         "reason_limit_below": "{value}(으)로 하한 {limit}보다 낮습니다",
         "reason_limit_above": "{value}(으)로 상한 {limit}보다 높습니다",
         "reason_change_up": "{against} 대비 {moved} 상승했습니다 (한도 {max})",

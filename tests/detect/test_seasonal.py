@@ -5,14 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.stats import norm
 
 from agent.cube import MetricSeries
 from agent.detect import AnomalySpec, SeasonalDetector
 from agent.detect.bands import band_frame, holiday_neighbours, seasonal_band
 from agent.detect.baselines import candidate_forecasts
-from agent.model import Direction, Severity
+from agent.model import Direction, Finding, Severity
 from tests.detect import additive, days, rate, seasonal_noise
 
+WARNING = Severity.WARNING.rank
 MONDAYS = 13 * 7 + 1
 """Days from a Monday to the Monday 13 weeks later, inclusive."""
 
@@ -160,3 +162,50 @@ def test_sub_daily_spike_must_beat_every_deviation_of_the_past_week() -> None:
     frame.iloc[-1, frame.columns.get_loc("value")] = 115.0
     [finding] = detector(alert_on="both").detect(MetricSeries(frame, additive=True))
     assert finding.upper - finding.expected > 8.0  # that hour's deviation, not 3 sigma
+
+
+def replay(series: MetricSeries, first: int, last: int) -> list[list[Finding]]:
+    """The anomaly detector's findings on each day ``first``..``last`` of ``series``."""
+    periods = list(days(len(series.frame))[first : last + 1])
+    found = detector().detect_periods(series, periods)
+    return [found[p] for p in periods]
+
+
+def test_a_sustained_nps_drop_warns_though_each_day_is_inside_the_band() -> None:
+    # NPS around +15 (4 points of daily noise on 400 answers, weekly pattern), 8 points
+    # (2 sigma) lower from day 100 on
+    values = seasonal_noise(120, level=15.0, sigma=4.0, seed=3)
+    values[100:] -= 8.0
+    series = rate(values, [400.0] * 120)
+    band = seasonal_band(series, "medium").iloc[100:]
+    inside = (series.value.iloc[100:] >= band["lower"]) & (series.value.iloc[100:] <= band["upper"])
+    assert inside.all()  # not one day leaves the band
+    found = replay(series, 100, 119)
+    warned = next(
+        day for day, fs in enumerate(found) if any(f.severity.rank >= WARNING for f in fs)
+    )
+    assert warned <= 5  # within 5 periods of the onset, on the evidence of all of them
+    [finding] = found[warned]
+    assert finding.since == days(120)[100]
+    assert finding.reason is not None and finding.reason.code == "reason_sustained_down"
+    assert finding.value == pytest.approx(values[100 : 101 + warned].mean())
+    assert finding.p_value is not None and finding.p_value <= norm.sf(3.0)
+    assert all(fs and fs[0].severity.rank >= WARNING for fs in found[warned:])  # it lasts
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
+@pytest.mark.parametrize("width", [1, 2])
+def test_a_one_or_two_day_spike_below_six_sigma_does_not_page(seed: int, width: int) -> None:
+    values = seasonal_noise(120, level=100.0, sigma=1.0, seed=seed)
+    values[100 : 100 + width] -= 4.5
+    found = [f for fs in replay(additive(values), 100, 107) for f in fs]
+    assert found  # seen, and shown in the report
+    assert all(f.severity is Severity.INFO for f in found)
+
+
+def test_a_day_far_outside_pages_on_its_own() -> None:
+    values = seasonal_noise(120, level=100.0, sigma=1.0, seed=1)
+    values[100] -= 9.0
+    [finding] = replay(additive(values), 100, 100)[0]
+    assert finding.severity is Severity.CRITICAL
+    assert finding.reason is not None and finding.reason.code == "reason_anomaly_down"

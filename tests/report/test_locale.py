@@ -202,6 +202,6 @@ def test_metrics_yaml_locale_ko_writes_korean_reports(tmp_path: Path) -> None:
     folder = home / "reports" / "2026-10-30"
     headline = json.loads((folder / "conversion.json").read_text(encoding="utf-8"))["headline"]
     assert headline == (
-        "channel=web 고객의 Conversion이 57.4% 하락해 0.04가 되었습니다 (변화 시작: 10월 30일)."
+        "channel=web 고객의 Conversion이 57.2% 하락해 0.04가 되었습니다 (변화 시작: 10월 30일)."
     )
     assert '<html lang="ko">' in (folder / "conversion.html").read_text(encoding="utf-8")

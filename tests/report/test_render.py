@@ -104,6 +104,7 @@ def test_json_is_the_documented_contract(files: ReportFiles) -> None:
                 "sigma": 4.25,
             },
         },
+        "p_value": None,
         "causes": [cause, xss_cause],
         "explained_share": 0.88,
         "episode": None,
