@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 import pandas as pd
 
-from agent.attribute.depth import deepen
+from agent.attribute.depth import MARGIN, deepen, needed_z2
 from agent.attribute.lattice import Lattice
 
 DIMS = ["a", "b", "c", "d", "e"]
@@ -50,3 +50,31 @@ def test_sums_over_some_members_count_only_them() -> None:
     counts, totals = lattice.per_cells([None, np.ones(len(leaves))], members)
     assert (counts == totals).all()
     assert counts.sum() == members.sum() * len(lattice.cuboids)
+
+
+def test_the_screen_keeps_exactly_the_deep_cells_strong_enough_to_be_causes() -> None:
+    # the screen rules most deep cells out by a bound before scoring them: it must keep
+    # every cell a full count keeps, and no other
+    leaves = _leaves()
+    rng = np.random.default_rng(1)
+    info = rng.uniform(0.5, 2.0, len(leaves))
+    excess = rng.normal(0, 1, len(leaves)) * np.sqrt(info)
+    planted = ((leaves["a"] == "a2") & (leaves["c"] == "c3")).to_numpy()
+    excess[planted] += 3 * info[planted]
+    lattice = deepen(Lattice.build(leaves, DIMS), excess, info, alpha=0.01)
+    kept = {
+        tuple(sorted(lattice.segment(int(cell)).items()))
+        for cell in np.flatnonzero(lattice.count)
+        if lattice.layer[cell] > 3
+    }
+    frame = leaves.assign(excess=excess, info=info)
+    expected = set()
+    for layer in (4, 5):
+        groups = [frame.groupby(list(c)) for c in itertools.combinations(DIMS, layer)]
+        cells = sum(g.ngroups for g in groups)
+        need = MARGIN * needed_z2(2 * np.log(cells), 0.01)
+        for cuboid, g in zip(itertools.combinations(DIMS, layer), groups, strict=True):
+            sums = g[["excess", "info"]].sum()
+            strong = sums[sums["excess"] ** 2 >= need * sums["info"]]
+            expected |= {tuple(zip(cuboid, values, strict=True)) for values in strong.index}
+    assert 0 < len(kept) < len(leaves) and kept == expected
