@@ -110,7 +110,9 @@ def unjudged_reasons(
         return pd.Series("partial", index=index, dtype=object)
     why = pd.Series("", index=index, dtype=object)
     last_day = data_end.normalize()
-    ends = index + step(grain) - pd.Timedelta(days=1)
+    # the period's last day, in calendar days: 24 hours before the next period starts
+    # is the day before on the 23-hour day of a daylight-saving change
+    ends = index + step(grain) - pd.DateOffset(days=1)
     if len(index):
         why[_holiday_shaped(index, ends, country, reach).to_numpy()] = "holiday"
     if maturity is not None:
@@ -131,14 +133,14 @@ def _holiday_shaped(
     """True for periods with more than HOLIDAY_SHARE holidays in their own days, or in
     their whole measurement span (the period and the days ``reach`` adds around it)."""
     back, forward = reach
-    first = (index[0] - pd.Timedelta(days=back)).year
-    last = (ends[-1] + pd.Timedelta(days=forward)).year
+    first = (index[0] - pd.DateOffset(days=back)).year
+    last = (ends[-1] + pd.DateOffset(days=forward)).year
     days_off = holidays.country_holidays(country, years=range(first, last + 1))
     shaped = []
     for start, end in zip(index, ends, strict=True):
         own = pd.date_range(start.date(), end.date())
         span = pd.date_range(
-            (start - pd.Timedelta(days=back)).date(), (end + pd.Timedelta(days=forward)).date()
+            (start - pd.DateOffset(days=back)).date(), (end + pd.DateOffset(days=forward)).date()
         )
         shaped.append(any(_share_off(days, days_off) > HOLIDAY_SHARE for days in (own, span)))
     return pd.Series(shaped, index=index)
@@ -163,14 +165,14 @@ def holiday_windows(
     if not len(index):
         return pd.Series(False, index=index, dtype=bool)
     back, forward = window
-    ends = index + step(grain) - pd.Timedelta(days=1)
-    first = (index.min() - pd.Timedelta(days=back)).year
-    last = (ends.max() + pd.Timedelta(days=forward)).year
+    ends = index + step(grain) - pd.DateOffset(days=1)
+    first = (index.min() - pd.DateOffset(days=back)).year
+    last = (ends.max() + pd.DateOffset(days=forward)).year
     days_off = sorted(holidays.country_holidays(country, years=range(first, last + 1)))
-    day = pd.Timedelta(days=1)
+    day = pd.DateOffset(days=1)  # calendar days: a daylight-saving day has 23 or 25 hours
     held = [
-        _holds(days_off, (start - pd.Timedelta(days=back)).date(), (start - day).date())
-        or _holds(days_off, (end + day).date(), (end + pd.Timedelta(days=forward)).date())
+        _holds(days_off, (start - pd.DateOffset(days=back)).date(), (start - day).date())
+        or _holds(days_off, (end + day).date(), (end + pd.DateOffset(days=forward)).date())
         for start, end in zip(index, ends, strict=True)
     ]
     return pd.Series(held, index=index, dtype=bool)

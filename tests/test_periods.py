@@ -43,6 +43,28 @@ def test_a_week_with_two_holidays_or_more_is_not_judged() -> None:
     assert unjudged(weeks, grain="week", reach=(7, 0)) == ["09-21", "09-28", "10-05"]
 
 
+def test_days_across_daylight_saving_changes_are_judged_like_any_other() -> None:
+    """New York's 23-hour Mar 8 and 25-hour Nov 1, 2026: each day is its own day, and
+    a July 4 in a revisit look-back is counted where it falls (it used to crash)."""
+    index = pd.date_range("2026-03-01", "2026-11-30", freq="D", tz="America/New_York")
+    why = unjudged_reasons(
+        index,
+        grain="day",
+        country="US",
+        data_end=pd.Timestamp("2026-11-29 23:00", tz="America/New_York"),
+        reach=(7, 0),
+    )
+    skipped = {f"{d:%m-%d}" for d in why.index[why.to_numpy() == "holiday"]}
+    assert {"03-08", "03-09", "11-01", "11-02"}.isdisjoint(skipped)
+    assert {
+        "05-25",
+        "07-03",
+        "09-07",
+        "11-26",
+    } <= skipped  # Memorial, July 4 (observed), Labor, Thanksgiving
+    assert why.iloc[-1] == "partial" and (why.iloc[:-1] != "partial").all()
+
+
 def test_an_incomplete_last_period_is_not_judged() -> None:
     index = daily("2026-11-16", "2026-11-20")
     why = unjudged_reasons(

@@ -127,8 +127,7 @@ def alert_opened(episode: Episode) -> datetime:
     Not the change's onset ("the change began"), which the detectors date and may date
     again, earlier or later, in a later run.
     """
-    first: datetime | None = getattr(episode, "first_seen", None)
-    return first or episode.since
+    return episode.first_seen or episode.since
 
 
 def format_share(x: float | None) -> str:
