@@ -21,8 +21,10 @@ from agent.job import MetricJob
 from agent.model import RunResult
 from agent.run import Workspace, open_warehouse, run_in
 
-AS_OF = date(2026, 11, 8)
-"""Three days into the demo's web checkout bug (conversion, channel=web & device=desktop)."""
+AS_OF = date(2026, 11, 12)
+"""A week into the demo's web checkout bug (conversion, channel=web & device=desktop):
+the total has moved by then, and its alert's causes have behavioural context (in its
+first days the bug is found in the watched segment device=desktop alone)."""
 DIMENSIONS = ["channel", "device", "region", "tier"]
 VISITS = "CASE WHEN event_type = 'visit' THEN 1 ELSE 0 END"
 COUNTS = {
