@@ -110,9 +110,7 @@ def unjudged_reasons(
         return pd.Series("partial", index=index, dtype=object)
     why = pd.Series("", index=index, dtype=object)
     last_day = data_end.normalize()
-    # the period's last day, in calendar days: 24 hours before the next period starts
-    # is the day before on the 23-hour day of a daylight-saving change
-    ends = index + step(grain) - pd.DateOffset(days=1)
+    ends = _last_days(index, grain)
     if len(index):
         why[_holiday_shaped(index, ends, country, reach).to_numpy()] = "holiday"
     if maturity is not None:
@@ -133,9 +131,7 @@ def _holiday_shaped(
     """True for periods with more than HOLIDAY_SHARE holidays in their own days, or in
     their whole measurement span (the period and the days ``reach`` adds around it)."""
     back, forward = reach
-    first = (index[0] - pd.DateOffset(days=back)).year
-    last = (ends[-1] + pd.DateOffset(days=forward)).year
-    days_off = holidays.country_holidays(country, years=range(first, last + 1))
+    days_off = _days_off(country, index, ends, reach)
     shaped = []
     for start, end in zip(index, ends, strict=True):
         own = pd.date_range(start.date(), end.date())
@@ -165,10 +161,8 @@ def holiday_windows(
     if not len(index):
         return pd.Series(False, index=index, dtype=bool)
     back, forward = window
-    ends = index + step(grain) - pd.DateOffset(days=1)
-    first = (index.min() - pd.DateOffset(days=back)).year
-    last = (ends.max() + pd.DateOffset(days=forward)).year
-    days_off = sorted(holidays.country_holidays(country, years=range(first, last + 1)))
+    ends = _last_days(index, grain)
+    days_off = sorted(_days_off(country, index, ends, window))
     day = pd.DateOffset(days=1)  # calendar days: a daylight-saving day has 23 or 25 hours
     held = [
         _holds(days_off, (start - pd.DateOffset(days=back)).date(), (start - day).date())
@@ -176,6 +170,23 @@ def holiday_windows(
         for start, end in zip(index, ends, strict=True)
     ]
     return pd.Series(held, index=index, dtype=bool)
+
+
+def _last_days(index: pd.DatetimeIndex, grain: str) -> pd.DatetimeIndex:
+    """Each period's last day, in calendar days: 24 hours before the next period starts
+    is the day before on the 23-hour day of a daylight-saving change."""
+    return index + step(grain) - pd.DateOffset(days=1)
+
+
+def _days_off(
+    country: str, index: pd.DatetimeIndex, ends: pd.DatetimeIndex, reach: tuple[int, int]
+) -> holidays.HolidayBase:
+    """The public holidays of ``country`` in every year the periods and the ``reach``
+    (days before, days after) around them touch."""
+    back, forward = reach
+    first = (index.min() - pd.DateOffset(days=back)).year
+    last = (ends.max() + pd.DateOffset(days=forward)).year
+    return holidays.country_holidays(country, years=range(first, last + 1))
 
 
 def _holds(days: list[date], first: date, last: date) -> bool:
