@@ -244,7 +244,12 @@ class Config(BaseModel):
     def _source_ref(self, name: str) -> TableRef:
         src = self.sources[name]
         return TableRef(
-            name=name, table=src.table, time=src.time, entity=src.entity, filter=src.filter
+            name=name,
+            table=src.table,
+            time=src.time,
+            entity=src.entity,
+            filter=src.filter,
+            text=src.text,
         )
 
     def cube_query(self, metric: str, start: date, end: date) -> CubeQuery:

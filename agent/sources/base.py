@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, ClassVar, Literal, Protocol
 
@@ -27,6 +27,9 @@ class TableRef:
     time: str
     entity: str | None = None
     filter: str | None = None
+    text: str | None = field(default=None, repr=False, compare=False)
+    """A free-text column (survey comments, ticket subjects) the voice of the customer reads.
+    Out of the repr, so the fingerprint of stored cubes (which never read it) is unchanged."""
     loaded_query: str | None = None
     """A SELECT returning one timestamp, named ``time``, read instead of ``table``: how
     far the data is loaded (``freshness.query``)."""

@@ -82,7 +82,7 @@ def _check_source(source: IbisSource, ref: TableRef, gaps: list[Gap]) -> list[st
     if reason:
         gaps.append(_table_gap((*at, "table"), reason))
         return None
-    named = {"time": ref.time, "entity": ref.entity}
+    named = {"time": ref.time, "entity": ref.entity, "text": ref.text}
     gaps += [
         _missing(col, columns, ref.table, (*at, key))
         for key, col in named.items()

@@ -22,6 +22,10 @@ sources:
     table: customer_events
     time: event_time
     filter: "event_type = 'visit'"
+  survey:
+    table: customer_nps
+    time: response_time
+    text: comment
 metrics:
   conversion:
     title: Conversion
@@ -40,6 +44,12 @@ metrics:
     title: Visits
     source: visits
     kind: count
+  nps:
+    title: NPS
+    source: survey
+    kind: ratio
+    numerator: "CASE WHEN score >= 9 THEN 100 WHEN score <= 6 THEN -100 ELSE 0 END"
+    denominator: "1"
 """
 BROKEN = {
     "table: customer_events\n    time: event_time\n    filter": (
@@ -49,6 +59,7 @@ BROKEN = {
     'THEN 1 ELSE 0 END"\n    denominator': 'THEN qty ELSE 0 END"\n    denominator',
     "dimensions: [tier]": "dimensions: [tier, segment]",
     "entity: customer_id": "entity: customer",
+    "text: comment": "text: comments",
 }
 
 
@@ -88,7 +99,14 @@ def test_each_missing_table_or_column_is_reported_at_its_line(
     done = cx_agent("validate", "--connect", cwd=tmp_path)
     assert done.code == 3
     errors = done.err.splitlines()
-    keys = ("entity: customer", "table: customer_event", "devise", "qty", "segment")
+    keys = (
+        "entity: customer",
+        "table: customer_event",
+        "text: comments",
+        "devise",
+        "qty",
+        "segment",
+    )
     at = {key: _line(path, key) for key in keys}
     assert errors[0] == (
         f"metrics.yaml:{at['entity: customer']}: sources.activity.entity: "
@@ -98,6 +116,11 @@ def test_each_missing_table_or_column_is_reported_at_its_line(
         f"metrics.yaml:{at['table: customer_event']}: sources.visits.table: "
         "table customer_event not found in warehouse.duckdb — did you mean customer_events?"
     )
+    assert errors[2] == (
+        f"metrics.yaml:{at['text: comments']}: sources.survey.text: "
+        "column 'comments' is not in customer_nps — did you mean 'comment'?"
+    )
+    errors.pop(2)
     assert errors[2].startswith(
         f"metrics.yaml:{at['qty']}: conversion: metrics.conversion.numerator: "
         "does not run on the warehouse:"
