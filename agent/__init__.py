@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from agent.config import load_config
     from agent.model import Cause, Finding
-    from agent.run import run_metric
+    from agent.pipeline.run import run_metric
 
 __all__ = ["Cause", "Finding", "__version__", "load_config", "run_metric"]
 __version__ = "0.1.0"
@@ -24,7 +24,7 @@ _HOMES = {
     "Cause": "agent.model",
     "Finding": "agent.model",
     "load_config": "agent.config",
-    "run_metric": "agent.run",
+    "run_metric": "agent.pipeline.run",
 }
 
 

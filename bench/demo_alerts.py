@@ -31,7 +31,7 @@ from pathlib import Path
 import holidays
 
 from agent.config import Config, MetricSpec, load_config
-from agent.run import backfill_metric, open_warehouse
+from agent.pipeline.run import backfill_metric, open_warehouse
 from agent.sources.demo import Incident, generate, read_ground_truth, write_ground_truth
 
 REPO = Path(__file__).resolve().parents[1]

@@ -26,7 +26,7 @@ from pathlib import Path
 import duckdb
 
 from agent.config import Config, load_config
-from agent.run import Workspace, open_warehouse, run_in
+from agent.pipeline.run import Workspace, open_warehouse, run_in
 from agent.sources.demo import generate
 from agent.store import Store, open_store
 

@@ -7,7 +7,7 @@ a day, weekly seasonality, holidays of the country, growth) with incidents CX te
 meet: a rate drop in a 1- or 2-dimension segment, a level shift of the total, an NPS
 drop at one touchpoint, and 1-2-day spikes that should not page. Each warehouse's
 metrics.yaml is the one a new user writes from the README. cx-agent replays the judged
-range with ``backfill`` (``agent.run.backfill_metric`` and the ``--json`` rows: the
+range with ``backfill`` (``agent.pipeline.run.backfill_metric`` and the ``--json`` rows: the
 same code as a run); the alerts are scored against the planted incidents
 (``bench._power_score``). Also the "retailer" profile of issue 19's held-out check.
 
@@ -28,9 +28,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from agent.cli.summary import backfill_json
 from agent.config import load_config
-from agent.run import backfill_metric, open_warehouse
-from agent.summary import backfill_json
+from agent.pipeline.run import backfill_metric, open_warehouse
 from bench._power_gen import VERSION, read_truth, warehouse
 from bench._power_report import family_lines, retailer_lines
 from bench._power_score import Tally, score

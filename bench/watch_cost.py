@@ -25,8 +25,8 @@ from datetime import date
 from pathlib import Path
 
 from agent.config import load_config
-from agent.job import MetricJob
-from agent.run import open_warehouse
+from agent.pipeline.metric_run import MetricJob
+from agent.pipeline.run import open_warehouse
 from agent.sources.demo import generate
 from bench._power_gen import read_truth, warehouse
 

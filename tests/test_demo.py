@@ -11,9 +11,9 @@ from typing import Any
 
 import duckdb
 
+from agent.cli.summary import segment_text
 from agent.config import load_config
 from agent.sources.demo import read_ground_truth
-from agent.summary import segment_text
 from tests.conftest import DEMO_END as END
 from tests.conftest import REPO, Inboxes, Result, cx_agent
 

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from agent.cube import slice_cube
-from agent.shelf import CubeShelf
+from agent.pipeline.shelf import CubeShelf
 
 SEGMENTS = [
     {},

@@ -10,11 +10,11 @@ import pytest
 
 from agent.config import Config, load_config
 from agent.detect.episodes import AlertPolicy, EpisodeTracker
-from agent.job import MetricJob
 from agent.model import Direction, Finding, FindingKind, Note, Severity
 from agent.notify.silences import add_silence
+from agent.pipeline.metric_run import MetricJob
+from agent.pipeline.run import open_warehouse, run_metric
 from agent.report.wording import Wording
-from agent.run import open_warehouse, run_metric
 from agent.store import open_store
 from tests.insight.conftest import METRICS, write_warehouse
 

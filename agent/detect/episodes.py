@@ -20,7 +20,7 @@ into episodes:
 
 Missing-data findings form their own episodes, apart from the metric's. The tracker
 is pure: replaying the same periods gives the same episodes, which is how a run
-rebuilds the state of a period from the weeks before it (``agent.job``) and how
+rebuilds the state of a period from the weeks before it (``agent.pipeline.metric_run``) and how
 ``cx-agent backfill`` replays history. The ids it gives are provisional; the store
 keeps an incident's id when a later run dates its onset earlier (``agent.store.identity``).
 """

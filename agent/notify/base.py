@@ -59,7 +59,7 @@ class DeliveryRef:
 
 @dataclass(frozen=True)
 class RunBody:
-    """What the run's report gives every channel, handed over as values by ``agent.run``.
+    """What the run's report gives every channel, handed over as values by ``agent.pipeline.run``.
 
     ``images`` maps each Content-ID the email ``html`` references (``cid:<id>``) to PNG
     bytes; the first is the chart. ``report`` is the report's JSON contract.

@@ -25,10 +25,9 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import URL
 
-from agent.alerting import deliver_due
 from agent.config import Config, load_config
 from agent.feedback import start_feedback_server
-from agent.run import open_state_store, open_warehouse
+from agent.pipeline import deliver_due, open_state_store, open_warehouse
 from agent.schedule.jobs import STOP, log_event
 from agent.schedule.lock import serve_lock
 from agent.schedule.sync import sync_jobs

@@ -28,7 +28,7 @@ from agent.config import Config, load_config
 from agent.errors import SourceError
 from agent.model import RunResult
 from agent.periods import evaluated_period, step
-from agent.run import Workspace, open_state_store, open_warehouse, replay_metric, write_index
+from agent.pipeline import Workspace, open_state_store, open_warehouse, replay_metric, write_index
 from agent.store import Store
 from agent.store.queries import last_period
 from agent.store.runs import record_failure, utcnow

@@ -1,12 +1,12 @@
 """Which recorded incident a replayed episode is: the id an episode keeps for good.
 
-A run rebuilds its episodes by replaying the weeks before its period (``agent.job``), so
-it knows them only by provisional names, and a later run may date an onset earlier or
-see the incident in one more segment. The store is where an incident keeps its name: a
-replayed episode is the recorded one that shares a segment with it, is of the same kind
-(late data or not) and overlaps it in time — from its first finding to its recovery, or
-to its last finding while open. Anything else is a new incident, numbered after the
-metric's others (``premium_churn#3``).
+A run rebuilds its episodes by replaying the weeks before its period
+(``agent.pipeline.metric_run``), so it knows them only by provisional names, and a later
+run may date an onset earlier or see the incident in one more segment. The store is
+where an incident keeps its name: a replayed episode is the recorded one that shares a
+segment with it, is of the same kind (late data or not) and overlaps it in time — from
+its first finding to its recovery, or to its last finding while open. Anything else is a
+new incident, numbered after the metric's others (``premium_churn#3``).
 """
 
 from __future__ import annotations

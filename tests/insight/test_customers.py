@@ -10,7 +10,7 @@ import duckdb
 
 from agent.config import load_config
 from agent.model import EpisodeStatus
-from agent.run import Workspace, open_warehouse, replay_metric
+from agent.pipeline.run import Workspace, open_warehouse, replay_metric
 from tests.insight.conftest import DEMO_END as END
 
 

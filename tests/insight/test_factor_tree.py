@@ -10,7 +10,7 @@ import yaml
 
 from agent.config import load_config
 from agent.model import EpisodeStatus
-from agent.run import Workspace, open_warehouse, replay_metric
+from agent.pipeline.run import Workspace, open_warehouse, replay_metric
 from agent.sources.demo import read_ground_truth
 
 VISITS = "CASE WHEN event_type = 'visit' THEN 1 ELSE 0 END"

@@ -17,7 +17,7 @@ from agent.feedback import (
 )
 from agent.feedback.links import token
 from agent.model import Direction, FindingKind, RunResult
-from agent.run import open_warehouse, run_metric
+from agent.pipeline.run import open_warehouse, run_metric
 from agent.store import Store, open_store
 from agent.store.keys import episode_id
 from agent.store.schema import episodes

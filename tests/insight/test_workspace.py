@@ -17,9 +17,9 @@ import yaml
 
 from agent.attribute.context import related_change
 from agent.config import Config, load_config
-from agent.job import MetricJob
 from agent.model import RunResult
-from agent.run import Workspace, open_warehouse, run_in
+from agent.pipeline.metric_run import MetricJob
+from agent.pipeline.run import Workspace, open_warehouse, run_in
 
 AS_OF = date(2026, 11, 12)
 """A week into the demo's web checkout bug (conversion, channel=web & device=desktop):

@@ -5,9 +5,9 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from agent.alerting import notify_run
 from agent.config import load_config
 from agent.model import CustomerExport
+from agent.pipeline.deliver import notify_run
 from agent.report import ReportInput
 from agent.store import Store
 from tests.notify.conftest import SMTPServer

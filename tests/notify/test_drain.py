@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from agent import alerting
 from agent.notify import deliver
 from agent.notify.webhook import WebhookNotifier, WebhookSpec
+from agent.pipeline import deliver as pipeline_deliver
 from agent.sources.demo import generate
 from agent.store import Store, open_store
 from agent.store.runs import utcnow
@@ -70,7 +70,7 @@ def cx_agent(
     text = CONFIG.format(warehouse=warehouse, url=webhook.url, secret=HOOK_SECRET)
     (tmp_path / "metrics.yaml").write_text(text)
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(alerting, "DELIVERY_BUDGET", timedelta(0))
+    monkeypatch.setattr(pipeline_deliver, "DELIVERY_BUDGET", timedelta(0))
 
     return lambda *args: in_process(monkeypatch, capsys, *args)
 

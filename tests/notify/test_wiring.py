@@ -1,4 +1,4 @@
-"""A recorded run's alerts through agent.alerting: built, routed, recorded, sent once."""
+"""A recorded run's alerts through agent.pipeline.deliver: built, routed, recorded, sent once."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from agent.alerting import notify_run
 from agent.config import load_config
+from agent.pipeline.deliver import notify_run
 from agent.store import Store
 from agent.store.schema import deliveries
 from tests.notify.conftest import SMTPServer

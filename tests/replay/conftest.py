@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from agent.config import Config, load_config
-from agent.job import MetricJob
 from agent.periods import evaluated_period
-from agent.run import open_warehouse
+from agent.pipeline.metric_run import MetricJob
+from agent.pipeline.run import open_warehouse
 from agent.sources.base import Source
 from agent.sources.demo import generate
 from agent.store import Store

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 import holidays
 import pytest
 
-from agent.job import MetricJob
+from agent.pipeline.metric_run import MetricJob
 from tests.replay.conftest import END, World
 
 SINCE = END - timedelta(days=120)

@@ -9,8 +9,8 @@ from pathlib import Path
 import yaml
 
 from agent.config import load_config
-from agent.job import MetricJob
 from agent.model import FindingKind
+from agent.pipeline.metric_run import MetricJob
 from agent.sources.demo import generate
 from agent.sources.duckdb import DuckDBSource
 from tests.conftest import REPO

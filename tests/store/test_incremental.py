@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from agent.config import Config, load_config
-from agent.job import MetricJob
+from agent.pipeline.metric_run import MetricJob
 from agent.sources.base import CubeQuery
 from agent.sources.demo import generate
 from agent.sources.duckdb import DuckDBSource

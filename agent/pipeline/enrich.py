@@ -3,7 +3,7 @@
 * the customers behind the top causes, as CSV files next to the report
   (``export_customers: true``; only ``customer_columns`` leave the warehouse);
 * for a metric declared as a product (``factors:``), which factor moved;
-* what the top causes' customers said, for a metric with comments (``agent.listening``:
+* what the top causes' customers said, for a metric with comments (``agent.pipeline.listening``:
   read with the customer lists, so for alerts and the last period of a replay);
 * feedback links per alert (``feedback.serve``), and what earlier verdicts change:
   alerts marked false lower the metric's sensitivity (``tuning:``), ``expected``
@@ -26,8 +26,6 @@ from agent.attribute.factors import Factor, factor_moves
 from agent.config import Config
 from agent.cube import OTHER
 from agent.feedback import ExpectedWindow, FalseAlarm, feedback_links, tune
-from agent.job import PeriodResult
-from agent.listening import Listener
 from agent.model import (
     CustomerExport,
     EpisodeStatus,
@@ -37,6 +35,8 @@ from agent.model import (
     RunResult,
     Segment,
 )
+from agent.pipeline.listening import Listener
+from agent.pipeline.metric_run import PeriodResult
 from agent.sources.base import Source
 from agent.sources.customers import LAST_ACTIVITY
 

@@ -33,7 +33,6 @@ from agent.detect.base import Detector
 from agent.detect.episodes import EpisodeTracker, recovered_finding
 from agent.detect.freshness import late_data
 from agent.detect.segments import Cells
-from agent.incremental import fetch_cube
 from agent.model import (
     Cause,
     Direction,
@@ -59,12 +58,13 @@ from agent.periods import (
     step,
     unjudged_reasons,
 )
+from agent.pipeline.fetch import fetch_cube
+from agent.pipeline.watched import watched_cells, watched_findings
+from agent.pipeline.windows import judged_only, like_notes, like_periods, series_start
 from agent.sources.base import Source, TableRef
 from agent.sources.rows import bucket_start
 from agent.store import Store
 from agent.store.identity import identify
-from agent.watched import watched_cells, watched_findings
-from agent.windows import judged_only, like_notes, like_periods, series_start
 
 __all__ = [
     "EPISODE_WINDOW",
@@ -157,7 +157,7 @@ class MetricJob:
         """Query the warehouse once for every period from ``first`` to ``last`` (plus history).
 
         With a ``store``, periods past the metric's mutability window come from the stored
-        cube and only the newer ones from the warehouse (see ``agent.incremental``)."""
+        cube and only the newer ones from the warehouse (see ``agent.pipeline.fetch``)."""
         spec = config.metrics[name]
         replayed = step(spec.grain) * EPISODE_WINDOW[spec.grain]
         first_judged = pd.Timestamp(evaluated_period(first, spec.grain)) - replayed

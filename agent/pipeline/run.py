@@ -8,19 +8,19 @@ from pathlib import Path
 
 import pandas as pd
 
-from agent.alerting import notify_run
 from agent.config import Config
 from agent.config.loader import located
 from agent.errors import ConfigError, SourceError
-from agent.job import MetricJob, PeriodResult, identified
 from agent.model import Episode, Explanation, RunResult
 from agent.periods import evaluated_period
+from agent.pipeline.deliver import notify_run
+from agent.pipeline.metric_run import MetricJob, PeriodResult, identified
+from agent.pipeline.workspace import Workspace
 from agent.report import ReportFiles, ReportInput, write_index, write_reports
 from agent.sources import open_source
 from agent.sources.base import Source
 from agent.store import Store, open_store
 from agent.store.runs import RunRecord, record_run, utcnow
-from agent.workspace import Workspace
 
 __all__ = [
     "Backfill",

@@ -1,6 +1,6 @@
 """A recorded run's alerts, handed to the notify stage: built, routed, recorded, delivered.
 
-Called by ``agent.run`` right after a run is recorded, so every delivery refers to a
+Called by ``agent.pipeline.run`` right after a run is recorded, so every delivery refers to a
 recorded run and its episodes. Nothing is queued for a metric without ``notify:``, but
 every run sends what is due in the outbox (``deliver_due``), as ``serve`` does between
 runs: a delivery that failed is retried without waiting for news to carry it.

@@ -14,12 +14,12 @@ from zoneinfo import ZoneInfo
 
 import typer
 
+from agent.cli.summary import backfill_json, backfill_lines, demo_summary
 from agent.config import Config, load_config
 from agent.config.durations import cron_trigger, next_runs, parse_duration
 from agent.config.loader import problems_at
 from agent.errors import AgentError, ConfigError, ExitCode, SourceError
 from agent.feedback import UnknownEpisode, record_label
-from agent.isolate import Failed, failure_lines, run_each
 from agent.model import RunResult
 from agent.notify import (
     active_silences,
@@ -29,14 +29,17 @@ from agent.notify import (
     sample_notice,
 )
 from agent.periods import evaluated_period
-from agent.run import (
+from agent.pipeline import (
     Backfill,
+    Failed,
     Workspace,
     backfill_metric,
     data_start,
+    failure_lines,
     open_state_store,
     open_warehouse,
     replay_metric,
+    run_each,
     run_in,
     write_index,
 )
@@ -49,7 +52,6 @@ from agent.store.cubes import forget_cubes
 from agent.store.queries import episode_history, metric_status
 from agent.store.runs import record_failure, record_success, utcnow
 from agent.store.views import history_lines, status_lines
-from agent.summary import backfill_json, backfill_lines, demo_summary
 
 __all__ = ["app", "main"]
 
@@ -258,7 +260,7 @@ def explain_command(
     """Write the full report of METRIC for any segment and dates (value against its band,
     causes inside the segment, related metrics, events, what customers said) and print
     its path. Nothing is sent or recorded."""
-    from agent.explain import explain
+    from agent.pipeline.explain import explain
 
     cfg = load_config(config)
     name = _metric_names(cfg, [metric], config)[0]

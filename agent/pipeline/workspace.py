@@ -28,11 +28,11 @@ from agent.attribute.context import (
 from agent.config import Config
 from agent.errors import SourceError
 from agent.feedback import ExpectedWindow, expected_windows, false_alarms
-from agent.insight import Insight, suppress, tuned_config
-from agent.job import Context, MetricJob, PeriodResult
 from agent.model import Cause, Finding, KnownEvent, Note, Related
 from agent.notify.silences import active_silences, silence_notes
-from agent.shelf import CubeShelf
+from agent.pipeline.enrich import Insight, suppress, tuned_config
+from agent.pipeline.metric_run import Context, MetricJob, PeriodResult
+from agent.pipeline.shelf import CubeShelf
 from agent.sources.base import Source
 from agent.store import Store
 from agent.store.runs import utcnow
@@ -123,7 +123,7 @@ class Workspace:
     def act(
         self, name: str, result: PeriodResult, reports_dir: Path, *, export: bool
     ) -> PeriodResult:
-        """``result`` as the team acts on it (see ``agent.insight``): moves marked expected
+        """``result`` as the team acts on it (see ``agent.pipeline.enrich``): moves marked expected
         left out; factors, feedback links and (``export``) customer lists added."""
         if name not in self._insight:
             windows = expected_windows(self.store, name) if self.store else []

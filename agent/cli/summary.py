@@ -10,7 +10,7 @@ from agent.model import Cause, Episode, EpisodeStatus, Explanation, RunResult
 from agent.sources.demo import Incident
 
 if TYPE_CHECKING:
-    from agent.run import Backfill
+    from agent.pipeline import Backfill
 
 __all__ = [
     "backfill_json",

@@ -30,8 +30,6 @@ from agent.attribute import attribute, compare_cubes
 from agent.attribute.baseline import CHANGE_POINT_HISTORY
 from agent.cube import MetricSeries, series_of
 from agent.detect.bands import Sensitivity, seasonal_band
-from agent.job import HISTORY_SHOWN, MetricJob
-from agent.listening import VOICE_CAUSES, Listener, voice_windows
 from agent.model import (
     Direction,
     Explanation,
@@ -42,8 +40,10 @@ from agent.model import (
     Severity,
 )
 from agent.periods import evaluated_period, step
+from agent.pipeline.listening import VOICE_CAUSES, Listener, voice_windows
+from agent.pipeline.metric_run import HISTORY_SHOWN, MetricJob
+from agent.pipeline.run import Workspace
 from agent.report import ReportFiles, ReportInput, write_reports
-from agent.run import Workspace
 
 __all__ = ["explain"]
 
