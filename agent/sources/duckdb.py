@@ -2,7 +2,7 @@
 
 DuckDB settings ride on the URL's query string, e.g.
 ``duckdb:///warehouse.duckdb?memory_limit=2GB&threads=4&temp_directory=/var/tmp/cx``.
-``memory_limit`` defaults to 512MB so the agent stays small beside whatever else runs on
+``memory_limit`` defaults to 256MB so the agent stays small beside whatever else runs on
 its machine: larger aggregations spill to ``temp_directory`` instead of growing. Unless
 the URL names one, that is a directory of the connection's own under the system's
 temporary folder, removed when it exits: DuckDB's own default, ``<file>.tmp`` next to
@@ -31,7 +31,7 @@ from agent.sources.ibis_source import IbisSource
 
 __all__ = ["DEFAULT_SETTINGS", "LOCKED", "DuckDBSource", "duckdb_path", "duckdb_settings"]
 
-DEFAULT_SETTINGS = {"memory_limit": "512MB", "enable_progress_bar": "false"}
+DEFAULT_SETTINGS = {"memory_limit": "256MB", "enable_progress_bar": "false"}
 LOCKED = {"enable_external_access": "false", "lock_configuration": "true"}
 """Set last on every connection: no file, URL or extension can be read by a query, and
 no query can change a setting back."""

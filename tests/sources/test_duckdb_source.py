@@ -142,7 +142,7 @@ def test_url_query_sets_duckdb_memory_and_threads(warehouse: Path) -> None:
 def test_memory_is_bounded_by_default_and_other_connections_still_open(warehouse: Path) -> None:
     with duckdb.connect(str(warehouse), read_only=True) as other:
         with open_source("duckdb:///wh.duckdb", base_dir=warehouse.parent) as source:
-            assert _settings(source)[0] == "488.2 MiB"  # 512MB
+            assert _settings(source)[0] == "244.1 MiB"  # 256MB
         assert other.sql("SELECT count(*) FROM events").fetchone() == (3,)
 
 
