@@ -86,13 +86,15 @@ def rising(before: Sequence[frozenset[str]], after: Sequence[frozenset[str]]) ->
 
 
 def _benjamini_hochberg(z_desc: list[float]) -> int:
-    """How many of the (descending) z-scores pass BH at ``FDR`` (one-sided normal tails)."""
-    m = len(z_desc)
-    passed = 0
-    for k, z in enumerate(z_desc, start=1):
-        if 0.5 * math.erfc(z / math.sqrt(2)) <= FDR * k / m:
-            passed = k
-    return passed
+    """How many of the (descending) z-scores pass BH at ``FDR`` (one-sided normal tails):
+    the first ones, as their p-values ascend."""
+    if not z_desc:
+        return 0
+    # imported on use: see agent/__init__.py
+    from statsmodels.stats.multitest import multipletests
+
+    p = [0.5 * math.erfc(z / math.sqrt(2)) for z in z_desc]
+    return int(multipletests(p, alpha=FDR, method="fdr_bh")[0].sum())
 
 
 @dataclass
