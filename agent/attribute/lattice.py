@@ -114,15 +114,11 @@ class Lattice:
         """Number of flat cells."""
         return int(self.offsets[-1])
 
-    def per_cell(self, values: np.ndarray | None, members: np.ndarray | None = None) -> np.ndarray:
-        """Per flat cell, the sum of a per-leaf value (None: the count of leaves), over
-        the leaves of the boolean mask ``members`` when given."""
-        return _per_cell(self.cells, self.rows, self.offsets, values, members)
-
     def per_cells(
         self, values: list[np.ndarray | None], members: np.ndarray | None = None
     ) -> list[np.ndarray]:
-        """``per_cell`` of several per-leaf values at once."""
+        """Per flat cell, the sum of each per-leaf value (None: the count of leaves), over
+        the leaves of the boolean mask ``members`` when given."""
         return _per_cells(self.cells, self.rows, self.offsets, values, members)
 
     def cuboid_of(self, cell: int) -> int:

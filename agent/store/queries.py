@@ -40,7 +40,6 @@ class MetricStatus:
     last_period: datetime | None
     last_status: str | None
     last_severity: str | None
-    last_finished: datetime | None
     failures: int
     """Failed runs in a row (0: the latest run went well)."""
     last_error: str | None
@@ -125,7 +124,7 @@ def metric_status(store: Store, metrics: list[str], now: datetime) -> list[Metri
 
 def _status(conn: Connection, name: str, now: datetime, next_run: datetime | None) -> MetricStatus:
     last = conn.execute(
-        select(runs.c.period, runs.c.status, runs.c.severity, runs.c.finished_at)
+        select(runs.c.period, runs.c.status, runs.c.severity)
         .where(runs.c.metric == name)
         .order_by(runs.c.period.desc())
         .limit(1)
@@ -144,7 +143,6 @@ def _status(conn: Connection, name: str, now: datetime, next_run: datetime | Non
         last_period=last.period if last else None,
         last_status=last.status if last else None,
         last_severity=last.severity if last else None,
-        last_finished=last.finished_at if last else None,
         failures=health.failures if health else 0,
         last_error=health.last_error if health else None,
         last_failure=health.last_failure if health else None,

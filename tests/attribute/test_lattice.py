@@ -30,7 +30,7 @@ def test_every_cell_sums_what_its_leaves_hold() -> None:
     shallow = Lattice.build(leaves, DIMS)
     excess = np.where(leaves["b"] == "b2", 100.0, 0.1)  # only b=b2 cells move
     lattice = deepen(shallow, excess, np.ones(len(leaves)), alpha=0.01)
-    sums = lattice.per_cell(values)
+    (sums,) = lattice.per_cells([values])
     deep = [j for j, c in enumerate(lattice.cuboids) if len(c) > 3]
     assert deep and all(lattice.rows[j] is not None for j in deep)
     for cell in np.flatnonzero(lattice.count):
