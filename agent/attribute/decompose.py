@@ -224,7 +224,8 @@ def _share_variance(d0: np.ndarray, d1: np.ndarray) -> np.ndarray:
     if big_d0 <= 0 or big_d1 <= 0:
         return d0 * 0.0 + np.inf
     pooled = (d0 + d1) / (big_d0 + big_d1)
-    return pooled * (1 - pooled) * (1 / big_d0 + 1 / big_d1)
+    variance: np.ndarray = pooled * (1 - pooled) * (1 / big_d0 + 1 / big_d1)
+    return variance
 
 
 def _confidence(x0: np.ndarray, x1: np.ndarray, variance: np.ndarray) -> np.ndarray:
@@ -236,4 +237,5 @@ def _confidence(x0: np.ndarray, x1: np.ndarray, variance: np.ndarray) -> np.ndar
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(variance > 0, diff / np.sqrt(variance), np.where(diff > 0, np.inf, 0.0))
     conf = 1 - 2 * ndtr(-np.nan_to_num(z, nan=0.0))  # ndtr: norm.cdf without its overhead
-    return np.clip(conf, 0.0, 1.0)
+    clipped: np.ndarray = np.clip(conf, 0.0, 1.0)
+    return clipped

@@ -80,7 +80,7 @@ def fit_noise(
 
 
 def _components(resid: np.ndarray, shapes: np.ndarray) -> np.ndarray:
-    fallback = np.eye(len(shapes))[0]
+    fallback: np.ndarray = np.eye(len(shapes))[0]
     keep = shapes[0] > 0
     if keep.sum() < 3 * _BINS:
         return fallback

@@ -12,12 +12,13 @@ import functools
 import operator
 from collections.abc import Iterator
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag
 
 from agent.config.durations import parse_duration
-from agent.notify import NOTIFIERS
+from agent.config.reader import section
+from agent.notify import NOTIFIERS, ChannelSpec
 
 __all__ = ["CHANNEL_TAGS", "Channel", "RenotifySpec", "notify_checks"]
 
@@ -31,14 +32,17 @@ def _channel_tag(value: object) -> str | None:
 
 
 _CHOICES = [Annotated[cls.spec_type, Tag(f"{kind}-channel")] for kind, cls in NOTIFIERS.items()]
-Channel = Annotated[
-    functools.reduce(operator.or_, _CHOICES),  # type: ignore[valid-type]
-    Discriminator(
-        _channel_tag,
-        custom_error_type="channel_type",
-        custom_error_message="type: must be one of " + ", ".join(NOTIFIERS),
-    ),
-]
+if TYPE_CHECKING:  # the union is made from the registry at run time: its members share this
+    Channel: TypeAlias = ChannelSpec
+else:
+    Channel = Annotated[
+        functools.reduce(operator.or_, _CHOICES),
+        Discriminator(
+            _channel_tag,
+            custom_error_type="channel_type",
+            custom_error_message="type: must be one of " + ", ".join(NOTIFIERS),
+        ),
+    ]
 """`channels.<name>`: one of the notify stage's channel specs, chosen by ``type``."""
 
 
@@ -55,8 +59,7 @@ class RenotifySpec(BaseModel):
 
 def notify_checks(data: dict[str, Any]) -> Iterator[tuple[tuple[str | int, ...], str, str | None]]:
     """Every name in a metric's ``notify:`` is a channel defined under ``channels:``."""
-    channels = data.get("channels") if isinstance(data.get("channels"), dict) else {}
-    metrics = data.get("metrics") if isinstance(data.get("metrics"), dict) else {}
+    channels, metrics = section(data, "channels"), section(data, "metrics")
     for name, metric in metrics.items():
         wanted = metric.get("notify") if isinstance(metric, dict) else None
         for i, channel in enumerate(wanted if isinstance(wanted, list) else []):

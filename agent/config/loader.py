@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from agent.config.channels import notify_checks
 from agent.config.limits import not_finite, out_of_range
-from agent.config.reader import Path_, read_yaml
+from agent.config.reader import Path_, read_yaml, section
 from agent.config.schema import (
     ENTITY_KINDS,
     KIND_FIELDS,
@@ -211,8 +211,7 @@ def _dict_value_type(annotation: Any) -> Any:
 def _cross_checks(data: dict[str, Any]) -> Iterator[tuple[Path_, str, str | None]]:
     """Rules across fields, read from the raw document so they are reported together with
     shape errors: a kind needs its fields, names point at things that exist."""
-    sources = data.get("sources") if isinstance(data.get("sources"), dict) else {}
-    metrics = data.get("metrics") if isinstance(data.get("metrics"), dict) else {}
+    sources, metrics = section(data, "sources"), section(data, "metrics")
     for name, metric in metrics.items():
         if not isinstance(metric, dict) or str(metric.get("kind")) not in KIND_FIELDS:
             continue

@@ -24,7 +24,7 @@ from yaml.scanner import Scanner
 
 from agent.errors import ConfigError, Problem
 
-__all__ = ["MAX_BYTES", "MAX_DEPTH", "MAX_NODES", "Path_", "read_yaml"]
+__all__ = ["MAX_BYTES", "MAX_DEPTH", "MAX_NODES", "Path_", "read_yaml", "section"]
 
 Path_ = tuple[str | int, ...]
 MAX_BYTES = 1_000_000
@@ -62,6 +62,13 @@ def read_yaml(raw: bytes, shown: str) -> tuple[dict[Path_, int], Any]:
     if loader.duplicates:
         raise ConfigError([Problem(shown, *dup) for dup in loader.duplicates])
     return lines, data
+
+
+def section(data: dict[str, Any], key: str) -> dict[str, Any]:
+    """``data[key]`` when it is a mapping, else empty: cross-field checks read the raw
+    document, whose shape the schema reports on its own."""
+    value = data.get(key)
+    return value if isinstance(value, dict) else {}
 
 
 def _text(raw: bytes) -> str:

@@ -147,7 +147,7 @@ class MetricSpec(BaseModel):
     alert_on: Literal["bad", "both"] = "bad"
     unit: Unit | None = None
     dimensions: list[str] = Field(default_factory=list)
-    detect: DetectSpec = Field(default_factory=DetectSpec)  # type: ignore[valid-type]
+    detect: DetectSpec = Field(default_factory=DetectSpec)
     alert: AlertPolicy = Field(default_factory=AlertPolicy)
     watch_segments: bool = False
     schedule: str = "0 9 * * *"
@@ -216,7 +216,7 @@ class Config(BaseModel):
     channels: dict[str, Channel] = Field(default_factory=dict)
     sources: dict[str, SourceSpec]
     metrics: dict[MetricName, MetricSpec]
-    events: Events = Field(default_factory=list)  # type: ignore[assignment]
+    events: Events = Field(default_factory=list)
     feedback: FeedbackSpec = Field(default_factory=FeedbackSpec)
     mask: list[str] = Field(default_factory=list)
     """Regular expressions masked in customers' comments, besides the built-in rules."""

@@ -139,7 +139,8 @@ def run_start(flags: pd.Series) -> pd.Timestamp:
     """First index of the trailing run of True in ``flags`` (whose last item is True)."""
     breaks = flags.index[~flags.to_numpy(dtype=bool)]
     run = flags.index if len(breaks) == 0 else flags.index[flags.index > breaks[-1]]
-    return run[0]
+    start: pd.Timestamp = run[0]
+    return start
 
 
 def is_daily(index: pd.Index) -> bool:
@@ -168,7 +169,8 @@ def share_so_far(series: MetricSeries) -> np.ndarray:
     """Per period, :func:`is_share` of the series cut there (one pass for a replay)."""
     values = series.value.to_numpy(dtype=float)
     outside = series.judged.to_numpy(dtype=bool) & ~((values >= 0) & (values <= 1))  # NaN too
-    return (np.cumsum(outside) == 0) & (not series.additive)
+    shares: np.ndarray = (np.cumsum(outside) == 0) & (not series.additive)
+    return shares
 
 
 def share_variance(
@@ -179,9 +181,14 @@ def share_variance(
     return p * (1.0 - p) / np.where(den > 0, den, np.nan)
 
 
-def noise_floor(level: pd.Series | float) -> pd.Series | float:
-    """Smallest noise scale allowed at ``level``."""
-    return np.maximum(REL_FLOOR * np.abs(level), ABS_FLOOR)
+_Level = TypeVar("_Level", pd.Series, float)
+
+
+def noise_floor(level: _Level) -> _Level:
+    """Smallest noise scale allowed at ``level`` (NaN where it is NaN)."""
+    if isinstance(level, pd.Series):
+        return (REL_FLOOR * level.abs()).clip(lower=ABS_FLOOR)
+    return max(REL_FLOOR * abs(level), ABS_FLOOR)
 
 
 def seasonal_band(series: MetricSeries, sensitivity: Sensitivity) -> pd.DataFrame:
@@ -263,7 +270,7 @@ def _sampling_variance(series: MetricSeries, expected: pd.Series, resid: pd.Seri
     if series.additive:
         return pd.Series(0.0, index=expected.index)
     if is_share(series):
-        return share_variance(expected, den)
+        return pd.Series(share_variance(expected, den), index=expected.index)
     scale = trailing(resid**2 * den, WINDOW, nanmedian_rows) / CHI2_1_MEDIAN
     return scale / den
 

@@ -117,8 +117,10 @@ def recent_median(values: pd.Series) -> pd.Series:
 
 def same_slot_median(values: pd.Series, season: int) -> pd.Series:
     """Median of the same slot 1..4 seasons earlier (wall clock), where two are judged."""
-    wall = wall_clock(values.index)
-    lag = _spacing(values.index) * season
+    wall, spacing = wall_clock(values.index), _spacing(values.index)
+    if spacing is None:  # a single period has no earlier slot
+        return pd.Series(np.nan, index=values.index)
+    lag = spacing * season
     by_time = pd.Series(values.to_numpy(), index=wall)
     by_time = by_time[~by_time.index.duplicated()]
     lags = np.column_stack(
@@ -237,7 +239,7 @@ def candidate_forecasts(values: pd.Series) -> pd.DataFrame:
     """One-step forecasts of every candidate that applies (one column each, in order)."""
     season = season_of(values.index)
     recent = recent_median(values)
-    forecasts = {"recent median": recent}
+    forecasts: dict[str, pd.Series | np.ndarray] = {"recent median": recent}
     forecasts["smoothing"] = _blockwise(_filled(values, recent), season, _level_smoothing)
     if season is not None:
         slot = same_slot_median(values, season)
@@ -262,7 +264,8 @@ def choose_baseline(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     default = _default(forecasts)
     has_score = score.notna().any(axis=1)
     best = score.fillna(np.inf).idxmin(axis=1).where(has_score, default)
-    chosen = forecasts.to_numpy()[np.arange(len(forecasts)), forecasts.columns.get_indexer(best)]
+    column = forecasts.columns.get_indexer(pd.Index(best))
+    chosen = forecasts.to_numpy()[np.arange(len(forecasts)), column]
     return pd.Series(chosen, index=values.index), best
 
 

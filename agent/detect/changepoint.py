@@ -117,7 +117,7 @@ class ChangePointDetector(DetectorBase[ChangePointSpec]):
         hours, weekday = wall_hours(index), wall_clock(index).day_of_week.to_numpy()
         share = share_so_far(series)
         out: dict[pd.Timestamp, list[Finding]] = {}
-        for period, at in zip(periods, index.get_indexer(periods), strict=True):
+        for period, at in zip(periods, index.get_indexer(pd.Index(periods)), strict=True):
             out[period] = []
             if at < 0 or not judged[at]:
                 continue
@@ -326,7 +326,8 @@ def segment_costs(y: np.ndarray, trend_penalty: float) -> np.ndarray:
         level = syy - sy * sy / m
         var_t = stt - st * st / m
         explained = np.where(var_t > 0, (sty - st * sy / m) ** 2 / var_t, 0.0)
-    return np.maximum(np.minimum(level, level - explained + trend_penalty), 0.0)
+    cost: np.ndarray = np.maximum(np.minimum(level, level - explained + trend_penalty), 0.0)
+    return cost
 
 
 def despike(values: np.ndarray, sigma: float) -> np.ndarray:
@@ -354,7 +355,8 @@ def null_sigma(values: np.ndarray) -> float:
 def straight_line(values: np.ndarray) -> np.ndarray:
     """The least-squares line through ``values`` at each period."""
     t = np.arange(len(values), dtype=float)
-    return np.polyval(np.polyfit(t, values, 1), t)
+    line: np.ndarray = np.polyval(np.polyfit(t, values, 1), t)
+    return line
 
 
 def deseasonalize(values: np.ndarray, weekday: np.ndarray, hours: np.ndarray) -> np.ndarray:
@@ -368,7 +370,8 @@ def deseasonalize(values: np.ndarray, weekday: np.ndarray, hours: np.ndarray) ->
     profile = np.full(7, np.nan)
     profile[days] = [np.nanmedian(resid[weekday == day]) for day in days]
     profile[days] -= np.mean(profile[days])
-    return values - profile[weekday]
+    deseasonalized: np.ndarray = values - profile[weekday]
+    return deseasonalized
 
 
 def centred_median(values: np.ndarray, window: int) -> np.ndarray:
@@ -376,7 +379,8 @@ def centred_median(values: np.ndarray, window: int) -> np.ndarray:
     the ends), as pandas' centred rolling median with ``min_periods=1``."""
     half = window // 2
     padded = np.pad(values.astype(float), half, constant_values=np.nan)
-    return np.nanmedian(sliding_window_view(padded, window), axis=1)
+    medians: np.ndarray = np.nanmedian(sliding_window_view(padded, window), axis=1)
+    return medians
 
 
 def noise_sigma(level: np.ndarray, den: np.ndarray, share: bool) -> float:

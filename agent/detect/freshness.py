@@ -63,8 +63,8 @@ def _usual_volume(series: MetricSeries, period: pd.Timestamp) -> float:
     earlier = series.frame.loc[series.frame.index < period]
     earlier = earlier[earlier["judged"]]
     if is_daily(series.frame.index):
-        same_day = wall_clock(earlier.index).day_of_week == wall_clock([period])[0].day_of_week
-        earlier = earlier[same_day]
+        weekday = wall_clock(pd.Index([period]))[0].day_of_week
+        earlier = earlier.loc[wall_clock(earlier.index).day_of_week == weekday]
     volume = earlier["den"].tail(COMPARED).median()
     return 0.0 if math.isnan(volume) else float(volume)
 

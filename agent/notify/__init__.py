@@ -19,10 +19,18 @@ from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 
-from pydantic import BaseModel
-
 from agent.message import AlertCause, AlertField, AlertMessage
-from agent.notify.base import Decision, DeliveryRef, Item, Notice, Notifier, NotifyError, RunBody
+from agent.notify.base import (
+    ChannelSpec,
+    Decision,
+    DeliveryRef,
+    Item,
+    Notice,
+    Notifier,
+    NotifierClass,
+    NotifyError,
+    RunBody,
+)
 from agent.notify.delivery import deliver, flush, has_work
 from agent.notify.email import EmailNotifier
 from agent.notify.files import FilesNotifier
@@ -34,6 +42,7 @@ from agent.notify.webhook import WebhookNotifier
 
 __all__ = [
     "NOTIFIERS",
+    "ChannelSpec",
     "Decision",
     "DeliveryRef",
     "Notice",
@@ -55,24 +64,21 @@ __all__ = [
     "sample_notice",
 ]
 
-NOTIFIERS: dict[str, type[Notifier]] = {
-    "slack": SlackNotifier,  # type: ignore[dict-item]
-    "email": EmailNotifier,  # type: ignore[dict-item]
-    "webhook": WebhookNotifier,  # type: ignore[dict-item]
-    "files": FilesNotifier,  # type: ignore[dict-item]
+NOTIFIERS: dict[str, NotifierClass] = {
+    "slack": SlackNotifier,
+    "email": EmailNotifier,
+    "webhook": WebhookNotifier,
+    "files": FilesNotifier,
 }
 """``type:`` of a channel in metrics.yaml -> its notifier; ``spec_type`` is its options model."""
 
 
-def build_notifier(name: str, spec: BaseModel, *, base_dir: Path) -> Notifier:
+def build_notifier(name: str, spec: ChannelSpec, *, base_dir: Path) -> Notifier:
     """The notifier for channel ``name``; file paths are relative to ``base_dir``."""
-    kind = str(getattr(spec, "type"))  # noqa: B009 - every channel spec has a type tag
-    if kind == "files":
-        return FilesNotifier(name, spec, base_dir=base_dir)  # type: ignore[arg-type]
-    return NOTIFIERS[kind](name, spec)  # type: ignore[call-arg]
+    return NOTIFIERS[spec.type](name, spec, base_dir=base_dir)
 
 
-def build_notifiers(channels: Mapping[str, BaseModel], *, base_dir: Path) -> dict[str, Notifier]:
+def build_notifiers(channels: Mapping[str, ChannelSpec], *, base_dir: Path) -> dict[str, Notifier]:
     return {name: build_notifier(name, spec, base_dir=base_dir) for name, spec in channels.items()}
 
 

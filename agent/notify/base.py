@@ -10,21 +10,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
 from typing import Any, ClassVar, Protocol
 from urllib.parse import quote, quote_plus
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from agent.errors import AgentError
 from agent.message import AlertMessage
+from agent.model import Severity
 
 __all__ = [
+    "ChannelSpec",
     "Decision",
     "DeliveryRef",
     "Item",
     "Notice",
     "NotifyError",
     "Notifier",
+    "NotifierClass",
     "RunBody",
     "http_failure",
     "redact",
@@ -101,17 +105,47 @@ class Notice:
         return [item.message for item in self.items]
 
 
+class ChannelSpec(BaseModel):
+    """What the options of every channel type share (``channels.<name>`` in metrics.yaml).
+
+    A channel type's own model narrows ``type`` to its word (``Literal["slack"]``).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: str
+    min_severity: Severity = Severity.WARNING
+    """The least severe alert the channel is told about."""
+
+
 class Notifier(Protocol):
     """A channel. ``find`` tells, after a crash, whether ``notice`` was already delivered
     (None when the channel cannot tell: the outbox then sends it again)."""
 
     kind: ClassVar[str]
-    spec_type: ClassVar[type[BaseModel]]
+    spec_type: ClassVar[type[ChannelSpec]]
     channel: str
 
     def send(self, notice: Notice, *, thread: DeliveryRef | None = None) -> DeliveryRef: ...
 
     def find(self, notice: Notice, *, thread: DeliveryRef | None = None) -> DeliveryRef | None: ...
+
+
+class NotifierClass(Protocol):
+    """A notifier class as ``NOTIFIERS`` holds it: built from the channel's name and its
+    options, with file paths relative to ``base_dir`` (the reports directory).
+
+    ``spec`` is an instance of the class's own ``spec_type``, which the config has
+    validated; a type checker cannot tie the two together through the registry.
+    """
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def spec_type(self) -> type[ChannelSpec]: ...
+
+    def __call__(self, channel: str, spec: Any, /, *, base_dir: Path) -> Notifier: ...
 
 
 def redact(text: str, secrets: list[str]) -> str:

@@ -41,7 +41,7 @@ log = logging.getLogger("agent.notify")
 
 def backoff(attempts: int) -> timedelta:
     """10 s, 20 s, 40 s … at most 30 min after the ``attempts``-th failure."""
-    return min(_BASE * 2 ** max(attempts - 1, 0), _CAP)
+    return min(_BASE * (1 << max(attempts - 1, 0)), _CAP)
 
 
 def deliver(store: Store, notifiers: Mapping[str, Notifier], *, now: datetime) -> Counter[str]:

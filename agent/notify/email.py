@@ -22,13 +22,13 @@ import ssl
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import formatdate
+from pathlib import Path
 from typing import ClassVar, Literal
 from urllib.parse import unquote, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-from agent.model import Severity
-from agent.notify.base import Decision, DeliveryRef, Notice, NotifyError, redact
+from agent.notify.base import ChannelSpec, Decision, DeliveryRef, Notice, NotifyError, redact
 from agent.notify.logs import protect
 from agent.notify.render import decision_label, notice_title, one_line, plain_text
 
@@ -63,7 +63,7 @@ def smtp_target(url: str) -> SmtpTarget:
             "smtp:// would send the password in clear text; use smtp+starttls:// or smtps://"
         )
     return SmtpTarget(
-        security=security,  # type: ignore[arg-type]
+        security=security,
         host=parts.hostname,
         port=parts.port or default_port,
         username=unquote(parts.username) if parts.username else None,
@@ -85,7 +85,7 @@ def _url_from_env() -> str | None:
     return f"{scheme}://{login}{host}:{port}"
 
 
-class EmailSpec(BaseModel):
+class EmailSpec(ChannelSpec):
     """``type: email``: recipients, the SMTP server, the sender."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
@@ -94,7 +94,6 @@ class EmailSpec(BaseModel):
     to: list[str] = Field(min_length=1)
     smtp: SecretStr | None = None
     sender: str | None = Field(None, alias="from")
-    min_severity: Severity = Severity.WARNING
     timeout: float = 30.0
     ca_file: str | None = None
     """A CA bundle for a relay with a private certificate (default: the system's)."""
@@ -126,11 +125,17 @@ class EmailSpec(BaseModel):
 
 class EmailNotifier:
     kind: ClassVar[str] = "email"
-    spec_type: ClassVar[type[BaseModel]] = EmailSpec
+    spec_type: ClassVar[type[ChannelSpec]] = EmailSpec
 
     def __init__(
-        self, channel: str, spec: EmailSpec, *, ssl_context: ssl.SSLContext | None = None
+        self,
+        channel: str,
+        spec: EmailSpec,
+        *,
+        base_dir: Path | None = None,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
+        """``base_dir`` is unused: email keeps nothing on disk (``NotifierClass``)."""
         self.channel, self.spec, self.target = channel, spec, spec.target
         self._tls = ssl_context or ssl.create_default_context(cafile=spec.ca_file)
         password = self.target.password.get_secret_value() if self.target.password else ""
@@ -165,7 +170,7 @@ class EmailNotifier:
         mail.set_content(body.text if body else plain_text(notice))
         if body is not None:
             mail.add_alternative(body.html, subtype="html")
-            html = mail.get_payload()[-1]  # type: ignore[index]
+            *_, html = mail.iter_parts()
             for cid, png in body.images.items():
                 html.add_related(png, "image", "png", cid=f"<{cid}>")
             for name, data in body.attachments.items():
@@ -208,7 +213,8 @@ class EmailNotifier:
         if isinstance(exc, smtplib.SMTPAuthenticationError):
             return NotifyError(self.channel, f"{where} refused the login", retryable=False)
         if isinstance(exc, smtplib.SMTPResponseException):
-            text = exc.smtp_error.decode(errors="replace") if exc.smtp_error else ""
+            err = exc.smtp_error
+            text = err.decode(errors="replace") if isinstance(err, bytes) else err
             reason = redact(f"{where} answered {exc.smtp_code} {one_line(text)}", self._secrets)
             return NotifyError(self.channel, reason, retryable=400 <= exc.smtp_code < 500)
         if isinstance(exc, smtplib.SMTPNotSupportedError):

@@ -14,10 +14,9 @@ import re
 from pathlib import Path
 from typing import ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
-from agent.model import Severity
-from agent.notify.base import DeliveryRef, Notice, NotifyError
+from agent.notify.base import ChannelSpec, DeliveryRef, Notice, NotifyError
 from agent.notify.render import notice_payload, plain_text
 
 __all__ = ["FilesNotifier", "FilesSpec"]
@@ -25,19 +24,18 @@ __all__ = ["FilesNotifier", "FilesSpec"]
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-class FilesSpec(BaseModel):
+class FilesSpec(ChannelSpec):
     """``type: files``: a folder (relative to the reports directory) to write messages into."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     type: Literal["files"]
     dir: str = "outbox"
-    min_severity: Severity = Severity.WARNING
 
 
 class FilesNotifier:
     kind: ClassVar[str] = "files"
-    spec_type: ClassVar[type[BaseModel]] = FilesSpec
+    spec_type: ClassVar[type[ChannelSpec]] = FilesSpec
 
     def __init__(self, channel: str, spec: FilesSpec, *, base_dir: Path) -> None:
         self.channel, self.spec = channel, spec

@@ -56,7 +56,7 @@ _WORDS = {
 
 
 def words(locale: str) -> dict[str, str]:
-    return _WORDS.get(locale, _WORDS["en"])  # type: ignore[return-value]
+    return _WORDS.get(locale, _WORDS["en"])
 
 
 def decision_label(item: Item) -> str:

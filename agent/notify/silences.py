@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from agent.message import AlertMessage
 from agent.model import EpisodeStatus, Note, RunResult, Segment
 from agent.notify.outbox import naive_utc
-from agent.store import Store
+from agent.store import Store, insert_row
 from agent.store.schema import silences
 
 __all__ = [
@@ -52,7 +52,8 @@ def add_silence(
     created_by: str | None = None,
 ) -> int:
     with store.transaction() as conn:
-        done = conn.execute(
+        return insert_row(
+            conn,
             silences.insert().values(
                 metric=metric,
                 segment=dict(segment),
@@ -60,9 +61,8 @@ def add_silence(
                 created_by=created_by,
                 created_at=naive_utc(now),
                 ends_at=naive_utc(until),
-            )
+            ),
         )
-    return int(done.inserted_primary_key[0])
 
 
 def active_silences(store: Store, now: datetime) -> list[Silence]:

@@ -16,10 +16,13 @@ from __future__ import annotations
 import re
 import threading
 import time
-from typing import Any, ClassVar, Literal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import ClassVar, Literal
 from urllib.error import URLError
 
-from pydantic import BaseModel, ConfigDict, SecretStr, model_validator
+from pydantic import ConfigDict, SecretStr, model_validator
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.builtin_handlers import (
@@ -31,8 +34,7 @@ from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryInterv
 from slack_sdk.http_retry.interval_calculator import RetryIntervalCalculator
 from slack_sdk.webhook import WebhookClient
 
-from agent.model import Severity
-from agent.notify.base import DeliveryRef, Notice, NotifyError, http_failure, redact
+from agent.notify.base import ChannelSpec, DeliveryRef, Notice, NotifyError, http_failure, redact
 from agent.notify.logs import redacting_logger
 from agent.notify.slack_blocks import blocks, escape, fallback_text, voice_blocks
 
@@ -46,7 +48,7 @@ _last_post: dict[str, float] = {}
 _post_lock = threading.Lock()
 
 
-class SlackSpec(BaseModel):
+class SlackSpec(ChannelSpec):
     """``type: slack``: a bot ``token`` and ``channel``, or an incoming ``webhook_url``."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -55,7 +57,6 @@ class SlackSpec(BaseModel):
     channel: str | None = None
     token: SecretStr | None = None
     webhook_url: SecretStr | None = None
-    min_severity: Severity = Severity.WARNING
     api_url: str = "https://slack.com/api/"
     timeout: float = 10.0
 
@@ -72,15 +73,17 @@ class SlackSpec(BaseModel):
 
 class SlackNotifier:
     kind: ClassVar[str] = "slack"
-    spec_type: ClassVar[type[BaseModel]] = SlackSpec
+    spec_type: ClassVar[type[ChannelSpec]] = SlackSpec
 
     def __init__(
         self,
         channel: str,
         spec: SlackSpec,
         *,
+        base_dir: Path | None = None,
         retry_interval: RetryIntervalCalculator | None = None,
     ) -> None:
+        """``base_dir`` is unused: Slack keeps nothing on disk (``NotifierClass``)."""
         self.channel, self.spec = channel, spec
         self._secrets = [s.get_secret_value() for s in (spec.token, spec.webhook_url) if s]
         logger = redacting_logger(f"agent.notify.slack.{channel}", self._secrets)
@@ -244,28 +247,16 @@ class SlackNotifier:
                 time.sleep(wait)
             _last_post[key] = time.monotonic()
 
-    def _errors(self) -> _SlackErrors:
-        return _SlackErrors(self.channel, self._secrets)
-
-
-class _SlackErrors:
-    """Context manager: slack-sdk and network errors → NotifyError, secrets removed."""
-
-    def __init__(self, channel: str, secrets: list[str]) -> None:
-        self.channel, self.secrets = channel, secrets
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> bool:
-        if exc is None or isinstance(exc, NotifyError):
-            return False
-        if isinstance(exc, SlackApiError):
-            raise _api_failure(self.channel, exc, self.secrets) from None
-        if isinstance(exc, SlackClientError | URLError | OSError):
-            reason = redact(f"cannot reach Slack: {_reason(exc)}", self.secrets)
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        """slack-sdk and network errors → NotifyError, secrets removed."""
+        try:
+            yield
+        except SlackApiError as exc:
+            raise _api_failure(self.channel, exc, self._secrets) from None
+        except (SlackClientError, URLError, OSError) as exc:
+            reason = redact(f"cannot reach Slack: {_reason(exc)}", self._secrets)
             raise NotifyError(self.channel, reason, retryable=True) from None
-        return False
 
 
 def _api_failure(channel: str, exc: SlackApiError, secrets: list[str]) -> NotifyError:

@@ -17,13 +17,13 @@ import hashlib
 import hmac
 import json
 import time
+from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import ConfigDict, Field, SecretStr, field_validator
 
-from agent.model import Severity
-from agent.notify.base import DeliveryRef, Notice, NotifyError, http_failure, redact
+from agent.notify.base import ChannelSpec, DeliveryRef, Notice, NotifyError, http_failure, redact
 from agent.notify.logs import protect
 from agent.notify.render import notice_payload
 from agent.text import clean_json
@@ -31,7 +31,7 @@ from agent.text import clean_json
 __all__ = ["WebhookNotifier", "WebhookSpec", "signature"]
 
 
-class WebhookSpec(BaseModel):
+class WebhookSpec(ChannelSpec):
     """``type: webhook``: where to POST, the signing secret, how long to wait."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -40,7 +40,6 @@ class WebhookSpec(BaseModel):
     url: SecretStr
     secret: SecretStr | None = None
     timeout: float = Field(10.0, gt=0, le=120)
-    min_severity: Severity = Severity.WARNING
 
     @field_validator("url")
     @classmethod
@@ -57,9 +56,10 @@ def signature(secret: str, timestamp: str, body: bytes) -> str:
 
 class WebhookNotifier:
     kind: ClassVar[str] = "webhook"
-    spec_type: ClassVar[type[BaseModel]] = WebhookSpec
+    spec_type: ClassVar[type[ChannelSpec]] = WebhookSpec
 
-    def __init__(self, channel: str, spec: WebhookSpec) -> None:
+    def __init__(self, channel: str, spec: WebhookSpec, *, base_dir: Path | None = None) -> None:
+        """``base_dir`` is unused: a webhook keeps nothing on disk (``NotifierClass``)."""
         self.channel, self.spec = channel, spec
         self._secrets = [s.get_secret_value() for s in (spec.url, spec.secret) if s]
         protect(self._secrets)

@@ -82,9 +82,10 @@ def _report_files(inp: ReportInput, reports_dir: Path, stem: Path | None) -> Rep
     if metric in {"", ".", ".."} or Path(metric).name != metric:
         raise ReportError(metric, "a metric name cannot be used as a file name")
     path = reports_dir / (stem or Path(f"{inp.run.period:%Y-%m-%d}") / metric)
-    return ReportFiles(
-        *(path.with_name(f"{path.name}.{ext}") for ext in ("html", "md", "json", "png"))
+    html, md, data, png = (
+        path.with_name(f"{path.name}.{ext}") for ext in ("html", "md", "json", "png")
     )
+    return ReportFiles(html, md, data, png)
 
 
 def _finding_charts(inp: ReportInput, png: Path) -> tuple[dict[Path, bytes], Assets]:

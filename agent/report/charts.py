@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import warnings
 from contextlib import AbstractContextManager
-from datetime import datetime
+from datetime import datetime, tzinfo
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,6 +27,7 @@ from agent.report.messages import MESSAGES
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
+    from matplotlib.typing import RcKeyType
 
     from agent.report import ReportInput
 
@@ -79,7 +80,7 @@ def chart_window(history: pd.DataFrame, period: datetime) -> pd.DataFrame:
     return history.sort_index().loc[:period].tail(CHART_PERIODS)
 
 
-def wall_time(ts: datetime, tz: object) -> pd.Timestamp:
+def wall_time(ts: datetime, tz: tzinfo | None) -> pd.Timestamp:
     """Wall-clock time in the history's timezone, tz-naive: matplotlib would plot UTC."""
     stamp = pd.Timestamp(ts)
     if stamp.tzinfo is not None and tz is not None:
@@ -92,7 +93,8 @@ def _column(frame: pd.DataFrame, name: str) -> np.ndarray:
 
 
 def _draw_series(ax: Axes, frame: pd.DataFrame, msg: dict[str, str]) -> None:
-    x = frame.index.tz_localize(None) if frame.index.tz is not None else frame.index
+    index = pd.DatetimeIndex(frame.index)
+    x = index.tz_localize(None) if index.tz is not None else index
     ax.fill_between(
         x,
         _column(frame, "lower"),
@@ -120,23 +122,24 @@ def _began(e: Explanation) -> bool:
     return e.finding.kind not in (FindingKind.RECOVERED, FindingKind.LATE_DATA)
 
 
-def shade_episode(ax: Axes, e: Explanation, tz: object, start: pd.Timestamp | None) -> bool:
+def shade_episode(ax: Axes, e: Explanation, tz: tzinfo | None, start: pd.Timestamp | None) -> bool:
     """Shade the time ``e``'s alert has been open and mark with a line when its change
     began (the two dates the report names); whether anything was shaded (``start``: the
     first period drawn)."""
     since, last = (wall_time(t, tz) for t in episode_span(e))
     onset = wall_time(e.finding.since, tz)
     if _began(e) and (start is None or onset >= start):
-        ax.axvline(onset, color=_SEVERITY_COLOURS[e.finding.severity], lw=1.2, ls=":")
+        # matplotlib's stubs take floats only; its date units convert Timestamps
+        ax.axvline(onset, color=_SEVERITY_COLOURS[e.finding.severity], lw=1.2, ls=":")  # type: ignore[arg-type]
     since = max(since, start) if start is not None else since
     if since >= last:
         return False
-    ax.axvspan(since, last, color=_SPAN, alpha=0.5, lw=0, zorder=1.5)
+    ax.axvspan(since, last, color=_SPAN, alpha=0.5, lw=0, zorder=1.5)  # type: ignore[arg-type]  # as above
     return True
 
 
 def _draw_findings(
-    ax: Axes, run: RunResult, tz: object, start: pd.Timestamp | None, msg: dict[str, str]
+    ax: Axes, run: RunResult, tz: tzinfo | None, start: pd.Timestamp | None, msg: dict[str, str]
 ) -> None:
     """Shade each finding's open alert, mark when its change began, name both in the legend."""
     shaded = [shade_episode(ax, e, tz, start) for e in run.explanations]
@@ -146,12 +149,12 @@ def _draw_findings(
         ax.plot([], [], color=_EXPECTED, lw=1.2, ls=":", label=msg["chart_change"])
 
 
-def _draw_period(ax: Axes, run: RunResult, tz: object, msg: dict[str, str]) -> None:
+def _draw_period(ax: Axes, run: RunResult, tz: tzinfo | None, msg: dict[str, str]) -> None:
     if run.value is None:
         return
     colour = _SEVERITY_COLOURS[run.severity] if run.severity else _VALUE
     ax.scatter(
-        [wall_time(run.period, tz)],
+        [wall_time(run.period, tz)],  # type: ignore[arg-type]  # floats in the stubs; date units
         [run.value],
         s=36,
         color=colour,
@@ -168,9 +171,7 @@ def style_axes(ax: Axes, inp: ReportInput, *, ticks: int | None = None, size: in
 
     locator = AutoDateLocator(maxticks=ticks) if ticks else AutoDateLocator()
     ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(
-        ConciseDateFormatter(locator, **_DATE_FORMATS.get(inp.locale, {}))  # type: ignore[arg-type]
-    )
+    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator, **_DATE_FORMATS.get(inp.locale, {})))
     ax.yaxis.set_major_formatter(
         FuncFormatter(lambda v, _pos: format_value(v, inp.unit, inp.locale))
     )
@@ -199,7 +200,7 @@ def hangul_font() -> str | None:
     return None
 
 
-def chart_fonts(locale: str) -> dict[str, list[str]]:
+def chart_fonts(locale: str) -> dict[RcKeyType, list[str]]:
     """rc settings for ``locale``: a Hangul font first for Korean, else matplotlib's default."""
     if locale != "ko":
         return {}
@@ -220,7 +221,8 @@ def chart_style(locale: str) -> AbstractContextManager[None]:
     # imported on use: see agent/__init__.py
     from matplotlib import rc_context
 
-    return rc_context(chart_fonts(locale) | {"text.parse_math": False})
+    settings: dict[RcKeyType, object] = {**chart_fonts(locale), "text.parse_math": False}
+    return rc_context(settings)
 
 
 def new_figure(width: float, height: float) -> Figure:

@@ -167,7 +167,7 @@ def episode_histories(findings: list[Reported]) -> list[EpisodeHistory]:
     return episodes
 
 
-def _earlier(reports_dir: Path, run: RunResult) -> list[tuple[datetime, str, list[dict]]]:
+def _earlier(reports_dir: Path, run: RunResult) -> list[tuple[datetime, str, list[dict[str, Any]]]]:
     """Earlier reports of ``run``'s metric on disk: (period, link from a report, findings),
     newest first. Unreadable files are left out (the index lists them)."""
     found = []

@@ -174,7 +174,8 @@ class PlaybookEntry(BaseModel):
             for text in texts:
                 _CHECK.from_string(text).render(_sample(self.when))
         except TemplateError as exc:
-            line = f" (line {exc.lineno} of the text)" if getattr(exc, "lineno", None) else ""
+            lineno = getattr(exc, "lineno", None)  # a syntax error knows its line
+            line = f" (line {lineno} of the text)" if lineno else ""
             raise ValueError(
                 f"playbook text does not render: {(exc.message or str(exc)).rstrip('.')}{line}; "
                 "it can use "

@@ -97,19 +97,22 @@ def _due(
     """When a stored job should run next (None: as its trigger says from now)."""
     if old is None or old.next_run_time is None or not _same(old.trigger, trigger):
         return None
-    if old.next_run_time <= now:
+    due: datetime = old.next_run_time  # APScheduler 3 has no type hints
+    if due <= now:
         return now  # due while serve was down: once now, however late
-    before = previous_fire(trigger, old.next_run_time)
+    before = previous_fire(trigger, due)
     if before is not None and not has_run(store, name, _period_of(before, config, name)):
         return now  # the last run started but was not recorded
-    return old.next_run_time
+    return due
 
 
 def previous_fire(trigger: BaseTrigger, fire: datetime) -> datetime | None:
     """The fire time of ``trigger`` just before ``fire`` (None if over LOOK_BACK ago)."""
     if isinstance(trigger, IntervalTrigger):
-        return fire - trigger.interval
-    previous, current = None, trigger.get_next_fire_time(None, fire - LOOK_BACK)
+        interval: timedelta = trigger.interval  # APScheduler 3 has no type hints
+        return fire - interval
+    previous: datetime | None = None
+    current: datetime | None = trigger.get_next_fire_time(None, fire - LOOK_BACK)
     while current is not None and current < fire:
         previous = current
         current = trigger.get_next_fire_time(current, current + timedelta(seconds=1))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, ClassVar, Literal, Protocol
+from types import TracebackType
+from typing import TYPE_CHECKING, ClassVar, Literal, Protocol, Self
 
 import pandas as pd
 
@@ -94,3 +95,14 @@ class Source(Protocol):
     def ping(self) -> None: ...
 
     def close(self) -> None: ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Closes the connection."""
+        ...

@@ -12,8 +12,8 @@ import difflib
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from agent.errors import SourceError
-from agent.sources.base import CubeQuery, TableRef
+from agent.errors import ConfigError, SourceError
+from agent.sources.base import CubeQuery, Source, TableRef
 from agent.sources.fragments import parse_expression, parse_query, select_table
 from agent.sources.ibis_source import IbisSource
 from agent.sources.rows import base_select
@@ -32,9 +32,17 @@ class Gap(NamedTuple):
 
 
 def check_warehouse(
-    source: IbisSource, queries: Iterable[CubeQuery], events_table: str | None = None
+    source: Source, queries: Iterable[CubeQuery], events_table: str | None = None
 ) -> list[Gap]:
-    """Every gap between the metrics' queries (and the events table) and the warehouse."""
+    """Every gap between the metrics' queries (and the events table) and the warehouse.
+
+    Schemas are looked up through Ibis: a Source of another make can only be pinged.
+    """
+    if not isinstance(source, IbisSource):
+        raise ConfigError.setting(
+            f"warehouse: {source.dialect} cannot be searched for tables and columns",
+            "run `cx-agent validate` without --connect",
+        )
     gaps: list[Gap] = []
     tables: dict[str, list[str] | None] = {}
     for q in queries:

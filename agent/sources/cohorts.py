@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from datetime import date, timedelta
+from typing import TypeAlias
 
 import ibis
 import ibis.expr.datatypes as dt
@@ -42,7 +43,7 @@ from agent.sources.rows import (
 
 __all__ = ["churn", "mix", "retention", "returning"]
 
-_NumLike = int | ir.IntegerValue
+_NumLike: TypeAlias = int | ir.IntegerValue
 
 
 def _entity_rows(con: ibis.BaseBackend, q: CubeQuery, lo: date, hi: date) -> ir.Table:
@@ -70,7 +71,9 @@ def _duckdb_arg_min(dtype: dt.DataType) -> Callable[..., ir.Scalar]:
     def arg_min(arg, key):  # type: ignore[no-untyped-def]  # body unused: compiled by name
         ...
 
-    return ibis.udf.agg.builtin(name="arg_min", signature=((dtype, "timestamp"), dtype))(arg_min)
+    builtin = ibis.udf.agg.builtin(name="arg_min", signature=((dtype, "timestamp"), dtype))
+    aggregate: Callable[..., ir.Scalar] = builtin(arg_min)  # Ibis has no type hints
+    return aggregate
 
 
 def _entity_days(con: ibis.BaseBackend, q: CubeQuery, lo: date, hi: date) -> ir.Table:

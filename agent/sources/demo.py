@@ -28,7 +28,7 @@ from agent.sources.demo_comments import PLANTED_THEME, comments
 __all__ = ["Incident", "generate", "read_ground_truth", "write_ground_truth"]
 
 TIERS = ("premium", "gold", "silver", "basic")
-REGIONS = ("Seoul", "Gyeonggi", "Busan", "Incheon", "Daegu")
+REGIONS: tuple[str, ...] = ("Seoul", "Gyeonggi", "Busan", "Incheon", "Daegu")
 REGIONS += ("Daejeon", "Gwangju", "Ulsan", "Gangwon", "Jeju")
 ACQUISITIONS = ("search", "social", "referral", "offline", "partner")
 CHANNELS = ("web", "app", "store", "call_center")
@@ -65,7 +65,8 @@ _H = np.arange(24)
 
 
 def _peak(hour: float, width: float) -> np.ndarray:
-    return np.exp(-(((_H - hour) / width) ** 2))
+    peak: np.ndarray = np.exp(-(((_H - hour) / width) ** 2))
+    return peak
 
 
 # Hour-of-day weights per channel: online peaks at lunch and late evening; opening hours.
@@ -100,9 +101,11 @@ class Incident:
 
 
 def _incidents(end: date) -> list[Incident]:
-    def plant(what: str, metric: str, days_before: int, lag: int = 0, **segment: str) -> Incident:
+    def plant(
+        what: str, metric: str, days_before: int, lag: int = 0, /, **segment: str
+    ) -> Incident:
         onset = end - timedelta(days=days_before)
-        theme = dict(PLANTED_THEME) if metric == "nps" else None
+        theme: dict[str, object] | None = dict(PLANTED_THEME) if metric == "nps" else None
         return Incident(what, metric, onset, segment, onset + timedelta(days=lag), theme)
 
     app, web = {"channel": "app", "device": "android"}, {"channel": "web", "device": "desktop"}
@@ -144,7 +147,7 @@ class _World:
 def _world(end: date, days: int, incidents: list[Incident]) -> _World:
     start = end - timedelta(days=days - 1)
     dates = pd.date_range(start, periods=days)
-    kr = holidays.KR(years=range(start.year, end.year + 1))
+    kr = holidays.country_holidays("KR", years=range(start.year, end.year + 1))
     names = [kr.get(d.date(), "") for d in dates]
     major = np.array([("Korean New Year" in n) or ("Chuseok" in n) for n in names])
     minor = np.array([bool(n) for n in names]) & ~major
@@ -164,7 +167,8 @@ def _pick(rng: np.random.Generator, probs: np.ndarray, rows: np.ndarray) -> np.n
     for r in range(len(probs)):
         mask = rows == r
         out[mask] = np.searchsorted(cdf[r], u[mask], side="right")
-    return np.minimum(out, probs.shape[1] - 1)
+    picked: np.ndarray = np.minimum(out, probs.shape[1] - 1)
+    return picked
 
 
 def _customers(rng: np.random.Generator, n: int, w: _World) -> pd.DataFrame:
@@ -214,13 +218,15 @@ def _hit_by_release(c: pd.DataFrame, who: np.ndarray, channel: np.ndarray) -> np
     any Android app visit. Premium customers are spared, so premium churn stays Busan's."""
     android = (c.mobile == ANDROID).to_numpy()[who]
     regular = (c.preferred == APP).to_numpy()[who]
-    return android & (regular | (channel == APP)) & (c.tier != 0).to_numpy()[who]
+    hit: np.ndarray = android & (regular | (channel == APP)) & (c.tier != 0).to_numpy()[who]
+    return hit
 
 
 def _clock(rng: np.random.Generator, day: np.ndarray, channel: np.ndarray) -> np.ndarray:
     """Seconds since the first day: ``day`` at an hour typical of ``channel``."""
     hour = _pick(rng, HOURS, channel)
-    return day * DAY + hour * 3600 + rng.integers(0, 3600, day.size)
+    seconds: np.ndarray = day * DAY + hour * 3600 + rng.integers(0, 3600, day.size)
+    return seconds
 
 
 def _visits(rng: np.random.Generator, c: pd.DataFrame, w: _World) -> pd.DataFrame:
@@ -279,8 +285,8 @@ def _nps(rng: np.random.Generator, touches: pd.DataFrame, w: _World) -> pd.DataF
     return nps[sec < w.days * DAY]
 
 
-def _labels(codes: np.ndarray, names: tuple[str, ...]) -> pd.Categorical:
-    return pd.Categorical.from_codes(codes, categories=list(names))
+def _labels(codes: np.ndarray, names: tuple[str, ...]) -> pd.Categorical[str]:
+    return pd.Categorical.from_codes(codes, categories=pd.Index(names))
 
 
 def _timestamps(w: _World, sec: np.ndarray) -> np.ndarray:

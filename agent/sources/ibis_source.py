@@ -84,7 +84,8 @@ class IbisSource:
 
     def _collect(self, expr: ir.Table) -> pd.DataFrame:
         """Run ``expr`` in the warehouse and bring its (small) result back."""
-        return expr.to_pandas()
+        frame: pd.DataFrame = expr.to_pandas()  # Ibis has no type hints
+        return frame
 
     def connection(self) -> ibis.BaseBackend:
         """The Ibis connection, opened on first use."""
@@ -241,7 +242,8 @@ def _naive(period: pd.Series) -> pd.Series:
     return stamps.dt.tz_convert("UTC").dt.tz_localize(None) if stamps.dt.tz else stamps
 
 
-def _timestamp(value: object) -> pd.Timestamp | None:
+def _timestamp(value: datetime | None) -> pd.Timestamp | None:
+    """A driver's timestamp (aware or not; NULL as None or NaT) as a naive UTC one."""
     if pd.isna(value):
         return None
     stamp = pd.Timestamp(value)

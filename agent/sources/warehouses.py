@@ -211,7 +211,8 @@ class SparkSource(IbisSource):
         # PySpark 4.0's toPandas passes pandas 3 a deprecated ``copy=`` argument.
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", category=DeprecationWarning, module="pyspark")
-            return expr.to_pandas()
+            frame: pd.DataFrame = expr.to_pandas()  # Ibis has no type hints
+        return frame
 
 
 class SparkConnectSource(SparkSource):

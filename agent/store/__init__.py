@@ -11,14 +11,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, create_engine, event, select
+from sqlalchemy import Connection, Engine, Insert, create_engine, event, select
 from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import DBAPIError
 
 from agent.errors import ConfigError, StoreError
 from agent.store import schema
 
-__all__ = ["DEFAULT_STORE", "Store", "StoreError", "open_store"]
+__all__ = ["DEFAULT_STORE", "Store", "StoreError", "insert_row", "open_store"]
 
 DEFAULT_STORE = "sqlite:///state/cx-agent.db"
 """Relative SQLite paths are relative to the directory of metrics.yaml."""
@@ -57,6 +57,14 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def insert_row(conn: Connection, insert: Insert) -> int:
+    """Run a one-row INSERT; the id the database gave the row."""
+    key = conn.execute(insert).inserted_primary_key
+    if key is None:  # SQLAlchemy has none only for an INSERT of many rows
+        raise TypeError("insert_row inserts one row")
+    return int(key[0])
 
 
 def open_store(url: str = DEFAULT_STORE, *, base_dir: Path | None = None) -> Store:

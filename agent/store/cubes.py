@@ -9,10 +9,12 @@ changed, and the span is thrown away.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import TypedDict
 
 import pandas as pd
-from sqlalchemy import delete, select
+from sqlalchemy import Row, delete, select
 
 from agent.store import Store
 from agent.store.schema import cube_periods, cube_spans
@@ -21,6 +23,14 @@ __all__ = ["Span", "forget_cubes", "load_cube", "save_cube"]
 
 Span = tuple[datetime, datetime]
 """First and last stored period (naive, inclusive)."""
+
+
+class _Cells(TypedDict):
+    """One stored period (the JSON of ``cube_periods.cells``): its rows, column by column."""
+
+    dims: list[list[str]]
+    num: list[float]
+    den: list[float]
 
 
 def load_cube(
@@ -51,7 +61,7 @@ def save_cube(
     dimensions = [c for c in cube.columns if c not in ("period", "num", "den")]
     rows = [
         {"metric": metric, "period": period.to_pydatetime(), "cells": _cells(group, dimensions)}
-        for period, group in cube.groupby("period", sort=True)
+        for period, group in cube.groupby(pd.DatetimeIndex(cube["period"]), sort=True)
         if new[0] <= period <= new[1]
     ]
     stale = (cube_periods.c.period < span[0]) | (cube_periods.c.period >= new[0])
@@ -74,7 +84,7 @@ def forget_cubes(store: Store) -> None:
         conn.execute(delete(cube_spans))
 
 
-def _cells(group: pd.DataFrame, dimensions: list[str]) -> dict[str, list[object]]:
+def _cells(group: pd.DataFrame, dimensions: list[str]) -> _Cells:
     return {
         "dims": group[dimensions].astype(str).to_numpy().tolist(),
         "num": group["num"].astype(float).tolist(),
@@ -82,7 +92,7 @@ def _cells(group: pd.DataFrame, dimensions: list[str]) -> dict[str, list[object]
     }
 
 
-def _frame(rows: list, dimensions: list[str]) -> pd.DataFrame:  # type: ignore[type-arg]
+def _frame(rows: Sequence[Row[datetime, _Cells]], dimensions: list[str]) -> pd.DataFrame:
     """One DataFrame from the stored periods' cells, built column by column."""
     periods = [pd.Timestamp(p) for p, cells in rows for _ in cells["num"]]
     frame = pd.DataFrame({"period": pd.Series(periods, dtype="datetime64[us]")})

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, delete, select, update
 
 from agent.model import Episode, EpisodeStatus, Explanation, FindingKind, RunResult, Severity
-from agent.store import Store
+from agent.store import Store, insert_row
 from agent.store.identity import merged_segments, recorded, same_incident
 from agent.store.keys import segment_key
 from agent.store.schema import causes, episodes, findings, job_health, runs
@@ -61,12 +61,12 @@ def record_run(store: Store, run: RunResult, how: RunRecord) -> int:
         conn.execute(
             delete(runs).where(runs.c.metric == run.metric, runs.c.period == naive(run.period))
         )
-        run_id = conn.execute(runs.insert().values(**_run_row(run, how))).inserted_primary_key[0]
+        run_id = insert_row(conn, runs.insert().values(**_run_row(run, how)))
         for explanation in run.explanations:
             ep_id = _upsert_episode(conn, explanation, how.finished_at)
             _insert_finding(conn, run_id, ep_id, explanation)
         _mark_healthy(conn, run.metric, how.finished_at)
-    return int(run_id)
+    return run_id
 
 
 def record_failure(store: Store, metric: str, error: str, when: datetime, by: str = "serve") -> int:
@@ -202,7 +202,8 @@ def _episode_row(ep: Episode, now: datetime) -> dict[str, Any]:
 
 def _insert_finding(conn: Connection, run_id: int, ep_id: str | None, e: Explanation) -> None:
     f = e.finding
-    finding_id = conn.execute(
+    finding_id = insert_row(
+        conn,
         findings.insert().values(
             run_id=run_id,
             episode_id=ep_id,
@@ -220,8 +221,8 @@ def _insert_finding(conn: Connection, run_id: int, ep_id: str | None, e: Explana
             since=naive(f.since),
             reason=f.reason if isinstance(f.reason, str) else json.dumps(plain(f.reason)),
             explained_share=e.explained_share,
-        )
-    ).inserted_primary_key[0]
+        ),
+    )
     rows = [
         {
             "finding_id": finding_id,
