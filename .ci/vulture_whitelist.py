@@ -8,7 +8,7 @@ _.should_exit  # agent/feedback/server.py: uvicorn's server loop reads it
 THRESHOLD  # agent/model.py: FindingKind("threshold"), looked up by its value
 description  # agent/config/schema.py: metrics.yaml's free text for people, kept by design
 __call__  # notify/base.py NotifierClass, sources/__init__.py _Opener: protocols of classes
-exc_type  # the context-manager protocol's __exit__ signature (sources/base.py, ibis_source.py)
+exc_type  # agent/sources/ibis_source.py: the signature of __exit__
 tb  # the same
 arg  # agent/sources/cohorts.py: the UDF's parameters declare its SQL signature
 segments_checked  # agent/attribute/localize.py: the search's size, part of its result

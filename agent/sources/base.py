@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from types import TracebackType
-from typing import TYPE_CHECKING, ClassVar, Literal, Protocol, Self
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, ClassVar, Literal, Protocol
 
 import pandas as pd
 
@@ -62,8 +62,9 @@ class CubeQuery:
     top_n: int = 20
 
 
-class Source(Protocol):
-    """A warehouse connection. Only aggregates cross it: never raw events."""
+class Source(AbstractContextManager["Source", None], Protocol):
+    """A warehouse connection. Only aggregates cross it: never raw events. Used as a
+    context manager, it is closed when the block ends."""
 
     dialect: ClassVar[str]
 
@@ -95,14 +96,3 @@ class Source(Protocol):
     def ping(self) -> None: ...
 
     def close(self) -> None: ...
-
-    def __enter__(self) -> Self: ...
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        """Closes the connection."""
-        ...
