@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import TypeAlias
+from typing import Literal, TypeAlias
 
 __all__ = [
     "Episode",
@@ -27,12 +27,16 @@ __all__ = [
     "Severity",
     "Theme",
     "ThemeTerm",
+    "Unit",
     "Verbatim",
     "Voice",
 ]
 
 Segment = dict[str, str]
 """Dimension name -> value; ``{}`` is the whole population."""
+
+Unit = Literal["percent", "number", "currency", "score"]
+"""How a metric's values read (metrics.yaml ``unit:``)."""
 
 
 class Severity(StrEnum):
@@ -194,7 +198,7 @@ class Related:
     segment: Segment
     value_before: float
     value_after: float
-    unit: str
+    unit: Unit
     """How its values read: ``percent``, ``number``, ``currency`` or ``score``."""
 
 
@@ -224,7 +228,7 @@ class FactorMove:
     value_before: float
     value_after: float
     share: float
-    unit: str
+    unit: Unit
 
 
 @dataclass(frozen=True)

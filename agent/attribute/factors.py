@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from agent.attribute.context import related_change
-from agent.model import FactorMove, Finding
+from agent.model import FactorMove, Finding, Unit
 
 __all__ = ["Factor", "factor_moves", "log_shares"]
 
@@ -29,7 +29,7 @@ class Factor:
 
     metric: str
     title: str
-    unit: str
+    unit: Unit
     cube: pd.DataFrame
     dimensions: list[str]
     additive: bool

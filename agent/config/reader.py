@@ -120,7 +120,7 @@ class _PyEvents(Reader, Scanner, Parser):
 try:
     from yaml._yaml import CParser as _Events
 except ImportError:  # pragma: no cover - PyYAML wheels ship libyaml
-    _Events = _PyEvents  # type: ignore[assignment,misc]
+    _Events = _PyEvents  # type: ignore[assignment,misc]  # the C parser's stand-in
 
 
 class _Loader(Composer, _Events, SafeConstructor, Resolver):

@@ -30,6 +30,7 @@ from agent.config.durations import is_valid_cron, parse_duration
 from agent.detect import DETECTORS
 from agent.detect.episodes import AlertPolicy
 from agent.feedback import FeedbackSpec, TuningSpec
+from agent.model import Unit
 from agent.report.playbook import PLAYBOOK_TAGS, Playbook
 from agent.sources.base import CubeQuery, Grain, Kind, TableRef
 from agent.sources.customers import EXPORT_KINDS, LAST_ACTIVITY, CustomerQuery
@@ -52,7 +53,6 @@ __all__ = [
 ]
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
-Unit = Literal["percent", "number", "currency", "score"]
 Column = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 
@@ -71,6 +71,7 @@ def _metric_name(name: str) -> str:
 MetricName = Annotated[str, AfterValidator(_metric_name)]
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 
+# call-overload: create_model's stubs cannot match fields given as a ** dict
 DetectSpec: type[BaseModel] = create_model(  # type: ignore[call-overload]
     "DetectSpec",
     __config__=_STRICT,

@@ -96,7 +96,11 @@ class DetectorBase(Generic[S]):
         self, series: MetricSeries, periods: list[pd.Timestamp]
     ) -> dict[pd.Timestamp, list[Finding]]:
         """``detect`` on the series cut at each period (detectors may do it faster)."""
-        return {p: self.detect(series.upto(p)) for p in periods}  # type: ignore[attr-defined]
+        return {p: self.detect(series.upto(p)) for p in periods}
+
+    def detect(self, series: MetricSeries) -> list[Finding]:
+        """The findings of the series' last period (each detector has its own)."""
+        raise NotImplementedError
 
     def finding(
         self,

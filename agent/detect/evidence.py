@@ -137,7 +137,7 @@ def scan(
         return _empty(y.shape[1]), _empty(y.shape[1])
     hist = slice(max(first - window.noise, 0), first)
     profile = weekday_profile(y[hist], None if weekday is None else weekday[hist])
-    shift = 0.0 if profile is None else profile[weekday[: at + 1]]  # type: ignore[index]
+    shift = 0.0 if profile is None or weekday is None else profile[weekday[: at + 1]]
     x = y - shift
     clip = clip_for(needed, window)
     model = fit_noise(x[hist], y[hist], d[hist], noise, clip)

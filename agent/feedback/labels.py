@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Literal, get_args
+from typing import Any, Literal, TypeGuard, get_args
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Row, select
 
 from agent.model import Direction, Segment
 from agent.store import Store
@@ -30,6 +30,10 @@ __all__ = [
 
 Label = Literal["true", "false", "expected"]
 LABELS: tuple[str, ...] = get_args(Label)
+
+
+def is_label(value: str) -> TypeGuard[Label]:
+    return value in LABELS
 
 
 class UnknownEpisode(LookupError):
@@ -61,7 +65,7 @@ class ExpectedWindow:
 def record_label(
     store: Store,
     episode_id: str,
-    label: Label,
+    label: str,
     *,
     note: str | None = None,
     window: tuple[date, date] | None = None,
@@ -74,7 +78,7 @@ def record_label(
     a verdict already recorded with that label is not recorded again: sending the same
     form twice, or a replayed request, changes nothing.
     """
-    if label not in LABELS:
+    if not is_label(label):
         raise ValueError(f"label {label!r}: use one of {', '.join(LABELS)}")
     if window is not None and window[1] < window[0]:
         raise ValueError(f"the window ends ({window[1]}) before it starts ({window[0]})")
@@ -110,7 +114,7 @@ def _midnight(day: date | None) -> datetime | None:
     return None if day is None else datetime(day.year, day.month, day.day)
 
 
-def _latest(store: Store, metric: str, label: Label) -> list:  # type: ignore[type-arg]
+def _latest(store: Store, metric: str, label: Label) -> list[Row[*tuple[Any, ...]]]:
     """The feedback rows of ``metric`` that are their episode's latest verdict and read
     ``label``, joined with their episode."""
     query = (

@@ -113,6 +113,7 @@ def _protocol(deadline: float) -> type[H11Protocol]:
     class Deadline(H11Protocol):
         _expiry: asyncio.TimerHandle | None = None
 
+        # uvicorn's H11Protocol takes a Transport where asyncio's base takes a BaseTransport
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
             self._expiry = self.loop.call_later(deadline, transport.close)
@@ -176,7 +177,7 @@ def _record(store: Store, fields: dict[str, str], form: QueryParams) -> HTMLResp
         metric = record_label(
             store,
             fields["episode"],
-            fields["label"],  # type: ignore[arg-type]
+            fields["label"],
             note=note,
             window=window,
             once=True,

@@ -116,7 +116,7 @@ class SlackNotifier:
     def send(self, notice: Notice, *, thread: DeliveryRef | None = None) -> DeliveryRef:
         with self._errors():
             if self._hook is not None:
-                return self._send_webhook(notice)
+                return self._send_webhook(self._hook, notice)
             return self._post(notice, thread)
 
     def find(self, notice: Notice, *, thread: DeliveryRef | None = None) -> DeliveryRef | None:
@@ -130,11 +130,9 @@ class SlackNotifier:
             self._log.warning("cannot check %s for %s: %s", self.channel, notice.key, exc.reason)
             return None
 
-    def _send_webhook(self, notice: Notice) -> DeliveryRef:
+    def _send_webhook(self, hook: WebhookClient, notice: Notice) -> DeliveryRef:
         self._throttle()
-        resp = self._hook.send(  # type: ignore[union-attr]
-            text=fallback_text(notice), blocks=blocks(notice.messages, notice.items)
-        )
+        resp = hook.send(text=fallback_text(notice), blocks=blocks(notice.messages, notice.items))
         if resp.status_code != 200:
             raise http_failure(self.channel, resp.status_code, resp.body, self._secrets)
         return DeliveryRef(self.channel, f"webhook:{notice.key}")

@@ -33,6 +33,7 @@ ELLIPSIS = "…"
 
 def renderer(fig: Figure) -> RendererAgg:
     """The Agg renderer of ``fig`` (attached by ``charts.new_figure``)."""
+    # charts.new_figure attaches an Agg canvas; the stubs know the base canvas only
     got: RendererAgg = fig.canvas.get_renderer()  # type: ignore[attr-defined]
     return got
 
@@ -42,7 +43,7 @@ def text_width(fig: Figure, text: str, size: float) -> float:
     # imported on use: see agent/__init__.py
     from matplotlib.font_manager import FontProperties
 
-    width, _, _ = renderer(fig).get_text_width_height_descent(  # type: ignore[no-untyped-call]
+    width, _, _ = renderer(fig).get_text_width_height_descent(
         text, FontProperties(size=size), ismath=False
     )
     return float(width)

@@ -260,7 +260,7 @@ def _facts_view(e: Explanation, inp: ReportInput, msg: dict[str, str]) -> dict[s
 
 
 def _related_text(r: Related, locale: str, msg: dict[str, str]) -> str:
-    unit: Unit = r.unit  # type: ignore[assignment]
+    unit = r.unit
     return fill(
         msg["related_row"],
         title=r.title,

@@ -11,9 +11,8 @@ from __future__ import annotations
 import math
 import re
 from datetime import datetime
-from typing import Literal
 
-from agent.model import Episode
+from agent.model import Episode, Unit
 from agent.report.messages import MESSAGES
 from agent.text import one_line
 
@@ -33,8 +32,6 @@ __all__ = [
     "md_escape",
     "segment_label",
 ]
-
-Unit = Literal["percent", "number", "currency", "score"]
 
 MISSING = "—"
 _MINUS = "\u2212"

@@ -13,7 +13,6 @@ from urllib.parse import quote
 
 from agent.model import Explanation, FactorMove
 from agent.report.formatting import (
-    Unit,
     format_number,
     format_period,
     format_share,
@@ -87,7 +86,7 @@ def factors_view(e: Explanation, locale: str) -> list[dict[str, str]]:
 
 
 def _factor(f: FactorMove, locale: str) -> dict[str, str]:
-    unit: Unit = f.unit  # type: ignore[assignment]
+    unit = f.unit
     return {
         "title": f.title,
         "before": format_value(f.value_before, unit, locale),

@@ -13,7 +13,9 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, Insert, create_engine, event, select
 from sqlalchemy.engine import ExceptionContext
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from agent.errors import ConfigError, StoreError
 from agent.store import schema
@@ -143,7 +145,7 @@ def _resolve(url: str, base_dir: Path | None) -> str:
     return prefix + str(path)
 
 
-def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_pragmas(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
     """Foreign keys (for cascades), WAL (a reader never blocks the scheduler), a busy wait.
 
     With WAL, ``synchronous=NORMAL`` syncs at checkpoints, not at every commit: a killed
