@@ -3,11 +3,15 @@
 Each detector judges only the last period of a series; callers replay history by
 calling it on ``series.upto(day)``.
 
-How to add a detector: write a class with ClassVars ``kind`` (the metrics.yaml key
-under ``detect:``) and ``spec_type`` (its pydantic options model), an
-``__init__(spec, *, good, alert_on="bad")`` and a pure ``detect(series)``; add it to
-``DETECTORS``; it then runs through ``tests/detect/test_contract.py``. Band maths
-shared by detectors belongs in :mod:`agent.detect.bands`.
+How to add a detector: write a class with the ClassVars of
+:class:`agent.detect.base.Detector` (``kind``, the metrics.yaml key under ``detect:``;
+``spec_type``, its pydantic options model; its ``finding_kinds``, ``tunable`` options,
+``on_segments`` and ``band_z``: :class:`agent.detect.bands.DetectorBase`
+gives the defaults), an ``__init__(spec, *, good, alert_on="bad")`` and a pure
+``detect(series)``; add it to ``DETECTORS`` in :mod:`agent.detect.registry`, and its
+finding kind to ``model.FindingKind`` and the message catalogs; it then runs through
+``tests/detect/test_contract.py``. Band maths shared by detectors belongs in
+:mod:`agent.detect.bands`.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import pandas as pd
 from agent.cube import MetricSeries
 from agent.detect.base import Detector
 from agent.detect.changepoint import ChangePointDetector, ChangePointSpec
+from agent.detect.registry import DETECTORS, band_z, detector_of, segment_detector
 from agent.detect.seasonal import AnomalySpec, SeasonalDetector
 from agent.detect.threshold import ThresholdDetector, ThresholdSpec
 from agent.model import Finding
@@ -30,15 +35,12 @@ __all__ = [
     "SeasonalDetector",
     "ThresholdDetector",
     "ThresholdSpec",
+    "band_z",
     "detect",
     "detect_periods",
+    "detector_of",
+    "segment_detector",
 ]
-
-DETECTORS: dict[str, type[Detector]] = {
-    "threshold": ThresholdDetector,
-    "anomaly": SeasonalDetector,
-    "change_point": ChangePointDetector,
-}
 
 
 def detect(series: MetricSeries, detectors: list[Detector]) -> list[Finding]:

@@ -80,6 +80,13 @@ class DetectorBase(Generic[S]):
 
     kind: ClassVar[str]
     spec_type: ClassVar[type[BaseModel]]
+    finding_kinds: ClassVar[tuple[FindingKind, ...]]
+    tunable: ClassVar[tuple[str, ...]] = ()
+    on_segments: ClassVar[bool] = False
+
+    @classmethod
+    def band_z(cls, sensitivity: str) -> float | None:
+        return None
 
     def __init__(self, spec: S, *, good: Direction, alert_on: AlertOn = "bad") -> None:
         if not isinstance(spec, self.spec_type):

@@ -8,7 +8,7 @@ import pandas as pd
 from pydantic import BaseModel
 
 from agent.cube import MetricSeries
-from agent.model import Direction, Finding
+from agent.model import Direction, Finding, FindingKind
 
 __all__ = ["AlertOn", "Detector"]
 
@@ -23,7 +23,21 @@ class Detector(Protocol):
     """
 
     kind: ClassVar[str]
+    """Its key under ``detect:`` in metrics.yaml."""
     spec_type: ClassVar[type[BaseModel]]
+    """Its options (the pydantic model of that key)."""
+    finding_kinds: ClassVar[tuple[FindingKind, ...]]
+    """The kinds of the findings it gives (each named ``kind_<kind>`` in the messages)."""
+    tunable: ClassVar[tuple[str, ...]]
+    """Options that false-alarm feedback may change (``agent.feedback.tune``)."""
+    on_segments: ClassVar[bool]
+    """Whether its options also judge the watched segments (``watch_segments: true``)."""
+
+    @classmethod
+    def band_z(cls, sensitivity: str) -> float | None:
+        """Half-width in noise sigmas of the band its findings' ``lower``..``upper`` span
+        at ``sensitivity`` (None: a rule's limits, not a band)."""
+        ...
 
     def __init__(self, spec: BaseModel, *, good: Direction, alert_on: AlertOn = "bad") -> None: ...
 

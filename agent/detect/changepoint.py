@@ -57,7 +57,7 @@ from agent.detect.bands import (
 from agent.detect.evidence import WINDOWS, scan_p_value, shift_z
 from agent.detect.noise import fit_noise
 from agent.detect.sustained import grain_of, severity_of_p
-from agent.model import Direction, Finding, Note
+from agent.model import Direction, Finding, FindingKind, Note
 
 __all__ = [
     "ChangePointDetector",
@@ -99,6 +99,12 @@ class ChangePointSpec(BaseModel):
 class ChangePointDetector(DetectorBase[ChangePointSpec]):
     kind: ClassVar[str] = "change_point"
     spec_type: ClassVar[type[BaseModel]] = ChangePointSpec
+    finding_kinds: ClassVar[tuple[FindingKind, ...]] = (FindingKind.CHANGE_POINT,)
+    tunable: ClassVar[tuple[str, ...]] = ("min_shift",)
+
+    @classmethod
+    def band_z(cls, sensitivity: str) -> float | None:
+        return BAND
 
     def detect(self, series: MetricSeries) -> list[Finding]:
         if not last_is_judged(series):

@@ -45,7 +45,7 @@ from agent.detect.sustained import (
     spike_z,
     warning_p,
 )
-from agent.model import Direction, Finding, Note, Severity
+from agent.model import Direction, Finding, FindingKind, Note, Severity
 
 __all__ = ["AnomalySpec", "SeasonalDetector"]
 
@@ -59,6 +59,13 @@ class AnomalySpec(BaseModel):
 class SeasonalDetector(DetectorBase[AnomalySpec]):
     kind: ClassVar[str] = "anomaly"
     spec_type: ClassVar[type[BaseModel]] = AnomalySpec
+    finding_kinds: ClassVar[tuple[FindingKind, ...]] = (FindingKind.ANOMALY,)
+    tunable: ClassVar[tuple[str, ...]] = ("sensitivity",)
+    on_segments: ClassVar[bool] = True
+
+    @classmethod
+    def band_z(cls, sensitivity: str) -> float | None:
+        return Z[sensitivity]
 
     def detect(self, series: MetricSeries) -> list[Finding]:
         if not last_is_judged(series):

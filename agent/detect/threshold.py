@@ -40,7 +40,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, field_validator, mo
 from agent.cube import MetricSeries
 from agent.detect.bands import DetectorBase, is_daily, last_is_judged, run_start, severity_of
 from agent.detect.baselines import wall_clock
-from agent.model import Direction, Finding, Note, Severity
+from agent.model import Direction, Finding, FindingKind, Note, Severity
 
 __all__ = ["ChangeRule", "ThresholdDetector", "ThresholdSpec"]
 
@@ -154,6 +154,7 @@ class _Bounds:
 class ThresholdDetector(DetectorBase[ThresholdSpec]):
     kind: ClassVar[str] = "threshold"
     spec_type: ClassVar[type[BaseModel]] = ThresholdSpec
+    finding_kinds: ClassVar[tuple[FindingKind, ...]] = (FindingKind.THRESHOLD,)
 
     def detect(self, series: MetricSeries) -> list[Finding]:
         if not last_is_judged(series):

@@ -19,8 +19,8 @@ import math
 import numpy as np
 
 from agent.detect.bands import Sensitivity, Z
-from agent.detect.changepoint import BAND
-from agent.model import Finding, FindingKind
+from agent.detect.registry import band_z
+from agent.model import Finding
 
 __all__ = ["discoveries", "p_value", "single_series_rate"]
 
@@ -29,17 +29,17 @@ def p_value(finding: Finding, sensitivity: Sensitivity = "medium") -> float:
     """The finding's own p-value; for a band finding without one, the one-sided normal
     tail of its distance from the baseline; 1 (no evidence) for rules and other kinds.
 
-    The anomaly band is ``Z[sensitivity]`` noise sigmas wide on each side, the
-    change-point band ``BAND`` sigmas, so the distance from the baseline in sigmas
-    is ``|value - expected| / half-width * band_z``.
+    The band of the finding's detector is ``band_z`` noise sigmas wide on each side
+    (``Detector.band_z``), so the distance from the baseline in sigmas is
+    ``|value - expected| / half-width * band_z``.
     """
     if finding.p_value is not None:
         return finding.p_value
-    band_z = {FindingKind.ANOMALY: Z[sensitivity], FindingKind.CHANGE_POINT: BAND}.get(finding.kind)
+    z = band_z(finding.kind, sensitivity)
     half = (finding.upper - finding.lower) / 2
-    if band_z is None or not math.isfinite(half) or half <= 0:
+    if z is None or not math.isfinite(half) or half <= 0:
         return 1.0
-    return _tail(abs(finding.value - finding.expected) / half * band_z)
+    return _tail(abs(finding.value - finding.expected) / half * z)
 
 
 def single_series_rate(sensitivity: Sensitivity) -> float:

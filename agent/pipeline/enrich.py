@@ -20,11 +20,11 @@ from datetime import datetime, time, tzinfo
 from pathlib import Path
 
 import pandas as pd
-from pydantic import BaseModel
 
 from agent.attribute.factors import Factor, factor_moves
 from agent.config import Config
 from agent.cube import OTHER
+from agent.detect import DETECTORS
 from agent.feedback import ExpectedWindow, FalseAlarm, feedback_links, tune
 from agent.model import (
     CustomerExport,
@@ -35,6 +35,7 @@ from agent.model import (
     RunResult,
     Segment,
 )
+from agent.pipeline.detectors import configured, with_options
 from agent.pipeline.listening import Listener
 from agent.pipeline.metric_run import PeriodResult
 from agent.sources.base import Source
@@ -53,29 +54,19 @@ def tuned_config(
 ) -> tuple[Config, tuple[Note, ...]]:
     """``config`` with ``name``'s detectors tuned by its false alarms, and notes saying so."""
     spec = config.metrics[name]
-    anomaly, change_point = spec.detect.anomaly, spec.detect.change_point  # type: ignore[attr-defined]
+    now = {
+        option: getattr(options, option)
+        for kind, options in configured(spec).items()
+        for option in DETECTORS[kind].tunable
+    }
     tuning = tune(
-        spec.tuning,
-        alarms,
-        sensitivity=anomaly.sensitivity if anomaly else None,
-        min_shift=change_point.min_shift if change_point else None,
+        spec.tuning, alarms, sensitivity=now.get("sensitivity"), min_shift=now.get("min_shift")
     )
     if not tuning.notes:
         return config, ()
-    detect = spec.detect.model_copy(
-        update={
-            "anomaly": _update(anomaly, sensitivity=tuning.sensitivity),
-            "change_point": _update(change_point, min_shift=tuning.min_shift),
-        }
-    )
-    metrics = {**config.metrics, name: spec.model_copy(update={"detect": detect})}
+    tuned = with_options(spec, {"sensitivity": tuning.sensitivity, "min_shift": tuning.min_shift})
+    metrics = {**config.metrics, name: tuned}
     return config.model_copy(update={"metrics": metrics}), tuning.notes
-
-
-def _update(options: BaseModel | None, **changes: object) -> BaseModel | None:
-    """``options`` with the changes that are not None (no options: nothing to change)."""
-    wanted = {k: v for k, v in changes.items() if v is not None}
-    return options.model_copy(update=wanted) if options is not None and wanted else options
 
 
 def suppress(result: PeriodResult, windows: list[ExpectedWindow]) -> PeriodResult:

@@ -27,15 +27,13 @@ from agent.attribute import attribute
 from agent.attribute.baseline import compare_cubes
 from agent.config import Config, MetricSpec
 from agent.cube import OTHER, MetricSeries, series_of
-from agent.detect import DETECTORS, detect_periods
+from agent.detect import detect_periods
 from agent.detect.bands import seasonal_band
-from agent.detect.base import Detector
 from agent.detect.episodes import EpisodeTracker, recovered_finding
 from agent.detect.freshness import late_data
 from agent.detect.segments import Cells
 from agent.model import (
     Cause,
-    Direction,
     Episode,
     EpisodeStatus,
     Explanation,
@@ -58,6 +56,7 @@ from agent.periods import (
     step,
     unjudged_reasons,
 )
+from agent.pipeline.detectors import detectors, segment_sensitivity
 from agent.pipeline.fetch import fetch_cube
 from agent.pipeline.watched import watched_cells, watched_findings
 from agent.pipeline.windows import judged_only, like_notes, like_periods, series_start
@@ -266,7 +265,7 @@ class MetricJob:
             mine = [p for p in judged if like.series.judged.get(p, False)]
             if not mine:
                 continue
-            total = detect_periods(like.series, _detectors(self.spec), mine)
+            total = detect_periods(like.series, detectors(self.spec), mine)
             watched = like._segment_findings(mine)
             found |= {p: total[p] + watched.get(p, []) for p in mine}
         return {p: _late_or(late[p], found.get(p)) for p in periods}
@@ -332,7 +331,7 @@ class MetricJob:
     @cached_property
     def band(self) -> pd.DataFrame:
         """The expected band drawn in reports; computed only when a report is written."""
-        return seasonal_band(self.series, _sensitivity(self.spec))
+        return seasonal_band(self.series, segment_sensitivity(self.spec))
 
     def history(self, period: datetime) -> pd.DataFrame:
         """Value and band of the last HISTORY_SHOWN periods up to ``period``, for the chart."""
@@ -482,10 +481,6 @@ def _reach(spec: MetricSpec) -> tuple[int, int]:
     return 0, 0
 
 
-def _sensitivity(spec: MetricSpec) -> str:
-    return getattr(spec.detect.anomaly, "sensitivity", "medium")  # type: ignore[attr-defined]
-
-
 def _enough_volume(cube: pd.DataFrame, index: pd.Index, floor: float) -> pd.Series:
     volume = cube.groupby("period")["den"].sum().reindex(index).fillna(0.0)
     return volume >= floor
@@ -495,15 +490,6 @@ def _late_or(late: Finding | None, found: list[Finding] | None) -> list[Finding]
     """A period's findings: its late-data finding alone, else what was found (None: the
     period was not judged)."""
     return [late] if late is not None else found
-
-
-def _detectors(spec: MetricSpec) -> list[Detector]:
-    found = []
-    for kind, cls in DETECTORS.items():
-        options = getattr(spec.detect, kind)
-        if options is not None:
-            found.append(cls(options, good=Direction(spec.good), alert_on=spec.alert_on))
-    return found
 
 
 def _fold_notes(cube: pd.DataFrame, dimensions: list[str]) -> list[Note]:

@@ -18,6 +18,7 @@ from agent.detect.bands import Z
 from agent.detect.segments import Cells, Judgement, watch_period
 from agent.detect.sustained import Rows, noise_kind, spike_z, warning_p
 from agent.model import Direction, Finding
+from agent.pipeline.detectors import segment_sensitivity
 
 __all__ = ["WATCH_DEPTH", "watched_cells", "watched_findings"]
 
@@ -79,7 +80,7 @@ def watched_findings(
     rows = Rows.of(series.judged)
     if rows is None:
         return {}
-    sensitivity = getattr(spec.detect.anomaly, "sensitivity", "medium")  # type: ignore[attr-defined]
+    sensitivity = segment_sensitivity(spec)
     bad = Direction.DOWN if Direction(spec.good) is Direction.UP else Direction.UP
     kinds = noise_kind(series)
     position = {p: i for i, p in enumerate(series.frame.index)}

@@ -7,9 +7,19 @@ import pytest
 from pydantic import BaseModel
 
 from agent.cube import MetricSeries
-from agent.detect import DETECTORS, AnomalySpec, ChangePointSpec, ThresholdSpec, detect
+from agent.detect import (
+    DETECTORS,
+    AnomalySpec,
+    ChangePointSpec,
+    ThresholdSpec,
+    detect,
+    detector_of,
+    segment_detector,
+)
+from agent.detect.bands import Z
 from agent.detect.base import AlertOn, Detector
 from agent.model import Direction, Finding, FindingKind
+from agent.report.messages import MESSAGES
 from tests.detect import additive, rate, seasonal_noise
 
 SPECS: dict[str, BaseModel] = {
@@ -31,12 +41,37 @@ def moved(shift: float, judged_last: bool = True) -> MetricSeries:
 
 
 def test_registry_keys_are_the_detectors_kinds() -> None:
-    assert {kind: cls.kind for kind, cls in DETECTORS.items()} == {
-        "threshold": "threshold",
-        "anomaly": "anomaly",
-        "change_point": "change_point",
-    }
+    assert all(cls.kind == kind for kind, cls in DETECTORS.items())
     assert set(SPECS) == set(DETECTORS)
+
+
+@pytest.mark.parametrize("kind", DETECTORS)
+def test_each_detector_declares_what_the_rest_of_the_agent_asks(kind: str) -> None:
+    """What the config, the reports, attribution, tuning and segment watch read from the
+    class itself: no list elsewhere names the detectors."""
+    cls = DETECTORS[kind]
+    assert cls.finding_kinds and all(isinstance(k, FindingKind) for k in cls.finding_kinds)
+    assert all(detector_of(k) is cls for k in cls.finding_kinds)
+    for language, catalog in MESSAGES.items():
+        assert all(f"kind_{k}" in catalog for k in cls.finding_kinds), language
+    assert set(cls.tunable) <= set(cls.spec_type.model_fields)
+    for sensitivity in Z:
+        z = cls.band_z(sensitivity)
+        assert z is None or z > 0
+    assert isinstance(cls.on_segments, bool)
+    assert isinstance(SPECS[kind], cls.spec_type)
+
+
+def test_one_detector_judges_the_watched_segments() -> None:
+    [segments] = [cls for cls in DETECTORS.values() if cls.on_segments]
+    assert segment_detector() is segments
+    assert "sensitivity" in segments.spec_type.model_fields
+
+
+def test_no_two_detectors_give_the_same_kind() -> None:
+    kinds = [k for cls in DETECTORS.values() for k in cls.finding_kinds]
+    assert len(kinds) == len(set(kinds))
+    assert detector_of(FindingKind.LATE_DATA) is None
 
 
 @pytest.mark.parametrize("kind", DETECTORS)
@@ -66,7 +101,7 @@ def test_unjudged_last_period_gives_nothing(kind: str) -> None:
 def test_bad_move_is_found_about_the_last_period(kind: str) -> None:
     series = moved(-20.0)
     [finding] = make(kind).detect(series)
-    assert finding.kind == FindingKind(kind)
+    assert finding.kind in DETECTORS[kind].finding_kinds
     assert finding.metric == "m"
     assert finding.segment == {"channel": "app"}
     assert finding.period == series.frame.index[-1]
@@ -95,7 +130,7 @@ def test_same_input_same_output(kind: str) -> None:
 def test_detect_runs_every_detector_in_order() -> None:
     detectors = [make(kind) for kind in DETECTORS]
     findings: list[Finding] = detect(moved(-20.0), detectors)
-    assert [f.kind for f in findings] == [FindingKind(kind) for kind in DETECTORS]
+    assert [f.kind for f in findings] == [DETECTORS[kind].finding_kinds[0] for kind in DETECTORS]
     assert detect(additive(np.full(60, 100.0)), detectors) == []
 
 
