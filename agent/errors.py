@@ -7,6 +7,12 @@
       SourceError      (doing, reason, sql, unreachable)  -> exit 4; other metrics go on
       ReportError      (path, reason)                     -> exit 4
       StoreError       (path, reason)                     -> exit 4; nothing is re-created
+      NotifyError      (channel, reason, retryable)       agent.notify: the outbox retries
+      AlreadyServing   (where, holder)                    agent.schedule.lock
+      UnknownEpisode   (episode id)                       agent.feedback: no such episode
+      FragmentError    (message, hint)                    agent.sources.fragments: SQL refused
+
+``tests/test_public_api.py`` checks that every public exception class joins the tree.
 
 Only ``agent.cli`` catches ``AgentError``; library code raises and never exits.
 """

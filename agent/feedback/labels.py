@@ -13,6 +13,7 @@ from typing import Any, Literal, TypeGuard, get_args
 
 from sqlalchemy import Connection, Row, select
 
+from agent.errors import AgentError
 from agent.model import Direction, Segment
 from agent.store import Store
 from agent.store.schema import episodes, feedback
@@ -36,7 +37,7 @@ def is_label(value: str) -> TypeGuard[Label]:
     return value in LABELS
 
 
-class UnknownEpisode(LookupError):
+class UnknownEpisode(AgentError, LookupError):
     """No episode with that id is in the store."""
 
 

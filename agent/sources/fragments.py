@@ -21,6 +21,8 @@ from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect, DialectType
 from sqlglot.errors import ParseError, SqlglotError
 
+from agent.errors import AgentError
+
 __all__ = [
     "MAX_SQL",
     "FragmentError",
@@ -54,7 +56,7 @@ _NOT_IN_ROWS: tuple[tuple[type[exp.Expr], str], ...] = (
 )
 
 
-class FragmentError(ValueError):
+class FragmentError(AgentError, ValueError):
     """A piece of SQL in metrics.yaml that cannot be used as written; ``hint`` says how."""
 
     def __init__(self, message: str, hint: str) -> None:
