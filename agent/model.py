@@ -17,6 +17,7 @@ __all__ = [
     "Explanation",
     "KnownEvent",
     "Note",
+    "NoteValue",
     "Related",
     "RunResult",
     "Cause",

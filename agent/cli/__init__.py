@@ -303,7 +303,7 @@ def feedback(
     window = (_as_of(start or end, cfg), _as_of(end or start, cfg)) if start or end else None
     store = open_state_store(cfg, config)
     try:
-        metric = record_label(store, episode, label, note=note, window=window)  # type: ignore[arg-type]
+        metric = record_label(store, episode, label, note=note, window=window)
     except UnknownEpisode:
         raise typer.BadParameter(f"no alert {episode!r} in the store {cfg.store}") from None
     except ValueError as exc:

@@ -32,6 +32,7 @@ from agent.model import (
     Explanation,
     FindingKind,
     Note,
+    NoteValue,
     RunResult,
     Segment,
 )
@@ -104,8 +105,13 @@ def _expected(explanation: Explanation, windows: list[ExpectedWindow]) -> Expect
 
 def _expected_note(window: ExpectedWindow, tz: tzinfo | None) -> Note:
     start, end = (datetime.combine(d, time(), tz) for d in (window.start, window.end))
-    params = {"effect": str(window.direction), "start": start, "end": end, "text": window.note}
-    return Note("note_expected", params)  # type: ignore[arg-type]
+    params: dict[str, NoteValue] = {
+        "effect": str(window.direction),
+        "start": start,
+        "end": end,
+        "text": window.note,
+    }
+    return Note("note_expected", params)
 
 
 class Insight:

@@ -29,7 +29,7 @@ import pandas as pd
 from agent.attribute import attribute, compare_cubes
 from agent.attribute.baseline import CHANGE_POINT_HISTORY
 from agent.cube import MetricSeries, series_of
-from agent.detect.bands import Sensitivity, seasonal_band
+from agent.detect.bands import seasonal_band
 from agent.model import (
     Direction,
     Explanation,
@@ -40,6 +40,7 @@ from agent.model import (
     Severity,
 )
 from agent.periods import evaluated_period, step
+from agent.pipeline.detectors import segment_sensitivity
 from agent.pipeline.listening import VOICE_CAUSES, Listener, voice_windows
 from agent.pipeline.metric_run import HISTORY_SHOWN, MetricJob
 from agent.pipeline.run import Workspace
@@ -56,8 +57,7 @@ def explain(
     job = workspace.job(name)
     spec, tz = job.spec, job.config.timezone
     series = series_of(job.cube, additive=spec.additive, segment=segment, metric=name)
-    sensitivity: Sensitivity = getattr(spec.detect.anomaly, "sensitivity", "medium")  # type: ignore[attr-defined]
-    band = seasonal_band(series, sensitivity)
+    band = seasonal_band(series, segment_sensitivity(spec))
     end = pd.Timestamp(evaluated_period(workspace.last, spec.grain), tz=tz)
     start = end if first is None else pd.Timestamp(evaluated_period(first, spec.grain), tz=tz)
     finding = _finding(name, segment, series, band, start, end)

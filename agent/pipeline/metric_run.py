@@ -41,6 +41,7 @@ from agent.model import (
     FindingKind,
     KnownEvent,
     Note,
+    NoteValue,
     Related,
     RunResult,
     Segment,
@@ -169,12 +170,13 @@ class MetricJob:
         tz = config.timezone
         cube["period"] = pd.to_datetime(cube["period"]).dt.tz_localize(tz)
         data_end = None if newest is None else pd.Timestamp(newest).tz_localize(tz)
+        window = spec.window if spec.kind == "retention" else None
         why = unjudged_reasons(
             pd.DatetimeIndex(cube["period"].unique()),
             grain=spec.grain,
             country=config.country,
             data_end=data_end,
-            maturity=pd.Timedelta(spec.window) if spec.kind == "retention" else None,
+            maturity=None if window is None else pd.Timedelta(window),
             reach=_reach(spec),
         )
         why[(why == "") & ~_enough_volume(cube, why.index, spec.alert.min_volume)] = "volume"
@@ -378,7 +380,8 @@ class MetricJob:
         if finding.kind == FindingKind.LATE_DATA:
             return Explanation(finding, [], 0.0, episode)
         if not spec.dimensions:
-            return Explanation(finding, [], 0.0, episode, *context(finding, []))
+            related, events = context(finding, [])
+            return Explanation(finding, [], 0.0, episode, related=related, events=events)
         actual, expected = compare_cubes(self.cube, finding, spec.dimensions, grain=spec.grain)
         found = attribute(finding, actual, expected, spec.dimensions, additive=spec.additive)
         related, events = context(finding, found.causes)
@@ -400,8 +403,11 @@ class MetricJob:
         or its episodes have not alerted yet (too few periods, or below warning)."""
         if not self.series.judged.get(period, False) and not findings:
             why = "start" if self.unjudged is None else self.unjudged.get(period, "start")
-            params = {"period": period.to_pydatetime(), "why": Note(f"why_{why or 'start'}")}
-            return [Note("note_not_judged", params)]  # type: ignore[arg-type]
+            params: dict[str, NoteValue] = {
+                "period": period.to_pydatetime(),
+                "why": Note(f"why_{why or 'start'}"),
+            }
+            return [Note("note_not_judged", params)]
         worst: dict[str, tuple[Finding, Episode]] = {}
         for f, ep in zip(findings, episodes, strict=True):
             if ep.status is EpisodeStatus.PENDING and (

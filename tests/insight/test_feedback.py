@@ -93,7 +93,7 @@ def test_only_each_episodes_latest_verdict_counts(config: Config, home: Path) ->
     with pytest.raises(UnknownEpisode):
         record_label(store, "nope|x|2026-01-01T00:00:00", "false")
     with pytest.raises(ValueError, match="use one of true, false, expected"):
-        record_label(store, ep, "maybe")  # type: ignore[arg-type]
+        record_label(store, ep, "maybe")
     store.close()
 
 
