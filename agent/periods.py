@@ -1,9 +1,22 @@
-"""Calendar of a metric: its periods, which of them are complete, and which may be judged."""
+"""The calendar of a metric: its periods, which of them are complete, and which may be judged.
+
+Every period computation lives here, for the warehouse queries (``agent.sources``) as
+for the loop: a grain's bucket and step, a run's judged range, the chunks periods are
+judged in, the partial, immature and holiday periods.
+
+Periods are the starts of their buckets in the configured timezone. Hours are wall-clock
+hours: the warehouse's timestamps are naive local time, so a day has as many hours as
+its wall clock shows. The 23-hour day of a spring-forward change has no 02:00; on the
+25-hour day of a fall-back change the two 01:00 hours cannot be told apart in naive
+timestamps, so they are one period, two hours long, starting at the first (``DST_HOUR``:
+not judged, nor a baseline). Every hour's rows are counted once and no hour is invented.
+"""
 
 from __future__ import annotations
 
 from bisect import bisect_left
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from typing import Literal
 
 import holidays
 import pandas as pd
@@ -12,29 +25,86 @@ from agent.model import Note
 
 __all__ = [
     "CHUNK",
+    "GRAINS",
+    "Grain",
+    "SHORTEST",
+    "STEPS",
+    "UNIT",
+    "bucket_start",
+    "chunk_end",
     "chunk_start",
+    "day_hours",
     "evaluated_period",
     "grid",
-    "holiday_windows",
     "holiday_notes",
+    "holiday_windows",
+    "judged_range",
+    "last_start",
+    "localize",
+    "localize_periods",
+    "next_bucket",
     "period_end",
     "step",
+    "subdaily",
     "unjudged_reasons",
 ]
 
+Grain = Literal["hour", "day", "week", "month"]
+GRAINS: tuple[Grain, ...] = ("hour", "day", "week", "month")
+STEPS: dict[str, dict[str, int]] = {
+    "hour": {"hours": 1},
+    "day": {"days": 1},
+    "week": {"days": 7},  # a week as 7 days: Trino has no WEEK interval unit
+    "month": {"months": 1},
+}
+"""One period of each grain, as the parts of a date offset (pandas) or interval (SQL)."""
+UNIT = {"hour": "h", "day": "D", "week": "W", "month": "M"}
+"""Each grain's truncation unit in the warehouse (ISO weeks start on Monday)."""
+SHORTEST = {
+    "hour": timedelta(hours=1),
+    "day": timedelta(days=1),
+    "week": timedelta(days=7),
+    "month": timedelta(days=28),
+}
+"""Each grain's shortest period."""
+
+
+def subdaily(grain: str) -> bool:
+    return grain == "hour"
+
 
 def step(grain: str) -> pd.DateOffset:
-    return {
-        "day": pd.DateOffset(days=1),
-        "week": pd.DateOffset(weeks=1),
-        "month": pd.DateOffset(months=1),
-    }[grain]
+    """One period of ``grain``: days, weeks and months in calendar (wall-clock) steps."""
+    return pd.DateOffset(**STEPS[grain])
+
+
+def bucket_start(day: date, grain: str) -> date:
+    """Start of the grain bucket holding ``day`` (ISO weeks start on Monday). A date
+    names a whole day: for hours, the day whose hours it holds."""
+    if grain == "week":
+        return day - timedelta(days=day.weekday())
+    return day.replace(day=1) if grain == "month" else day
+
+
+def next_bucket(start: date, grain: str) -> date:
+    """Start of the bucket after the one starting at ``start`` (for hours: the next day)."""
+    if grain == "month":
+        return (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return start + timedelta(days=7 if grain == "week" else 1)
+
+
+def last_start(day: date, grain: str) -> datetime:
+    """The naive start of the last period of the bucket starting at ``day``: the bucket
+    itself, or for hours the day's 23:00 (a wall-clock hour every day has)."""
+    start = datetime(day.year, day.month, day.day)
+    return start + timedelta(hours=23) if subdaily(grain) else start
 
 
 def evaluated_period(as_of: date, grain: str) -> date:
-    """The start of the latest period of ``grain`` that is complete at the end of ``as_of``."""
+    """The start of the latest period of ``grain`` that is complete at the end of ``as_of``
+    (for hours: ``as_of`` itself, the day whose hours are judged)."""
     day = pd.Timestamp(as_of)
-    if grain == "day":
+    if grain in ("day", "hour"):
         return day.date()
     start = day.to_period("W-SUN" if grain == "week" else "M").start_time
     if start + step(grain) - pd.Timedelta(days=1) > day:
@@ -42,13 +112,53 @@ def evaluated_period(as_of: date, grain: str) -> date:
     return start.date()
 
 
+def judged_range(first: date, last: date, grain: str, tz: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The first and last period a run over the days ``first`` to ``last`` judges: the
+    periods complete on them, or for hours every hour of those days."""
+    start = localize(pd.Timestamp(evaluated_period(first, grain)), tz)
+    end = pd.Timestamp(last_start(evaluated_period(last, grain), grain))
+    return start, localize(end, tz)
+
+
+def localize(stamp: pd.Timestamp, tz: str) -> pd.Timestamp:
+    """A naive wall-clock period start in ``tz``: a repeated hour is its first occurrence,
+    a skipped one (rows a loader wrote with a time the clock never showed) the next hour."""
+    return stamp.tz_localize(tz, ambiguous=True, nonexistent="shift_forward")
+
+
+def localize_periods(periods: pd.Series, tz: str) -> pd.Series:
+    """``localize`` for a column of periods."""
+    stamps = pd.to_datetime(periods)
+    ambiguous = pd.Series(True, index=stamps.index).to_numpy()
+    return stamps.dt.tz_localize(tz, ambiguous=ambiguous, nonexistent="shift_forward")
+
+
 def period_end(period: pd.Timestamp, grain: str) -> pd.Timestamp:
     """The last instant of ``period`` (one nanosecond before the next period starts)."""
-    return period + step(grain) - pd.Timedelta(1, "ns")
+    return _next(period, grain) - pd.Timedelta(1, "ns")
+
+
+def _next(period: pd.Timestamp, grain: str) -> pd.Timestamp:
+    """The start of the period after ``period``: a fall-back day's first 01:00 lasts
+    until 02:00, two hours later."""
+    after = period + step(grain)
+    if subdaily(grain) and after.tzinfo is not None:
+        while _wall(after) <= _wall(period):
+            after = after + step(grain)
+    return after
+
+
+def _wall(stamp: pd.Timestamp) -> pd.Timestamp:
+    return stamp.tz_localize(None) if stamp.tzinfo is not None else stamp
 
 
 def grid(first: pd.Timestamp, last: pd.Timestamp, grain: str) -> list[pd.Timestamp]:
-    """Every period start from ``first`` to ``last`` inclusive (wall-clock steps)."""
+    """Every period start from ``first`` to ``last`` inclusive (wall-clock steps; for
+    hours, the hours the wall clock shows, each once)."""
+    if subdaily(grain) and first.tzinfo is not None:
+        instants = pd.date_range(first, last, freq="h")
+        walls = pd.DatetimeIndex(instants.tz_localize(None)).drop_duplicates()
+        return [localize(w, str(first.tz)) for w in walls]
     out, period = [], first
     while period <= last:
         out.append(period)
@@ -56,8 +166,14 @@ def grid(first: pd.Timestamp, last: pd.Timestamp, grain: str) -> list[pd.Timesta
     return out
 
 
-CHUNK = {"day": 35, "week": 10, "month": 6}
-"""Periods judged on one cut of a series (see ``chunk_start``)."""
+def day_hours(day: date, tz: str) -> list[pd.Timestamp]:
+    """The hours of ``day`` in ``tz`` as periods (23 on a spring-forward day, 24 else)."""
+    start = localize(pd.Timestamp(day), tz)
+    return grid(start, localize(pd.Timestamp(last_start(day, "hour")), tz), "hour")
+
+
+CHUNK = {"hour": 7 * 24, "day": 35, "week": 10, "month": 6}
+"""Periods judged on one cut of a series (see ``chunk_start``); hours in chunks of 7 days."""
 _EPOCH = date(2000, 1, 3)
 """A Monday: chunks of periods are counted from it."""
 
@@ -71,6 +187,9 @@ def chunk_start(period: pd.Timestamp, grain: str) -> pd.Timestamp:
     ``backfill`` from any start and a daily run see the same series up to the period.
     """
     day, size = period.date(), CHUNK[grain]
+    if subdaily(grain):
+        first = pd.Timestamp(day - timedelta(days=(day - _EPOCH).days % (size // 24)))
+        return first if period.tz is None else localize(first, str(period.tz))
     if grain == "day":
         start = day - timedelta(days=(day - _EPOCH).days % size)
     elif grain == "week":
@@ -80,6 +199,14 @@ def chunk_start(period: pd.Timestamp, grain: str) -> pd.Timestamp:
         first = months - months % size
         start = date(_EPOCH.year + first // 12, first % 12 + 1, 1)
     return pd.Timestamp(start).tz_localize(period.tz)
+
+
+def chunk_end(start: pd.Timestamp, grain: str) -> pd.Timestamp:
+    """The start of the chunk after the one starting at ``start``."""
+    if subdaily(grain):
+        days = timedelta(days=CHUNK[grain] // 24)
+        return localize(pd.Timestamp(start.date() + days), str(start.tz))
+    return start + step(grain) * CHUNK[grain]
 
 
 HOLIDAY_SHARE = 1 / 7
@@ -98,7 +225,10 @@ def unjudged_reasons(
 ) -> pd.Series:
     """Per period, why it may not be judged (``""``: it may): ``partial`` (not complete
     at the newest data), ``immature`` (its retention window has not passed), ``holiday``
-    (shaped by public holidays).
+    (shaped by public holidays), ``dst`` (a fall-back day's 01:00, two hours long).
+
+    A day is complete once the newest data is on it; an hour only once newer data is
+    past its end (an hour's last minutes are still arriving while it is the newest).
 
     ``data_end`` is the newest event time (timezone-aware); ``maturity`` how long
     after a period's end its value is final (retention windows). ``reach`` is how
@@ -113,6 +243,10 @@ def unjudged_reasons(
     ends = _last_days(index, grain)
     if len(index):
         why[_holiday_shaped(index, ends, country, reach).to_numpy()] = "holiday"
+    if subdaily(grain):
+        why[[_next(p, grain) - p > pd.Timedelta(hours=1) for p in index]] = "dst"
+        why[[period_end(p, grain) >= data_end for p in index]] = "partial"
+        return why
     if maturity is not None:
         why[(ends + maturity > last_day)] = "immature"
     why[ends > last_day] = "partial"
@@ -174,7 +308,9 @@ def holiday_windows(
 
 def _last_days(index: pd.DatetimeIndex, grain: str) -> pd.DatetimeIndex:
     """Each period's last day, in calendar days: 24 hours before the next period starts
-    is the day before on the 23-hour day of a daylight-saving change."""
+    is the day before on the 23-hour day of a daylight-saving change. An hour's is its day."""
+    if subdaily(grain):
+        return index.normalize()
     return index + step(grain) - pd.DateOffset(days=1)
 
 

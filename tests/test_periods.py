@@ -6,7 +6,17 @@ from datetime import date
 
 import pandas as pd
 
-from agent.periods import chunk_start, evaluated_period, holiday_windows, unjudged_reasons
+from agent.periods import (
+    chunk_end,
+    chunk_start,
+    day_hours,
+    evaluated_period,
+    grid,
+    holiday_windows,
+    judged_range,
+    period_end,
+    unjudged_reasons,
+)
 
 TZ = "Asia/Seoul"
 
@@ -115,3 +125,56 @@ def test_a_weeks_look_back_is_the_week_before() -> None:
     weeks = pd.date_range("2026-10-05", "2026-11-02", freq="7D", tz=TZ)
     # Oct 5 and 9 fall in the week of Oct 5 (its own days), so the week of Oct 12 is apart.
     assert windows(weeks, "week", (7, 0)) == ["10-05", "10-12"]
+
+
+NEW_YORK = "America/New_York"
+
+
+def shown(hours: list[pd.Timestamp]) -> list[str]:
+    return [f"{h:%H:%M%z}" for h in hours]
+
+
+def test_a_day_has_the_hours_its_wall_clock_shows() -> None:
+    """New York's Mar 8, 2026 skips 02:00 (23 hours); on Nov 1 the clock shows 01:00
+    twice, one period two hours long in naive local timestamps; Seoul has 24 hours."""
+    spring = day_hours(date(2026, 3, 8), NEW_YORK)
+    assert len(spring) == 23 and "02:00-0500" not in shown(spring)
+    assert shown(spring)[:3] == ["00:00-0500", "01:00-0500", "03:00-0400"]
+    autumn = day_hours(date(2026, 11, 1), NEW_YORK)
+    assert len(autumn) == 24
+    assert shown(autumn)[:3] == ["00:00-0400", "01:00-0400", "02:00-0500"]
+    assert period_end(autumn[1], "hour") - autumn[1] == pd.Timedelta(hours=2, microseconds=-1e-3)
+    seoul = day_hours(date(2026, 11, 1), TZ)
+    assert len(seoul) == 24 and {h.utcoffset() for h in seoul} == {pd.Timedelta(hours=9)}
+
+
+def test_the_hour_still_filling_and_the_repeated_hour_are_not_judged() -> None:
+    hours = pd.DatetimeIndex(day_hours(date(2026, 11, 1), NEW_YORK))
+    data_end = pd.Timestamp("2026-11-01 05:10", tz=NEW_YORK)
+    why = unjudged_reasons(hours, grain="hour", country="US", data_end=data_end)
+    assert why.iloc[:5].tolist() == ["", "dst", "", "", ""]  # 00, 01 (two hours), 02-04
+    assert set(why.iloc[5:]) == {"partial"}  # 05:00 is still filling at 05:10
+
+
+def test_the_hours_of_a_public_holiday_are_not_judged() -> None:
+    # Chuseok 2026 is Sep 24-26 in Korea.
+    hours = pd.DatetimeIndex(day_hours(date(2026, 9, 23), TZ) + day_hours(date(2026, 9, 24), TZ))
+    why = unjudged_reasons(
+        hours, grain="hour", country="KR", data_end=pd.Timestamp("2026-09-30", tz=TZ)
+    )
+    assert why.iloc[:24].tolist() == [""] * 24 and set(why.iloc[24:]) == {"holiday"}
+
+
+def test_hourly_chunks_are_whole_weeks_of_wall_clock_days() -> None:
+    hours = [h for d in range(25, 32) for h in day_hours(date(2026, 10, d), NEW_YORK)]
+    hours += [h for d in range(1, 9) for h in day_hours(date(2026, 11, d), NEW_YORK)]
+    starts = {chunk_start(h, "hour") for h in hours}
+    assert [f"{s:%m-%d %H:%M}" for s in sorted(starts)] == [
+        "10-19 00:00",
+        "10-26 00:00",
+        "11-02 00:00",
+    ]
+    week = pd.Timestamp("2026-10-26", tz=NEW_YORK)
+    assert chunk_end(week, "hour") == pd.Timestamp("2026-11-02", tz=NEW_YORK)  # 169 hours on
+    first, last = judged_range(date(2026, 11, 1), date(2026, 11, 2), "hour", NEW_YORK)
+    assert len(grid(first, last, "hour")) == 48

@@ -58,8 +58,9 @@ def compare_cubes(
 
 
 def _seasonal_history(periods: pd.Series, period: pd.Timestamp, grain: str) -> pd.Series:
-    """The last SEASONAL_LAGS of ``periods`` (same weekday as ``period`` for daily grain)."""
-    if grain == "day":
+    """The last SEASONAL_LAGS of ``periods`` (same weekday as ``period`` for daily grain,
+    the same hour of the same weekday for hourly grain)."""
+    if grain in ("day", "hour"):
         # DateOffset keeps the wall-clock time across daylight-saving shifts.
         lags = {period - pd.DateOffset(weeks=k) for k in range(1, MAX_WEEKS_BACK + 1)}
         return periods[periods.isin(lags)].tail(SEASONAL_LAGS)

@@ -17,6 +17,7 @@ from agent.config.channels import notify_checks
 from agent.config.limits import not_finite, out_of_range
 from agent.config.reader import Path_, read_yaml, section
 from agent.config.schema import (
+    DAY_KINDS,
     ENTITY_KINDS,
     KIND_FIELDS,
     OPTIONAL_KIND_FIELDS,
@@ -279,6 +280,12 @@ def _kind_checks(at: Path_, metric: dict[str, Any]) -> Iterator[tuple[Path_, str
     for field in needed:
         if metric.get(field) is None:
             yield (*at, "kind"), f"kind {kind} needs `{field}`", f"add `{field}:` to the metric"
+    if metric.get("grain") == "hour" and kind in DAY_KINDS:
+        yield (
+            (*at, "grain"),
+            f"kind {kind} follows customers over whole days, not hours",
+            "use `grain: day` (or week, month) for this metric",
+        )
     allowed = set(needed) | set(OPTIONAL_KIND_FIELDS.get(kind, ()))
     for field in sorted((kind_field_names() - allowed) & set(metric)):
         users = sorted(k for k, fields in KIND_FIELDS.items() if field in fields)

@@ -38,6 +38,7 @@ from agent.sources.texts import TextQuery
 from agent.voice import VoiceSpec
 
 __all__ = [
+    "DAY_KINDS",
     "ENTITY_KINDS",
     "KIND_FIELDS",
     "OPTIONAL_KIND_FIELDS",
@@ -331,6 +332,8 @@ KIND_FIELDS: dict[str, tuple[str, ...]] = {
 }
 OPTIONAL_KIND_FIELDS: dict[str, tuple[str, ...]] = {"count": ("expr",)}
 ENTITY_KINDS = ("returning", "retention", "churn", "mix")
+DAY_KINDS = ("returning", "retention", "churn")
+"""Kinds whose windows are whole days: a grain of a day or longer."""
 
 
 def kind_field_names() -> set[str]:

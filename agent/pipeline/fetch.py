@@ -24,8 +24,8 @@ import pandas as pd
 
 from agent.config import Config, MetricSpec
 from agent.cube import OTHER
+from agent.periods import bucket_start, last_start, next_bucket
 from agent.sources.base import Source
-from agent.sources.rows import bucket_start, next_bucket
 from agent.store import Store
 from agent.store.cubes import Span, load_cube, save_cube
 
@@ -47,7 +47,8 @@ def fetch_cube(
         return source.fetch_cube(config.cube_query(name, start, end))
     spec = config.metrics[name]
     key = _fingerprint(config, name)
-    first, last = _dt(bucket_start(start, spec.grain)), _dt(bucket_start(end, spec.grain))
+    first = _dt(bucket_start(start, spec.grain))
+    last = last_start(bucket_start(end, spec.grain), spec.grain)
     final = final_through(spec, newest)
     final = None if final is None else min(final, last)
     stored = load_cube(store, name, key, list(spec.dimensions), since=first)
@@ -76,7 +77,7 @@ def final_through(spec: MetricSpec, newest: pd.Timestamp | None) -> datetime | N
     period = bucket_start(settled, spec.grain)
     if next_bucket(period, spec.grain) > settled:
         period = bucket_start(period - timedelta(days=1), spec.grain)
-    return _dt(period)
+    return last_start(period, spec.grain)
 
 
 def _covers(span: Span, first: datetime, spec: MetricSpec) -> bool:

@@ -48,13 +48,18 @@ from agent.model import (
     Severity,
 )
 from agent.periods import (
-    CHUNK,
+    bucket_start,
+    chunk_end,
     chunk_start,
     evaluated_period,
     grid,
     holiday_notes,
+    judged_range,
+    localize,
+    localize_periods,
     period_end,
     step,
+    subdaily,
     unjudged_reasons,
 )
 from agent.pipeline.detectors import detectors, segment_sensitivity
@@ -62,7 +67,6 @@ from agent.pipeline.fetch import fetch_cube
 from agent.pipeline.watched import watched_cells, watched_findings
 from agent.pipeline.windows import judged_only, like_notes, like_periods, series_start
 from agent.sources.base import Source, TableRef
-from agent.sources.rows import bucket_start
 from agent.store import Store
 from agent.store.identity import identify
 
@@ -78,9 +82,9 @@ __all__ = [
 
 HISTORY_SHOWN = 90
 """Periods of history drawn in a report's chart."""
-EPISODE_WINDOW = {"day": 35, "week": 10, "month": 6}
+EPISODE_WINDOW = {"hour": 72, "day": 35, "week": 10, "month": 6}
 """Periods replayed before a judged one to rebuild its episode state."""
-ONSET_WINDOW = {"day": 7, "week": 2, "month": 1}
+ONSET_WINDOW = {"hour": 6, "day": 7, "week": 2, "month": 1}
 """Periods apart that the onsets of one incident's findings in overlapping segments may lie."""
 Context = Callable[[Finding, list[Cause]], tuple[list[Related], list[KnownEvent]]]
 """Behavioural context of a finding given its causes: related metrics, known events."""
@@ -168,8 +172,8 @@ class MetricJob:
         cube = fetch_cube(config, name, source, (probe.date(), end), newest, store)
         cube, whole_from = _complete_periods(cube, spec, probe, start)
         tz = config.timezone
-        cube["period"] = pd.to_datetime(cube["period"]).dt.tz_localize(tz)
-        data_end = None if newest is None else pd.Timestamp(newest).tz_localize(tz)
+        cube = _localized(cube, tz, spec.dimensions)
+        data_end = None if newest is None else localize(pd.Timestamp(newest), tz)
         window = spec.window if spec.kind == "retention" else None
         why = unjudged_reasons(
             pd.DatetimeIndex(cube["period"].unique()),
@@ -187,7 +191,7 @@ class MetricJob:
         segments = watched_cells(cube, spec, series, name) if spec.watch_segments else None
         notes += _fold_notes(cube, spec.dimensions)
         if whole_from is not None:
-            whole_from = whole_from.tz_localize(tz)
+            whole_from = localize(whole_from, tz)
         return cls(
             config, name, cube, series, tuple(notes), data_end, segments, whole_from, like, why
         )
@@ -199,14 +203,21 @@ class MetricJob:
 
         ``context`` adds related metrics and known events to each explained finding."""
         spec = self.spec
-        tz = self.config.timezone
-        start = pd.Timestamp(evaluated_period(first, spec.grain), tz=tz)
-        end = pd.Timestamp(evaluated_period(last, spec.grain), tz=tz)
+        start, end = self._judged(first, last)
         self._detect_all(grid(self._window_start(start), end, spec.grain))
         for period in grid(start, end, spec.grain):
             episodes, recovered = self._episodes(period)
             findings = self._cache[period] or []
             yield self._result(period, findings, episodes, recovered, context)
+
+    def _judged(self, first: date, last: date) -> tuple[pd.Timestamp, pd.Timestamp]:
+        """The first and last period judged for the days ``first`` to ``last``; hours
+        only up to the last one complete in the data (the current hour is still filling)."""
+        start, end = judged_range(first, last, self.spec.grain, self.config.timezone)
+        if subdaily(self.spec.grain) and self.data_end is not None:
+            current = localize(self.data_end.tz_localize(None).floor("h"), self.config.timezone)
+            end = max(min(end, current - step(self.spec.grain)), start)
+        return start, end
 
     def _window_start(self, period: pd.Timestamp) -> pd.Timestamp:
         """The first period replayed to rebuild the episode state of ``period``."""
@@ -249,8 +260,8 @@ class MetricJob:
         """The job as seen by the periods of the chunk beginning at ``start``: its series
         and watched segments cut at ``start`` less the history, and at the chunk's end."""
         spec = self.spec
-        cut = pd.Timestamp(series_start(start.tz_localize(None), spec)).tz_localize(start.tz)
-        end = start + step(spec.grain) * CHUNK[spec.grain]
+        cut = localize(series_start(start.tz_localize(None), spec), str(start.tz))
+        end = chunk_end(start, spec.grain)
         cube = self.cube[(self.cube["period"] >= cut) & (self.cube["period"] < end)]
         frame = self.series.frame
         series = replace(self.series, frame=frame[(frame.index >= cut) & (frame.index < end)])
@@ -285,8 +296,7 @@ class MetricJob:
 
     def late(self, as_of: date) -> Finding | None:
         """The late-data finding of the period complete at ``as_of``, if its data is late."""
-        period = pd.Timestamp(evaluated_period(as_of, self.spec.grain), tz=self.config.timezone)
-        return self._late(period)
+        return self._late(self._judged(as_of, as_of)[1])
 
     def _late(self, period: pd.Timestamp) -> Finding | None:
         if self.whole_from is not None and period < self.whole_from:
@@ -474,6 +484,18 @@ def _complete_periods(
     if whole is None or whole <= keep:
         return cube[cube["period"] >= keep].reset_index(drop=True), None
     return cube[cube["period"] >= whole].reset_index(drop=True), whole
+
+
+def _localized(cube: pd.DataFrame, tz: str, dimensions: list[str]) -> pd.DataFrame:
+    """The cube's naive wall-clock periods in ``tz`` (``periods.localize``); rows of an
+    hour the clock skipped join the hour after, so they are counted once."""
+    periods = localize_periods(cube["period"], tz)
+    moved = periods.dt.tz_localize(None) != pd.to_datetime(cube["period"])
+    cube = cube.assign(period=periods)
+    if not moved.any():
+        return cube
+    keys = ["period", *dimensions]
+    return cube.groupby(keys, as_index=False, sort=True)[["num", "den"]].sum()
 
 
 def _reach(spec: MetricSpec) -> tuple[int, int]:

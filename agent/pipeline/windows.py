@@ -18,15 +18,12 @@ import pandas as pd
 from agent.config import MetricSpec
 from agent.cube import MetricSeries
 from agent.model import Note
-from agent.periods import holiday_windows
-from agent.sources.rows import bucket_start
+from agent.periods import SHORTEST, bucket_start, holiday_windows
 
 __all__ = ["LIKE_HISTORY", "judged_only", "like_notes", "like_periods", "series_start", "window"]
 
 LIKE_HISTORY = 2
 """How many times its ``history`` a metric whose periods read a window reads."""
-_GRAIN_DAYS = {"day": 1, "week": 7, "month": 28}
-"""The shortest period of each grain, in days."""
 
 
 def window(spec: MetricSpec) -> tuple[int, int] | None:
@@ -36,7 +33,7 @@ def window(spec: MetricSpec) -> tuple[int, int] | None:
     if spec.kind == "returning" and spec.lookback is not None:
         return spec.lookback.days, 0
     if spec.kind == "churn" and spec.window is not None:
-        return max(2 * spec.window.days - _GRAIN_DAYS[spec.grain], 0), 0
+        return max(2 * spec.window.days - SHORTEST[spec.grain].days, 0), 0
     if spec.kind == "retention" and spec.window is not None:
         return 0, spec.window.days
     return None

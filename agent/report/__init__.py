@@ -49,7 +49,7 @@ class ReportInput:
 
     ``history`` is indexed by period (timezone-aware) with float columns ``value``,
     ``expected``, ``lower``, ``upper`` (NaN allowed). ``good`` is the direction that is
-    good news; ``grain`` is ``day`` | ``week`` | ``month``; ``locale`` is the language
+    good news; ``grain`` is ``hour`` | ``day`` | ``week`` | ``month``; ``locale`` is the language
     every file is written in (words, numbers, dates, chart labels); ``playbook`` is shown
     as "what to do next" when something was found. ``segments`` are the own value series
     (indexed like ``history``) of segments the causes name, drawn as small multiples.
@@ -81,7 +81,10 @@ def _report_files(inp: ReportInput, reports_dir: Path, stem: Path | None) -> Rep
     metric = inp.run.metric
     if metric in {"", ".", ".."} or Path(metric).name != metric:
         raise ReportError(metric, "a metric name cannot be used as a file name")
-    path = reports_dir / (stem or Path(f"{inp.run.period:%Y-%m-%d}") / metric)
+    folder = (
+        f"{inp.run.period:%Y-%m-%dT%H}" if inp.grain == "hour" else f"{inp.run.period:%Y-%m-%d}"
+    )
+    path = reports_dir / (stem or Path(folder) / metric)
     html, md, data, png = (
         path.with_name(f"{path.name}.{ext}") for ext in ("html", "md", "json", "png")
     )

@@ -107,9 +107,11 @@ def format_date(dt: datetime, locale: str = "en", *, year: bool = False) -> str:
 
 
 def format_period(dt: datetime, grain: str, locale: str = "en", *, year: bool = False) -> str:
-    """A period for its grain: "Nov 18", "the week of Nov 18", "Nov 2026";
-    ko "11월 18일", "11월 18일 주", "2026년 11월"."""
+    """A period for its grain: "Nov 18, 14:00", "Nov 18", "the week of Nov 18", "Nov 2026";
+    ko "11월 18일 14시", "11월 18일", "11월 18일 주", "2026년 11월"."""
     msg = MESSAGES[locale]
+    if grain == "hour":
+        return msg["at_hour"].format(date=format_date(dt, locale, year=year), hour=dt.hour)
     if grain == "month":
         month = msg["months"].split()[dt.month - 1]
         return msg["month_year"].format(month=month, year=dt.year)

@@ -23,6 +23,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "date_year": "{month} {day}, {year}",
         "month_year": "{month} {year}",
         "week_of": "the week of {date}",
+        "at_hour": "{date}, {hour:02d}:00",
         "currency": "₩{}",
         "began": "the change began {when}",
         "on_day": "on {date}",
@@ -193,6 +194,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "why_partial": "its data is not complete yet",
         "why_immature": "its retention window has not passed yet",
         "why_holiday": "public holidays shape it",
+        "why_dst": "it is the repeated hour of a daylight-saving change, two hours long",
         "why_volume": "its volume is below the metric's min_volume",
         "why_start": "the start of the data cuts it short",
         "note_pending": "{reason} — not alerted yet: seen in {periods} of the {need} periods "
@@ -256,6 +258,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "date_year": "{year}년 {month} {day}일",
         "month_year": "{year}년 {month}",
         "week_of": "{date} 주",
+        "at_hour": "{date} {hour}시",
         "currency": "{}원",
         "began": "변화 시작: {when}",
         "on_day": "{date}",
@@ -423,6 +426,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "why_partial": "데이터가 아직 다 들어오지 않았습니다",
         "why_immature": "리텐션 기간이 아직 지나지 않았습니다",
         "why_holiday": "공휴일의 영향을 받은 기간입니다",
+        "why_dst": "서머타임 해제로 두 번 반복된 시간(2시간)입니다",
         "why_volume": "규모가 지표의 min_volume보다 작습니다",
         "why_start": "데이터 시작 시점 때문에 기간이 온전하지 않습니다",
         "note_pending": "{reason} — 아직 알림 전: 알림에 필요한 연속 {need}개 기간 중 "

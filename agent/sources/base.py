@@ -9,13 +9,14 @@ from typing import TYPE_CHECKING, ClassVar, Literal, Protocol
 
 import pandas as pd
 
+from agent.periods import Grain
+
 if TYPE_CHECKING:
     from agent.sources.customers import CustomerQuery
     from agent.sources.texts import TextQuery, Texts
 
 __all__ = ["CubeQuery", "Grain", "Kind", "Source", "TableRef"]
 
-Grain = Literal["day", "week", "month"]
 Kind = Literal["count", "sum", "ratio", "returning", "retention", "churn", "mix", "sql"]
 
 

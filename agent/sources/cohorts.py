@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date
 from typing import TypeAlias
 
 import ibis
@@ -21,6 +21,7 @@ import ibis.expr.types as ir
 import pandas as pd
 from ibis.expr.builders import LegacyWindowBuilder
 
+from agent.periods import SHORTEST, UNIT, next_bucket
 from agent.sources.base import CubeQuery
 from agent.sources.rows import (
     CAT,
@@ -30,9 +31,7 @@ from agent.sources.rows import (
     FIRST,
     LAST,
     NUM,
-    UNIT,
     dimension,
-    next_bucket,
     period_span,
     period_step,
     required,
@@ -132,16 +131,12 @@ def returning(con: ibis.BaseBackend, q: CubeQuery) -> ir.Table:
     before = before.group_by(**{ENTITY: before[q.source.entity]}).aggregate(
         **{LAST: before[q.source.time].max().truncate("D")}
     )
-    if lookback <= _SHORTEST[q.grain]:
+    if lookback <= SHORTEST[q.grain]:
         ep = _previous_by_join(ep, before, q, first)
     else:
         ep = _previous_by_lag(ep, before, q, first - lookback)
     hit = ep.prev >= ep.period - ibis.interval(lookback)
     return sum_leaves(ep, q, ibis.ifelse(hit, 1, 0), ibis.literal(1))
-
-
-_SHORTEST = {"day": timedelta(days=1), "week": timedelta(days=7), "month": timedelta(days=28)}
-"""Each grain's shortest period: a lookback no longer than it reaches the period before only."""
 
 
 def _previous_by_join(ep: ir.Table, before: ir.Table, q: CubeQuery, first: date) -> ir.Table:

@@ -28,8 +28,9 @@ from datetime import date, datetime, timedelta
 import ibis
 import ibis.expr.types as ir
 
+from agent.periods import next_bucket
 from agent.sources.base import Grain, TableRef
-from agent.sources.rows import base_select, dimension, next_bucket
+from agent.sources.rows import base_select, dimension
 
 __all__ = ["EXPORT_KINDS", "LAST_ACTIVITY", "CustomerQuery", "build_customers_expr"]
 

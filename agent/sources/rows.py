@@ -15,6 +15,7 @@ import pandas as pd
 from sqlglot import exp
 from sqlglot.dialects.dialect import DialectType
 
+from agent.periods import STEPS, bucket_start, next_bucket
 from agent.sources.base import CubeQuery, Grain, TableRef
 from agent.sources.fragments import parse_expression, parse_query, parse_table, select_rows
 from agent.text import MAX_VALUE, clean_text
@@ -29,15 +30,12 @@ __all__ = [
     "LONGEST_VALUE",
     "NONE",
     "NUM",
-    "UNIT",
     "base_select",
-    "bucket_start",
     "dimension",
     "sum_leaves",
     "required",
     "shown_cube",
     "shown_values",
-    "next_bucket",
     "row_columns",
     "source_rows",
     "period_span",
@@ -56,7 +54,6 @@ or past DuckDB's memory limit. The cut is longer than the MAX_VALUE characters e
 output shows (``shown_cube`` cuts again and merges the leaves that became equal), so it
 changes no figure or report; it only keeps the document out of the group-by and the fetch."""
 
-UNIT = {"day": "D", "week": "W", "month": "M"}
 # internal column names, prefixed so they never meet a user's column
 ENTITY = "_cx_entity"
 DAY = "_cx_day"
@@ -65,20 +62,6 @@ DEN = "_cx_den"
 CAT = "_cx_cat"
 FIRST = "_cx_first"
 LAST = "_cx_last"
-
-
-def bucket_start(day: date, grain: Grain) -> date:
-    """Start of the grain bucket holding ``day`` (ISO weeks start on Monday)."""
-    if grain == "week":
-        return day - timedelta(days=day.weekday())
-    return day.replace(day=1) if grain == "month" else day
-
-
-def next_bucket(start: date, grain: Grain) -> date:
-    """Start of the bucket after the one starting at ``start``."""
-    if grain == "month":
-        return (start.replace(day=28) + timedelta(days=4)).replace(day=1)
-    return start + timedelta(days=7 if grain == "week" else 1)
 
 
 def base_select(
@@ -130,10 +113,8 @@ def period_span(q: CubeQuery) -> tuple[date, date]:
 
 
 def period_step(grain: Grain) -> ir.IntervalScalar:
-    # a week as 7 days: Trino has no WEEK interval unit
-    return {"day": ibis.interval(days=1), "week": ibis.interval(days=7)}.get(
-        grain, ibis.interval(months=1)
-    )
+    """One period of ``grain`` as a warehouse interval."""
+    return ibis.interval(**STEPS[grain])
 
 
 def required(value: timedelta | None, what: str, q: CubeQuery) -> timedelta:

@@ -24,13 +24,13 @@ import ibis.expr.types as ir
 from sqlglot.dialects.dialect import DialectType
 
 from agent.cube import OTHER
+from agent.periods import UNIT
 from agent.sources import cohorts
 from agent.sources.base import CubeQuery
 from agent.sources.fragments import FragmentError, parse_query
 from agent.sources.rows import (
     DEN,
     NUM,
-    UNIT,
     base_select,
     dimension,
     period_span,

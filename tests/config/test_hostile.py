@@ -141,7 +141,7 @@ def test_a_metric_called_yes_is_the_text_yes_and_its_problems_are_at_its_lines(
     text += "  yes:\n    title: Said yes\n    source: visits\n    kind: count\n    grain: dayly\n"
     assert refused(tmp_path, text) == [
         "metrics.yaml:11: yes: metrics.yes.grain: 'dayly' is not allowed"
-        " — use one of 'day', 'week' or 'month'"
+        " — use one of 'hour', 'day', 'week' or 'month'"
     ]
 
 

@@ -71,7 +71,7 @@ def test_five_mistakes_give_five_precise_messages(tmp_path: Path) -> None:
     assert problems(tmp_path, text) == [
         "metrics.yaml:2: timezone: unknown timezone 'Asia/Busan'; use an IANA name like Asia/Seoul",
         "metrics.yaml:11: revisit_rate: metrics.revisit_rate.grain: 'daily' is not allowed"
-        " — use one of 'day', 'week' or 'month'",
+        " — use one of 'hour', 'day', 'week' or 'month'",
         "metrics.yaml:12: revisit_rate: metrics.revisit_rate.lookback: '30 dys' is not a duration;"
         " write e.g. 30d, 30 days or P30D",
         "metrics.yaml:14: revisit_rate: metrics.revisit_rate.dimensons: unknown key"
@@ -202,3 +202,16 @@ def test_events_name_metrics_and_dimensions_that_exist(tmp_path: Path) -> None:
 def test_events_can_live_in_a_warehouse_table(tmp_path: Path) -> None:
     config = load_config(write(tmp_path, GOOD + "events: {table: known_events}\n"))
     assert config.events.table == "known_events"  # type: ignore[union-attr]
+
+
+def test_an_hourly_metric_of_a_kind_that_follows_customers_over_days_is_refused(
+    tmp_path: Path,
+) -> None:
+    assert problems(
+        tmp_path, GOOD.replace("kind: returning", "kind: returning\n    grain: hour")
+    ) == [
+        "metrics.yaml:11: revisit_rate: metrics.revisit_rate.grain: kind returning follows"
+        " customers over whole days, not hours — use `grain: day` (or week, month) for this metric",
+    ]
+    hourly = GOOD.replace("kind: returning\n    lookback: 30 days", "kind: count\n    grain: hour")
+    assert load_config(write(tmp_path, hourly)).metrics["revisit_rate"].grain == "hour"
