@@ -1,7 +1,7 @@
 """The same metrics.yaml gives the same cube on DuckDB, PostgreSQL and Spark.
 
 Every metric of the demo metrics.yaml, plus the kinds it does not use (count, sum,
-retention, sql), the month grain and top-N folding, is computed on the demo warehouse
+retention, sql), the month and hour grains and top-N folding, is computed on the demo warehouse
 in DuckDB and in a copy of it on each engine; the cubes must match to float tolerance.
 """
 
@@ -21,6 +21,7 @@ from tests.conftest import REPO
 from tests.warehouses.conftest import END
 
 START = END - timedelta(days=84)
+WEEK_AGO = END - timedelta(days=6)
 ACTIVITY = TableRef("activity", "customer_events", "event_time", "customer_id")
 VISITS = replace(ACTIVITY, name="visits", filter="event_type = 'visit'")
 DAILY_SQL = """
@@ -54,6 +55,17 @@ def example_queries() -> dict[str, CubeQuery]:
             "weekly_retention", "retention", ACTIVITY, window=timedelta(days=7), grain="week"
         ),
         "daily_sql": _extra("daily_sql", "sql", ACTIVITY, sql=DAILY_SQL, dimensions=("channel",)),
+        "hourly_conversion": replace(
+            queries["conversion"], metric="hourly_conversion", grain="hour", start=WEEK_AGO
+        ),
+        "hourly_premium_share": _extra(
+            "hourly_premium_share",
+            "mix",
+            ACTIVITY,
+            category="tier = 'premium'",
+            grain="hour",
+            start=WEEK_AGO,
+        ),
     }
 
 
