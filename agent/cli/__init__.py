@@ -153,7 +153,8 @@ def run(
                 )
             else:
                 results.append(done[0])
-                _echo(_one_line(done[0]) + f"  → {done[1].html}")
+                grain = cfg.metrics[done[0].metric].grain
+                _echo(_one_line(done[0], grain) + f"  → {done[1].html}")
     _echo(f"Index: {write_index(reports_dir, lang=cfg.locale)}")
     _say_failures(failures, len(names))
     raise typer.Exit(ExitCode.RUNTIME_ERROR if failures else _exit_code(results))
@@ -499,11 +500,12 @@ def _reports_dir(cfg: Config, config: Path) -> Path:
     return (config.parent / cfg.reports.dir).resolve()
 
 
-def _one_line(result: RunResult) -> str:
+def _one_line(result: RunResult, grain: str) -> str:
     severity = result.severity.value if result.severity else "ok"
     value = "no data" if result.value is None else f"{result.value:.4g}"
     found = ", ".join(e.finding.kind.value for e in result.explanations) or "nothing found"
-    return f"{result.metric:<24} {result.period:%Y-%m-%d} {severity:<8} {value:<10} {found}"
+    when = f"{result.period:%Y-%m-%d %H:%M}" if grain == "hour" else f"{result.period:%Y-%m-%d}"
+    return f"{result.metric:<24} {when} {severity:<8} {value:<10} {found}"
 
 
 def _exit_code(results: list[RunResult]) -> int:

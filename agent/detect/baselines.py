@@ -74,13 +74,17 @@ def _spacing(index: pd.Index) -> pd.Timedelta | None:
     return pd.Series(wall_clock(index)).diff().median()
 
 
+DAILY_SEASON = 7
+"""Days in the season of daily data (a week)."""
+
+
 def season_of(index: pd.Index) -> int | None:
     """Periods per season: 7 for daily data, periods per day below that, else None."""
     gap = _spacing(index)
     if gap is None or gap <= pd.Timedelta(0):
         return None
     if pd.Timedelta(hours=20) <= gap <= pd.Timedelta(hours=28):
-        return 7
+        return DAILY_SEASON
     per_day = pd.Timedelta(days=1) / gap
     if gap < pd.Timedelta(hours=20) and per_day >= 2 and abs(per_day - round(per_day)) < 0.01:
         return round(per_day)
@@ -233,6 +237,9 @@ def _filled(values: pd.Series, fallback: pd.Series) -> np.ndarray:
 
 
 CANDIDATES = ("recent median", "smoothing", "same-slot median", "STL", "Holt-Winters")
+WEEK_SLOT = "same-hour-of-week median"
+"""Sub-daily series also get the median of the same time of the same weekday: the 9 pm
+peak on Sunday is not the 9 pm peak on Tuesday."""
 
 
 def candidate_forecasts(values: pd.Series) -> pd.DataFrame:
@@ -247,6 +254,8 @@ def candidate_forecasts(values: pd.Series) -> pd.DataFrame:
         forecasts["same-slot median"] = slot
         forecasts["STL"] = _blockwise(filled, season, _stl)
         forecasts["Holt-Winters"] = _blockwise(filled, season, _smoothing)
+        if season != DAILY_SEASON:
+            forecasts[WEEK_SLOT] = same_slot_median(values, season * DAILY_SEASON)
     return pd.DataFrame(forecasts, index=values.index)
 
 

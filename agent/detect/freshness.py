@@ -7,7 +7,8 @@ metric. Before anything judges a period, this check asks whether its data is the
 * the warehouse has no row from the period's last day → "incomplete";
 * its volume (the denominator: customers, visits or rows) is under ``LATE_SHARE`` of
   the volume of comparable periods (the same weekday of the last 4 weeks for daily
-  data, the last 4 periods otherwise) → "looks incomplete".
+  data, the same hour of that weekday for hourly data, the last 4 periods otherwise)
+  → "looks incomplete".
 
 A period with such a finding is not judged by any detector.
 """
@@ -20,6 +21,7 @@ import pandas as pd
 
 from agent.cube import MetricSeries
 from agent.detect.bands import is_daily, wall_clock
+from agent.detect.baselines import season_of
 from agent.model import Direction, Finding, FindingKind, Note, Severity
 
 __all__ = ["LATE_SHARE", "late_data"]
@@ -62,9 +64,11 @@ def _usual_volume(series: MetricSeries, period: pd.Timestamp) -> float:
     """Median volume of the comparable judged periods before ``period`` (0 if none)."""
     earlier = series.frame.loc[series.frame.index < period]
     earlier = earlier[earlier["judged"]]
+    wall, at = wall_clock(earlier.index), wall_clock(pd.Index([period]))[0]
     if is_daily(series.frame.index):
-        weekday = wall_clock(pd.Index([period]))[0].day_of_week
-        earlier = earlier.loc[wall_clock(earlier.index).day_of_week == weekday]
+        earlier = earlier.loc[wall.day_of_week == at.day_of_week]
+    elif season_of(series.frame.index) is not None:  # sub-daily: the same time of the weekday
+        earlier = earlier.loc[(wall.day_of_week == at.day_of_week) & (wall.time == at.time())]
     volume = earlier["den"].tail(COMPARED).median()
     return 0.0 if math.isnan(volume) else float(volume)
 

@@ -8,6 +8,7 @@ import pytest
 
 from agent.detect.baselines import (
     CANDIDATES,
+    WEEK_SLOT,
     candidate_forecasts,
     choose_baseline,
     recent_median,
@@ -111,3 +112,19 @@ def test_same_input_same_baseline() -> None:
     first, second = choose_baseline(values), choose_baseline(values.copy())
     pd.testing.assert_series_equal(first[0], second[0])
     pd.testing.assert_series_equal(first[1], second[1])
+
+
+def test_hourly_series_know_the_hour_of_the_weekday() -> None:
+    """Sunday's 9 pm peak is not Tuesday's: the same hour of the same weekday forecasts
+    an hour x weekday profile exactly once two weeks are known; the same hour of the
+    days before does not, and the backtest then prefers the weekly slot."""
+    index = pd.date_range("2026-11-02", periods=24 * 7 * 5, freq="h", tz="Asia/Seoul")
+    weekend = index.day_of_week >= 5
+    values = pd.Series(100.0 + np.where(weekend, 40.0, 0.0) * (index.hour == 21), index=index)
+    forecasts = candidate_forecasts(values)
+    week = forecasts[WEEK_SLOT].iloc[24 * 14 :]
+    assert np.allclose(week, values.iloc[24 * 14 :])
+    first_saturday_9pm = values.index[(index.day_of_week == 5) & (index.hour == 21)][2]
+    assert forecasts["same-slot median"][first_saturday_9pm] == 100.0  # weekdays before it
+    _, model = choose_baseline(values + np.random.default_rng(6).normal(0.0, 0.1, len(values)))
+    assert model.iloc[-1] == WEEK_SLOT
