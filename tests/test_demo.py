@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +13,7 @@ import duckdb
 
 from agent.cli.summary import segment_text
 from agent.config import load_config
-from agent.sources.demo import read_ground_truth
+from agent.sources.demo import Incident, read_ground_truth
 from tests.conftest import DEMO_END as END
 from tests.conftest import REPO, Inboxes, Result, cx_agent
 
@@ -21,6 +21,7 @@ METRICS = (
     "revisit_rate",
     "premium_churn",
     "conversion",
+    "payment_success",
     "average_order_value",
     "nps",
     "premium_share",
@@ -40,16 +41,25 @@ def test_demo_writes_reports_and_says_where(demo: tuple[Path, Result]) -> None:
         assert latest.with_suffix(".png").stat().st_size > 10_000
 
 
-def _first_alert(home: Path, metric: str, visible: date) -> tuple[date, dict] | None:
-    """The first report of ``metric`` from ``visible`` on with a new alert, and that finding."""
+def _first_alert(home: Path, metric: str, visible: datetime) -> tuple[datetime, dict] | None:
+    """The first report of ``metric`` from ``visible`` on (wall-clock time) with a new
+    alert: its period and that finding."""
     for path in sorted((home / "reports").glob(f"*/{metric}.json")):
-        day = date.fromisoformat(path.parent.name)
-        if day < visible:
+        report = json.loads(path.read_text())
+        period = datetime.fromisoformat(report["period"]).replace(tzinfo=None)
+        if period < visible:
             continue
-        for finding in json.loads(path.read_text())["findings"]:
+        for finding in report["findings"]:
             if (finding["episode"] or {}).get("status") == "new":
-                return day, finding
+                return period, finding
     return None
+
+
+def _visible(incident: Incident) -> datetime:
+    """When an incident can first show: its onset hour, or the start of its visible day."""
+    return (
+        incident.starts if incident.hour is not None else datetime.combine(incident.visible, time())
+    )
 
 
 def test_every_incident_alerts_within_two_periods_with_its_segment_as_top_cause(
@@ -57,13 +67,16 @@ def test_every_incident_alerts_within_two_periods_with_its_segment_as_top_cause(
 ) -> None:
     home, result = demo
     incidents = read_ground_truth(home / "demo" / "incidents.json")
-    grains = {"revisit_rate": 7}  # the weekly metric; the others are daily
+    grains = {"revisit_rate": 7}  # the weekly metric; the others are daily or hourly
     assert len(incidents) >= 3
     for incident in incidents:
-        alert = _first_alert(home, incident.metric, incident.visible)
+        alert = _first_alert(home, incident.metric, _visible(incident))
         assert alert is not None, f"{incident.what}: never alerted"
-        day, finding = alert
-        assert (day - incident.visible).days <= 2 * grains.get(incident.metric, 1), incident
+        period, finding = alert
+        if incident.hour is not None:  # within 2 hours of onset, once the hour is complete
+            assert period + timedelta(hours=1) - incident.starts <= timedelta(hours=2), incident
+        else:
+            assert (period.date() - incident.visible).days <= 2 * grains.get(incident.metric, 1)
         # A watched segment's own finding names it; otherwise its top cause must.
         named = set(finding["segment"].items()) or set(finding["causes"][0]["segment"].items())
         wanted = set(incident.segment.items())
@@ -71,6 +84,8 @@ def test_every_incident_alerts_within_two_periods_with_its_segment_as_top_cause(
         head = f"  {incident.what} [{incident.metric}, onset {incident.onset}"
         line = next(x for x in result.out.splitlines() if x.startswith(head))
         assert "]: alerted " in line, line
+        if incident.hour is not None:  # the delay in hours
+            assert f"h after {incident.starts:%H:%M}, " in line, line
 
 
 def _sent(home: Path) -> list[tuple[date, dict[str, Any], Path]]:
@@ -159,7 +174,7 @@ def test_alerts_name_the_release_behind_them_and_rule_out_other_segments(
 ) -> None:
     home, _ = demo
     incidents = {i.metric: i for i in read_ground_truth(home / "demo" / "incidents.json")}
-    alert = _first_alert(home, "conversion", incidents["conversion"].visible)
+    alert = _first_alert(home, "conversion", _visible(incidents["conversion"]))
     assert alert is not None
     _, finding = alert
     assert [e["name"] for e in finding["events"]] == ["Checkout page redesign"]
@@ -179,10 +194,11 @@ def test_backfill_over_incident_free_months_alerts_at_most_once_per_metric(
     assert result.code == 0, result.err
     rows = {line.split()[0]: line.split() for line in result.out.splitlines()[3:]}
     assert set(rows) == set(METRICS)
+    periods = {"revisit_rate": 18, "payment_success": 120 * 24}  # weeks, hours; else days
     for metric, row in rows.items():
-        periods, alerts = int(row[1]), int(row[3])
-        assert periods == (18 if metric == "revisit_rate" else 120), row
-        assert alerts <= 1, row  # at most one alert per metric in 120 incident-free days
+        assert int(row[1]) == periods.get(metric, 120), row
+        # at most one alert per metric in 120 incident-free days; two in their 2,880 hours
+        assert int(row[3]) <= (2 if metric == "payment_success" else 1), row
 
 
 def test_backfill_names_the_alerts_of_the_incidents(demo: tuple[Path, Result]) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from agent.model import Cause, Episode, EpisodeStatus, Explanation, RunResult
@@ -64,7 +64,7 @@ def first_alert_naming(
     the incident's segment: its own (a watched segment's) or one of its top 3 causes."""
     wanted = set(incident.segment.items())
     for result in results:
-        if result.period.date() < incident.visible:
+        if _before(result.period, incident):
             continue
         for exp in result.explanations:
             named = [exp.finding.segment] if exp.finding.segment else []
@@ -75,18 +75,38 @@ def first_alert_naming(
 
 def _incident_line(incident: Incident, results: list[RunResult]) -> str:
     visible = f", visible from {incident.visible}" if incident.visible != incident.onset else ""
-    head = f"  {incident.what} [{incident.metric}, onset {incident.onset}{visible}]"
+    onset = f"{incident.starts:%Y-%m-%d %H:%M}" if incident.hour is not None else incident.onset
+    head = f"  {incident.what} [{incident.metric}, onset {onset}{visible}]"
     hit = first_alert_naming(incident, results)
     if hit is None:
         return f"{head}: not found in the top causes of any alert"
     result, exp = hit
-    lag = (result.period.date() - incident.visible).days
     segment = exp.finding.segment
     where = f"in {segment_text(segment)}, " if segment else ""
     return (
-        f"{head}: alerted {result.period:%Y-%m-%d} (+{lag}d, {exp.finding.kind.value}); "
+        f"{head}: alerted {_when(result.period, incident)}, {exp.finding.kind.value}); "
         f"{where}top causes {_causes_text(exp.causes)}"
     )
+
+
+def _before(period: datetime, incident: Incident) -> bool:
+    """Whether ``period`` lies before the incident can show (for an hourly incident: before
+    its onset hour, in wall-clock time)."""
+    if incident.hour is None:
+        return period.date() < incident.visible
+    return period.replace(tzinfo=None) < incident.starts
+
+
+def _when(period: datetime, incident: Incident) -> str:
+    """When the alert came and how long after the incident could show: in days, or for an
+    hourly incident in hours from its onset to the end of the hour that alerted (the hour
+    is judged once it is complete)."""
+    if incident.hour is None:
+        return f"{period:%Y-%m-%d} (+{(period.date() - incident.visible).days}d"
+    hours = (period.replace(tzinfo=None) + timedelta(hours=1) - incident.starts) / timedelta(
+        hours=1
+    )
+    return f"{period:%Y-%m-%d %H:%M} (+{hours:.0f}h after {incident.starts:%H:%M}"
 
 
 def _new_episodes(result: RunResult) -> list[Episode]:

@@ -169,7 +169,10 @@ def style_axes(ax: Axes, inp: ReportInput, *, ticks: int | None = None, size: in
     from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
     from matplotlib.ticker import FuncFormatter
 
-    locator = AutoDateLocator(maxticks=ticks) if ticks else AutoDateLocator()
+    if inp.grain == "hour":  # days of hours: a tick a day or a few hours apart
+        locator = AutoDateLocator(minticks=2, maxticks=ticks or 8)
+    else:
+        locator = AutoDateLocator(maxticks=ticks) if ticks else AutoDateLocator()
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(ConciseDateFormatter(locator, **_DATE_FORMATS.get(inp.locale, {})))
     ax.yaxis.set_major_formatter(

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import asdict, dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import duckdb
@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from agent.sources.demo_comments import PLANTED_THEME, comments
+from agent.sources.demo_payments import payments
 
 __all__ = ["Incident", "generate", "read_ground_truth", "write_ground_truth"]
 
@@ -89,7 +90,8 @@ class Incident:
     ``visible`` is the first day the metric can show it: churn counts a customer only
     after a whole window without a visit, so a closure shows in churn a window later.
     ``theme`` is what the segment's comments shift toward (``name``, the ``terms`` it
-    shows as, ``words`` its comments carry), when the incident has one.
+    shows as, ``words`` its comments carry), when the incident has one. ``hour`` is the
+    hour of ``onset`` the change starts at, for an hourly metric's incident.
     """
 
     what: str
@@ -98,15 +100,27 @@ class Incident:
     segment: dict[str, str]
     visible: date
     theme: dict[str, object] | None = None
+    hour: int | None = None
+
+    @property
+    def starts(self) -> datetime:
+        """When the change starts: the onset hour, or the onset day's start."""
+        return datetime.combine(self.onset, time(self.hour or 0))
 
 
 def _incidents(end: date) -> list[Incident]:
     def plant(
-        what: str, metric: str, days_before: int, lag: int = 0, /, **segment: str
+        what: str,
+        metric: str,
+        days_before: int,
+        lag: int = 0,
+        /,
+        hour: int | None = None,
+        **segment: str,
     ) -> Incident:
         onset = end - timedelta(days=days_before)
         theme: dict[str, object] | None = dict(PLANTED_THEME) if metric == "nps" else None
-        return Incident(what, metric, onset, segment, onset + timedelta(days=lag), theme)
+        return Incident(what, metric, onset, segment, onset + timedelta(days=lag), theme, hour)
 
     app, web = {"channel": "app", "device": "android"}, {"channel": "web", "device": "desktop"}
     return [
@@ -114,6 +128,14 @@ def _incidents(end: date) -> list[Incident]:
         plant("Store closure raises premium churn", "premium_churn", 35, 14, region="Busan"),
         plant("Call-center waits drop NPS", "nps", 25, channel="call_center"),
         plant("Web checkout bug cuts conversion", "conversion", 15, **web),
+        plant(
+            "iOS app update breaks card payments",
+            "payment_success",
+            4,
+            hour=14,
+            channel="app",
+            device="ios",
+        ),
     ]
 
 
@@ -388,6 +410,10 @@ def _write(path: Path, tables: dict[str, pd.DataFrame]) -> None:
     Path(f"{path}.wal").unlink(missing_ok=True)
 
 
+def _outage(incidents: list[Incident]) -> datetime:
+    return next(i.starts for i in incidents if i.metric == "payment_success")
+
+
 def generate(
     path: Path, *, end: date, seed: int = 7, customers: int = 50_000, days: int = 210
 ) -> list[Incident]:
@@ -412,6 +438,7 @@ def generate(
         "events": _event_table(c, w, [visits, purchases, support]),
         "nps_responses": _nps_table(nps, w, seed),
         "known_events": _known_events(end),
+        "payments": payments(seed, w.start, w.visit, HOURS, _outage(incidents)),
     }
     _write(Path(path), tables)
     return incidents

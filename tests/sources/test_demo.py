@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -13,7 +13,7 @@ from agent.sources.demo import Incident, generate, read_ground_truth, write_grou
 
 END = date(2025, 6, 30)
 SMALL = {"end": END, "customers": 3000, "days": 120}
-TABLES = ("customers", "events", "nps_responses")
+TABLES = ("customers", "events", "nps_responses", "payments")
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +53,9 @@ def test_tables_and_views_have_the_documented_columns(con: duckdb.DuckDBPyConnec
     assert columns("nps_responses") == nps
     assert columns("customer_events") == events + customers[1:]
     assert columns("customer_nps") == nps + customers[1:]
+    payments = [("payment_id", "BIGINT"), ("payment_time", "TIMESTAMP")]
+    payments += [("channel", "VARCHAR"), ("device", "VARCHAR"), ("status", "VARCHAR")]
+    assert columns("payments") == payments
 
 
 def test_values_stay_inside_their_vocabularies(con: duckdb.DuckDBPyConnection) -> None:
@@ -72,6 +75,11 @@ def test_values_stay_inside_their_vocabularies(con: duckdb.DuckDBPyConnection) -
         "visit:true", "purchase:false", "support:true"
     }  # fmt: skip
     assert distinct("SELECT score FROM nps_responses") == set(range(11))
+    assert distinct("SELECT channel || '/' || device || ':' || status FROM payments") == {
+        f"{segment}:{status}"
+        for segment in ("web/android", "web/ios", "web/desktop", "app/android", "app/ios")
+        for status in ("success", "failed")
+    }
 
 
 def test_data_spans_the_requested_days_in_full(con: duckdb.DuckDBPyConnection) -> None:
@@ -115,7 +123,10 @@ def test_incidents_start_in_the_last_60_days(warehouse: tuple[Path, list[Inciden
         ("premium_churn", date(2025, 5, 26), (("region", "Busan"),)),
         ("nps", date(2025, 6, 5), (("channel", "call_center"),)),
         ("conversion", date(2025, 6, 15), (("channel", "web"), ("device", "desktop"))),
+        ("payment_success", date(2025, 6, 26), (("channel", "app"), ("device", "ios"))),
     }
+    hourly = next(i for i in warehouse[1] if i.metric == "payment_success")
+    assert hourly.starts == datetime(2025, 6, 26, 14)  # mid-day
 
 
 def nps(con: duckdb.DuckDBPyConnection, where: str, start: date, stop: date) -> float:
@@ -164,6 +175,25 @@ def conversion(con: duckdb.DuckDBPyConnection, segment: str, start: date, stop: 
                      / count(*) FILTER (event_type = 'visit')
               FROM events WHERE {segment} AND event_time >= ? AND event_time < ?"""
     return float(con.execute(sql, [start, stop]).fetchone()[0])
+
+
+def success(con: duckdb.DuckDBPyConnection, segment: str, start: datetime, stop: datetime) -> float:
+    sql = f"""SELECT avg((status = 'success')::INT) FROM payments
+              WHERE {segment} AND payment_time >= ? AND payment_time < ?"""
+    return float(con.execute(sql, [start, stop]).fetchone()[0])
+
+
+def test_ios_app_payments_fail_from_the_onset_hour_and_the_others_hold(
+    warehouse: tuple[Path, list[Incident]], con: duckdb.DuckDBPyConnection
+) -> None:
+    starts = next(i.starts for i in warehouse[1] if i.metric == "payment_success")
+    hour, week = timedelta(hours=1), timedelta(days=7)
+    ios, web = "channel = 'app' AND device = 'ios'", "channel = 'web' AND device = 'desktop'"
+    assert success(con, ios, starts - week, starts) > 0.94
+    assert success(con, ios, starts - 2 * hour, starts) > 0.9  # up to the onset hour
+    assert success(con, ios, starts, starts + 6 * hour) < 0.65
+    assert success(con, web, starts, starts + 6 * hour) > 0.94
+    assert success(con, ios, starts + 24 * hour, starts + 48 * hour) > 0.94  # fixed
 
 
 def test_desktop_web_conversion_halves_and_ios_app_holds(
@@ -223,6 +253,7 @@ def test_ground_truth_round_trips_through_json(
         "segment": {"channel": "app", "device": "android"},
         "visible": "2025-05-21",
         "theme": None,
+        "hour": None,
     }
     churn = next(i for i in warehouse[1] if i.metric == "premium_churn")
     assert churn.visible == churn.onset + timedelta(days=14)  # a whole churn window later
