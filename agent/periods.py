@@ -75,7 +75,7 @@ def subdaily(grain: str) -> bool:
 
 def step(grain: str) -> pd.DateOffset:
     """One period of ``grain``: days, weeks and months in calendar (wall-clock) steps."""
-    return pd.DateOffset(**STEPS[grain])
+    return pd.DateOffset(**STEPS[grain])  # type: ignore[arg-type]
 
 
 def bucket_start(day: date, grain: str) -> date:
@@ -188,8 +188,8 @@ def chunk_start(period: pd.Timestamp, grain: str) -> pd.Timestamp:
     """
     day, size = period.date(), CHUNK[grain]
     if subdaily(grain):
-        first = pd.Timestamp(day - timedelta(days=(day - _EPOCH).days % (size // 24)))
-        return first if period.tz is None else localize(first, str(period.tz))
+        midnight = pd.Timestamp(day - timedelta(days=(day - _EPOCH).days % (size // 24)))
+        return midnight if period.tz is None else localize(midnight, str(period.tz))
     if grain == "day":
         start = day - timedelta(days=(day - _EPOCH).days % size)
     elif grain == "week":

@@ -17,8 +17,8 @@ import pandas as pd
 
 __all__ = ["OUTAGE_HOURS", "OUTAGE_SUCCESS", "SEGMENTS", "payments"]
 
-SEGMENTS = (("web", "desktop"), ("web", "android"), ("web", "ios"), ("app", "android"))
-SEGMENTS += (("app", "ios"),)
+SEGMENTS: tuple[tuple[str, str], ...] = (("web", "desktop"), ("web", "android"), ("web", "ios"))
+SEGMENTS += (("app", "android"), ("app", "ios"))
 SHARE = np.array([0.22, 0.08, 0.06, 0.38, 0.26])
 """Share of the attempts per segment."""
 SUCCESS = np.array([0.962, 0.948, 0.955, 0.951, 0.958])
