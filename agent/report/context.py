@@ -67,7 +67,8 @@ __all__ = [
 
 def _on(dt: datetime, inp: ReportInput, msg: dict[str, str]) -> str:
     date = format_period(dt, inp.grain, inp.locale)
-    return fill(msg["on_day" if inp.grain == "day" else "in_period"], date=date)
+    key = {"day": "on_day", "hour": "at_time"}.get(inp.grain, "in_period")
+    return fill(msg[key], date=date)
 
 
 def _subject(title: str, segment: Segment, msg: dict[str, str]) -> str:
