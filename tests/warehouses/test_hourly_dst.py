@@ -25,7 +25,7 @@ import pandas as pd
 import pytest
 
 from agent.config import load_config
-from agent.job import MetricJob
+from agent.pipeline.metric_run import MetricJob
 from agent.sources import open_source
 
 DAY_HOURS = {"2026-11-01": 25, "2026-03-08": 23}
