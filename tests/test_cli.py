@@ -33,7 +33,7 @@ def test_validate_prints_each_metric_with_next_runs(tmp_path: Path) -> None:
     shutil.copy(REPO / "metrics.yaml", tmp_path / "metrics.yaml")
     result = cx_agent("validate", cwd=tmp_path)
     assert result.code == 0, result.err
-    assert "6 metrics OK (timezone Asia/Seoul)" in result.out
+    assert "7 metrics OK (timezone Asia/Seoul)" in result.out
     premium_share = next(line for line in result.out.splitlines() if "premium_share" in line)
     assert premium_share.count("Mon ") == 3  # "0 9 * * 1" runs on Mondays
     assert result.out.splitlines()[-1] == (
@@ -59,7 +59,7 @@ def test_unknown_metric_and_bad_date_are_one_line(tmp_path: Path) -> None:
     assert result.code == 3
     assert result.err.strip().splitlines() == [
         "error: Invalid value: nope not in metrics.yaml; metrics: revisit_rate, premium_churn,"
-        " conversion, average_order_value, nps, premium_share"
+        " conversion, payment_success, average_order_value, nps, premium_share"
     ]
     result = cx_agent("run", "--once", "--as-of", "yesterday", cwd=tmp_path)
     assert result.code == 3 and "'yesterday' is not a date; write YYYY-MM-DD" in result.err
