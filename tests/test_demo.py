@@ -283,7 +283,7 @@ def test_the_nps_alerts_top_cause_speaks_of_the_planted_theme(demo: tuple[Path, 
     home, _ = demo
     incident = next(i for i in read_ground_truth(home / "demo" / "incidents.json") if i.theme)
     assert incident.metric == "nps" and incident.theme is not None
-    alert = _first_alert(home, "nps", incident.visible)
+    alert = _first_alert(home, "nps", _visible(incident))
     assert alert is not None
     cause = alert[1]["causes"][0]
     assert cause["segment"] == incident.segment

@@ -116,8 +116,7 @@ def _check_outbox(reports: Path, lang: str) -> int:
     msg, sent = MESSAGES[lang], 0
     for path in sorted((reports / "outbox").glob("*/*.json")):
         for alert in json.loads(path.read_text(encoding="utf-8"))["alerts"]:
-            day = datetime.fromisoformat(alert["period"]).date()
-            report = json.loads((reports / str(day) / f"{alert['metric']}.json").read_text())
+            report = json.loads(_report_of(reports, alert).read_text())
             fields = {x["label"]: x["value"] for x in alert["fields"]}
             findings = [f for f in report["findings"] if f["segment"] == alert["segment"]]
             began = _date(fields[msg["change_began"]], lang)
@@ -132,6 +131,13 @@ def _check_outbox(reports: Path, lang: str) -> int:
                 assert _month_day(said, lang) == (began.month, began.day), said
             sent += 1
     return sent
+
+
+def _report_of(reports: Path, alert: dict) -> Path:  # type: ignore[type-arg]
+    """The report of an alert's period: in its day's folder, or its hour's (hourly metrics)."""
+    period, name = datetime.fromisoformat(alert["period"]), f"{alert['metric']}.json"
+    hourly = reports / f"{period:%Y-%m-%dT%H}" / name
+    return hourly if hourly.exists() else reports / str(period.date()) / name
 
 
 def _alerting(path: Path) -> bool:
