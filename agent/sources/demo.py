@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
@@ -115,12 +115,11 @@ def _incidents(end: date) -> list[Incident]:
         days_before: int,
         lag: int = 0,
         /,
-        hour: int | None = None,
         **segment: str,
     ) -> Incident:
         onset = end - timedelta(days=days_before)
         theme: dict[str, object] | None = dict(PLANTED_THEME) if metric == "nps" else None
-        return Incident(what, metric, onset, segment, onset + timedelta(days=lag), theme, hour)
+        return Incident(what, metric, onset, segment, onset + timedelta(days=lag), theme)
 
     app, web = {"channel": "app", "device": "android"}, {"channel": "web", "device": "desktop"}
     return [
@@ -128,13 +127,15 @@ def _incidents(end: date) -> list[Incident]:
         plant("Store closure raises premium churn", "premium_churn", 35, 14, region="Busan"),
         plant("Call-center waits drop NPS", "nps", 25, channel="call_center"),
         plant("Web checkout bug cuts conversion", "conversion", 15, **web),
-        plant(
-            "iOS app update breaks card payments",
-            "payment_success",
-            4,
+        replace(
+            plant(
+                "iOS app update breaks card payments",
+                "payment_success",
+                4,
+                channel="app",
+                device="ios",
+            ),
             hour=14,
-            channel="app",
-            device="ios",
         ),
     ]
 
